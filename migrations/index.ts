@@ -1,0 +1,7 @@
+import { PolicyVersions1763900000000 } from './1763900000000-policy-versions.js';
+
+/**
+ * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
+ * and a reviewer sees in one place what the schema is made of.
+ */
+export const MIGRATIONS = [PolicyVersions1763900000000];

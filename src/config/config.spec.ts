@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('uses the embedded database and local folders when nothing is set', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config).toEqual({
+      env: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      dataDir: path.resolve('/srv/app', '.convenant'),
+      policyDir: path.resolve('/srv/app', 'policies/zvh-rotterdam-rijnmond'),
+      embeddedPgPort: 54329,
+      logLevel: 'info',
+    });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('takes DATABASE_URL when it is a PostgreSQL URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/convenant' }).databaseUrl).toBe(
+      'postgres://u:p@db:5432/convenant',
+    );
+  });
+
+  it('names every wrong variable in one error', () => {
+    const attempt = () => loadConfig({ PORT: '3000abc', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/PORT must be a whole number.*got '3000abc'/);
+      expect(problems).toMatch(/DATABASE_URL must be a PostgreSQL URL.*got 'mysql:\/\/x'/);
+      expect(problems).toMatch(/LOG_LEVEL must be one of .*got 'loud'/);
+    }
+  });
+
+  it('rejects a port out of range', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be a whole number between 1 and 65535/);
+  });
+});

@@ -1,0 +1,101 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import path from 'node:path';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+
+/**
+ * The environment as the gateway reads it. Every variable is documented in the README's
+ * configuration table; keep the two in step.
+ */
+class Environment {
+  @IsIn(NODE_ENVS, { message: `NODE_ENV must be one of ${NODE_ENVS.join(', ')}` })
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsInt({ message: 'PORT must be a whole number between 1 and 65535' })
+  @Min(1, { message: 'PORT must be a whole number between 1 and 65535' })
+  @Max(65535, { message: 'PORT must be a whole number between 1 and 65535' })
+  PORT = 3000;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message:
+      'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/convenant (or unset it to use the embedded database)',
+  })
+  DATABASE_URL?: string;
+
+  @IsString()
+  CONVENANT_DATA_DIR = '.convenant';
+
+  @IsString()
+  CONVENANT_POLICY_DIR = 'policies/zvh-rotterdam-rijnmond';
+
+  @IsInt({ message: 'EMBEDDED_PG_PORT must be a whole number between 1024 and 65535' })
+  @Min(1024, { message: 'EMBEDDED_PG_PORT must be a whole number between 1024 and 65535' })
+  @Max(65535, { message: 'EMBEDDED_PG_PORT must be a whole number between 1024 and 65535' })
+  EMBEDDED_PG_PORT = 54329;
+
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+}
+
+export interface AppConfig {
+  env: (typeof NODE_ENVS)[number];
+  host: string;
+  port: number;
+  /** Set when an external PostgreSQL is used; absent means: start the embedded one. */
+  databaseUrl?: string;
+  /** Absolute path of the local data folder (embedded database, demo keys). */
+  dataDir: string;
+  /** Absolute path of the convenant folder that the gateway enforces. */
+  policyDir: string;
+  embeddedPgPort: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}.`);
+    this.name = 'ConfigError';
+  }
+}
+
+const INTEGER_KEYS = new Set(['PORT', 'EMBEDDED_PG_PORT']);
+
+/**
+ * Reads and validates the environment. Throws a ConfigError naming every wrong variable, so the
+ * process stops at start-up with a sentence that says what to set instead of failing later.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(new Environment())) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    // Only whole decimal numbers count: "3000abc" must be rejected, not read as 3000.
+    raw[key] = INTEGER_KEYS.has(key) && /^\d+$/.test(value) ? Number(value) : value;
+  }
+  if (env.DATABASE_URL) raw.DATABASE_URL = env.DATABASE_URL;
+  const parsed = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const errors = validateSync(parsed, { whitelist: false });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.flatMap((e) =>
+        Object.values(e.constraints ?? {}).map((message) => `${message} (got '${String(e.value)}')`),
+      ),
+    );
+  }
+  return {
+    env: parsed.NODE_ENV,
+    host: parsed.HOST,
+    port: parsed.PORT,
+    ...(parsed.DATABASE_URL ? { databaseUrl: parsed.DATABASE_URL } : {}),
+    dataDir: path.resolve(cwd, parsed.CONVENANT_DATA_DIR),
+    policyDir: path.resolve(cwd, parsed.CONVENANT_POLICY_DIR),
+    embeddedPgPort: parsed.EMBEDDED_PG_PORT,
+    logLevel: parsed.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * The normalised, in-memory shape of a convenant after loading and merging its YAML files.
+ * Everything in src/policy/ works on these types; none of it does I/O except the loader.
+ * See docs/convenant-format.md for the YAML these come from.
+ */
+
+export const SENSITIVITIES = ['ordinary', 'bsn', 'health', 'criminal', 'confidential-address'] as const;
+export type Sensitivity = (typeof SENSITIVITIES)[number];
+
+/** Sensitivities that need more than an AVG art. 6 basis: art. 9, art. 10, BSN, geheim adres. */
+export const SPECIAL_SENSITIVITIES: readonly Sensitivity[] = ['bsn', 'health', 'criminal', 'confidential-address'];
+
+export const ACTIONS = ['read', 'write', 'manage'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const PHASES = ['acute', 'stabilisatie', 'herstel', 'afgesloten'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const PERSON_ROLES = ['slachtoffer', 'pleger', 'kind', 'gezinslid'] as const;
+export type PersonRole = (typeof PERSON_ROLES)[number];
+
+export const FIELD_TYPES = ['string', 'text', 'date', 'datetime', 'boolean', 'number', 'enum'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export const FIELD_LEVELS = ['case', 'person'] as const;
+export type FieldLevel = (typeof FIELD_LEVELS)[number];
+
+/** Where something was written: a file and the YAML path inside it (keys and list indexes). */
+export interface SourceRef {
+  /** Path of the YAML file as given to the loader (relative to the working directory where possible). */
+  file: string;
+  path: readonly (string | number)[];
+}
+
+/** A resolved position, 1-based, as editors and terminals show it. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Located {
+  src: SourceRef;
+}
+
+export interface CaseFlag extends Located {
+  id: string;
+  description?: string;
+}
+
+export interface LegalBasis extends Located {
+  id: string;
+  citation: string;
+  description?: string;
+  permits: Sensitivity[];
+}
+
+export interface PartnerKeys {
+  /** Path to a JWKS file, relative to the convenant folder. */
+  jwksFile?: string;
+  /** A partner's published JWKS. */
+  jwksUri?: string;
+}
+
+export interface Partner extends Located {
+  id: string;
+  name: string;
+  kind: string;
+  purposes: string[];
+  keys: PartnerKeys;
+  contact?: string;
+}
+
+export interface EmergencyAccess {
+  allowed: boolean;
+  /** ISO-8601 duration of a grant; the gateway's configured default applies when absent. */
+  window?: string;
+}
+
+export interface Purpose extends Located {
+  id: string;
+  name: string;
+  description: string;
+  legalBases: string[];
+  /** ISO-8601 duration, e.g. P5Y. */
+  retention: string;
+  emergencyAccess: EmergencyAccess;
+}
+
+export interface CatalogueField extends Located {
+  /** `<section>.<name>` */
+  id: string;
+  section: string;
+  name: string;
+  description?: string;
+  sensitivity: Sensitivity;
+  level: FieldLevel;
+  type: FieldType;
+  values?: string[];
+}
+
+export interface Section extends Located {
+  id: string;
+  description?: string;
+  fields: CatalogueField[];
+}
+
+/** A field id or pattern as written in a rule or test (`zorg.diagnose`, `plan.*`, `*`), with its place. */
+export interface FieldRef extends Located {
+  pattern: string;
+}
+
+export interface RuleWhen {
+  /** `true`: the partner must take part in the case for this purpose now. `'any'`: no requirement. */
+  participant: true | 'any';
+  phase?: Phase[];
+  personRole?: PersonRole[];
+  caseFlags?: string[];
+  /** Only under emergency access (doorbraak). */
+  emergency?: true;
+}
+
+export interface Rule extends Located {
+  id: string;
+  effect: 'allow' | 'deny';
+  actions: Action[];
+  /** Exactly one of partners / partnerKinds is set. `'*'` means every partner. */
+  partners?: '*' | string[];
+  partnerKinds?: string[];
+  /** `'*'` means every purpose. */
+  purposes: '*' | string[];
+  /** Empty for manage-only rules. */
+  fields: FieldRef[];
+  when: RuleWhen;
+  legalBases?: string[];
+  reason: string;
+}
+
+export interface PolicyTestCase {
+  phase: Phase;
+  participant: boolean;
+  flags: string[];
+  emergency: boolean;
+}
+
+export interface PolicyTestExpect {
+  read: FieldRef[];
+  write: FieldRef[];
+  deny: FieldRef[];
+  denyWrite: FieldRef[];
+  manage?: boolean;
+}
+
+export interface PolicyTest extends Located {
+  name: string;
+  as: { partner: string; purpose: string };
+  case: PolicyTestCase;
+  person?: { role: PersonRole };
+  expect: PolicyTestExpect;
+}
+
+export interface Convenant {
+  id: string;
+  title: string;
+  version: string;
+  effectiveFrom?: string;
+  /** The folder it was loaded from. */
+  dir: string;
+  /** The YAML files, in the order they were merged. */
+  files: string[];
+  caseFlags: CaseFlag[];
+  legalBases: LegalBasis[];
+  partners: Partner[];
+  purposes: Purpose[];
+  sections: Section[];
+  /** All catalogue fields, flattened, in catalogue order. */
+  fields: CatalogueField[];
+  rules: Rule[];
+  tests: PolicyTest[];
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable machine code, e.g. `unknown-partner`, `wildcard-matches-nothing`, `shadowed-rule`. */
+  code: string;
+  /** A plain sentence a jurist can act on. */
+  message: string;
+  /** file:line:column; absent only when no file is involved (e.g. an empty folder). */
+  position?: SourcePosition;
+}
