@@ -16,7 +16,10 @@ export function expandFieldPattern(pattern: string, fields: readonly CatalogueFi
 }
 
 /** Expands many patterns, keeping catalogue order and dropping duplicates. */
-export function expandFieldPatterns(patterns: readonly string[], fields: readonly CatalogueField[]): string[] {
+export function expandFieldPatterns(
+  patterns: readonly string[],
+  fields: readonly CatalogueField[],
+): string[] {
   const wanted = new Set(patterns.flatMap((p) => expandFieldPattern(p, fields)));
   return fields.filter((f) => wanted.has(f.id)).map((f) => f.id);
 }

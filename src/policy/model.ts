@@ -8,7 +8,12 @@ export const SENSITIVITIES = ['ordinary', 'bsn', 'health', 'criminal', 'confiden
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 
 /** Sensitivities that need more than an AVG art. 6 basis: art. 9, art. 10, BSN, geheim adres. */
-export const SPECIAL_SENSITIVITIES: readonly Sensitivity[] = ['bsn', 'health', 'criminal', 'confidential-address'];
+export const SPECIAL_SENSITIVITIES: readonly Sensitivity[] = [
+  'bsn',
+  'health',
+  'criminal',
+  'confidential-address',
+];
 
 export const ACTIONS = ['read', 'write', 'manage'] as const;
 export type Action = (typeof ACTIONS)[number];

@@ -1,0 +1,155 @@
+import {
+  PolicyError,
+  accessSubject,
+  decideField,
+  decideManage,
+  type CompiledConvenant,
+  type ConvenantAbility,
+  type FieldAction,
+  type FieldDecision,
+} from './compile.js';
+import { expandFieldPattern } from './match.js';
+import { PERSON_ROLES } from './model.js';
+import type { CatalogueField, FieldRef, PersonRole, PolicyTest, SourceRef } from './model.js';
+
+/**
+ * Runs a convenant's inline tests (docs/convenant-format.md, "Inline tests") against the
+ * compiled abilities, so a test checks exactly what the gateway enforces.
+ */
+
+export interface PolicyTestFailure {
+  /** Where the failing expectation is written: the field pattern, `expect.manage`, or `as`. */
+  src: SourceRef;
+  message: string;
+}
+
+export interface PolicyTestResult {
+  test: PolicyTest;
+  ok: boolean;
+  failures: PolicyTestFailure[];
+}
+
+export interface PolicyTestReport {
+  passed: number;
+  failed: number;
+  results: PolicyTestResult[];
+}
+
+interface Expectation {
+  action: FieldAction;
+  allowed: boolean;
+}
+
+const EXPECTATIONS: readonly { key: 'read' | 'write' | 'deny' | 'denyWrite'; expectation: Expectation }[] = [
+  { key: 'read', expectation: { action: 'read', allowed: true } },
+  { key: 'write', expectation: { action: 'write', allowed: true } },
+  { key: 'deny', expectation: { action: 'read', allowed: false } },
+  { key: 'denyWrite', expectation: { action: 'write', allowed: false } },
+];
+
+export function runPolicyTests(compiled: CompiledConvenant): PolicyTestReport {
+  const results = compiled.convenant.tests.map((test) => runPolicyTest(compiled, test));
+  const passed = results.filter((r) => r.ok).length;
+  return { passed, failed: results.length - passed, results };
+}
+
+export function runPolicyTest(compiled: CompiledConvenant, test: PolicyTest): PolicyTestResult {
+  const failures = checkTest(compiled, test);
+  return { test, ok: failures.length === 0, failures };
+}
+
+function checkTest(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFailure[] {
+  let ability: ConvenantAbility;
+  try {
+    ability = compiled.abilityFor(test.as.partner, test.as.purpose);
+  } catch (error) {
+    if (error instanceof PolicyError)
+      return [{ src: { ...test.src, path: [...test.src.path, 'as'] }, message: error.message }];
+    throw error;
+  }
+  const ctx: TestContext = { compiled, test, ability };
+  const fieldFailures = EXPECTATIONS.flatMap(({ key, expectation }) =>
+    test.expect[key].flatMap((ref) => checkPattern(ctx, ref, expectation)),
+  );
+  return [...fieldFailures, ...checkManage(ctx)];
+}
+
+interface TestContext {
+  compiled: CompiledConvenant;
+  test: PolicyTest;
+  ability: ConvenantAbility;
+}
+
+function checkPattern(ctx: TestContext, ref: FieldRef, expectation: Expectation): PolicyTestFailure[] {
+  const ids = expandFieldPattern(ref.pattern, ctx.compiled.convenant.fields);
+  if (ids.length === 0) {
+    return [{ src: ref.src, message: `'${ref.pattern}' matches no field in the catalogue` }];
+  }
+  return ids.flatMap((id) => {
+    const field = ctx.compiled.field(id);
+    return field ? checkField(ctx, ref, field, expectation) : [];
+  });
+}
+
+/**
+ * Case-level fields are checked once, without a person. Person-level fields are checked for the
+ * test's person, or, when the test names none, for every role: an expectation without a person
+ * is a claim about all persons in the case.
+ */
+function checkField(
+  ctx: TestContext,
+  ref: FieldRef,
+  field: CatalogueField,
+  expectation: Expectation,
+): PolicyTestFailure[] {
+  const roles: readonly (PersonRole | undefined)[] =
+    field.level === 'case' ? [undefined] : ctx.test.person ? [ctx.test.person.role] : PERSON_ROLES;
+  return roles.flatMap((role) => {
+    const decision = decideField(ctx.ability, expectation.action, subjectOf(ctx.test, role), field.id);
+    if (decision.allowed === expectation.allowed) return [];
+    const what = `${expectation.action} ${field.id}${role ? ` of the ${role}` : ''}`;
+    return [{ src: ref.src, message: failureMessage(ctx.test, what, expectation.allowed, decision) }];
+  });
+}
+
+function checkManage(ctx: TestContext): PolicyTestFailure[] {
+  const expected = ctx.test.expect.manage;
+  if (expected === undefined) return [];
+  const decision = decideManage(ctx.ability, subjectOf(ctx.test, undefined));
+  if (decision.allowed === expected) return [];
+  const src = { ...ctx.test.src, path: [...ctx.test.src.path, 'expect', 'manage'] };
+  return [{ src, message: failureMessage(ctx.test, 'manage the case', expected, decision) }];
+}
+
+function subjectOf(test: PolicyTest, role: PersonRole | undefined) {
+  return accessSubject({ ...test.case, ...(role ? { role } : {}) });
+}
+
+/** "expected wijkteam/uitvoering-plan to read plan.doelen in phase acute, but no rule grants it" */
+function failureMessage(
+  test: PolicyTest,
+  what: string,
+  expectedAllowed: boolean,
+  decision: FieldDecision,
+): string {
+  const who = `${test.as.partner}/${test.as.purpose}`;
+  const expectation = `expected ${who} ${expectedAllowed ? 'to' : 'not to'} ${what} ${circumstances(test)}`;
+  const rule = decision.ruleId ? `rule '${decision.ruleId}'` : 'a rule';
+  const reason = decision.reason ? `: ${decision.reason}` : '';
+  if (expectedAllowed) {
+    return decision.ruleId
+      ? `${expectation}, but ${rule} denies it${reason}`
+      : `${expectation}, but no rule grants it`;
+  }
+  return `${expectation}, but ${rule} grants it${reason}`;
+}
+
+function circumstances(test: PolicyTest): string {
+  const c = test.case;
+  return [
+    `in phase ${c.phase}`,
+    ...(c.participant ? [] : ['without taking part in the case']),
+    ...(c.flags.length > 0 ? [`with case flag${c.flags.length > 1 ? 's' : ''} ${c.flags.join(', ')}`] : []),
+    ...(c.emergency ? ['under emergency access'] : []),
+  ].join(' ');
+}
