@@ -1,0 +1,61 @@
+import { Option } from 'commander';
+import { explain } from '../../policy/explain.js';
+import { PERSON_ROLES, PHASES, type PersonRole, type Phase } from '../../policy/model.js';
+import type { CommandRegistration } from '../context.js';
+import {
+  DIR_OPTION_HELP,
+  loadPolicy,
+  policyDir,
+  printJson,
+  reportingPolicyErrors,
+} from '../policy-source.js';
+import { renderExplanation } from './explain.render.js';
+
+interface ExplainOptions {
+  partner: string;
+  purpose: string;
+  phase?: Phase;
+  role?: PersonRole;
+  flag?: string[];
+  emergency?: boolean;
+  participant: boolean;
+  dir?: string;
+  json?: boolean;
+}
+
+export const explainCommand: CommandRegistration = (program, ctx) => {
+  program
+    .command('explain')
+    .description('show, field by field, what a partner may read and write under a purpose, and why')
+    .requiredOption('--partner <partner>', 'partner id, e.g. wijkteam')
+    .requiredOption('--purpose <purpose>', 'purpose id, e.g. uitvoering-plan')
+    .addOption(new Option('--phase <phase>', 'only this phase (default: all phases)').choices(PHASES))
+    .addOption(
+      new Option('--role <role>', 'only this role for person-level fields (default: all roles)').choices(
+        PERSON_ROLES,
+      ),
+    )
+    .option('--flag <flag...>', 'case flags set on the case, e.g. geheim-adres')
+    .option('--emergency', 'under emergency access (doorbraak)')
+    .option('--no-participant', 'as a partner that does not take part in the case')
+    .option('--dir <dir>', DIR_OPTION_HELP)
+    .option('--json', 'machine-readable output, every field included')
+    .action((opts: ExplainOptions) => {
+      const json = opts.json === true;
+      const policy = loadPolicy(ctx, policyDir(ctx, opts.dir), json);
+      if (!policy) return;
+      reportingPolicyErrors(ctx, json, () => {
+        const explanation = explain(policy.compiled, {
+          partner: opts.partner,
+          purpose: opts.purpose,
+          ...(opts.phase ? { phase: opts.phase } : {}),
+          ...(opts.role ? { role: opts.role } : {}),
+          flags: opts.flag ?? [],
+          emergency: opts.emergency === true,
+          participant: opts.participant,
+        });
+        if (json) printJson(ctx, explanation);
+        else for (const line of renderExplanation(explanation, ctx.style)) ctx.out(line);
+      });
+    });
+};

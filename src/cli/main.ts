@@ -1,0 +1,19 @@
+/**
+ * Entry of the `convenant` command (bin/convenant.js imports the built copy of this file).
+ * Everything testable lives in program.ts; this file only binds it to the real process.
+ */
+import { execute } from './program.js';
+
+try {
+  process.exitCode = await execute(process.argv.slice(2), {
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+    isTTY: process.stdout.isTTY,
+    env: process.env,
+  });
+} catch (error) {
+  process.stderr.write(
+    `convenant: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}
