@@ -1,0 +1,40 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { ConvenantModule } from './convenant/convenant.module.js';
+import { DatabaseModule } from './db/database.module.js';
+import { HealthModule } from './health/health.module.js';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forConfig(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            // Fastify's genReqId (app.factory.ts) has put the trace id on the raw request already.
+            genReqId: (req) => (req as { id?: string }).id ?? 'unknown',
+            customAttributeKeys: { reqId: 'traceId' },
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query'],
+            serializers: {
+              // Query strings are never logged: personal data must not travel in URLs, but if a
+              // client puts it there anyway it must not end up in our logs either.
+              req: (req: { id: string; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: req.url.split('?')[0],
+              }),
+            },
+          },
+        }),
+        DatabaseModule,
+        ConvenantModule,
+        HealthModule,
+      ],
+    };
+  }
+}

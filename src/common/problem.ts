@@ -1,0 +1,156 @@
+import {
+  type ArgumentsHost,
+  BadRequestException,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { ValidationError } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** One invalid input, as RFC 9457 suggests for validation problems: where, and what is wrong. */
+export interface InvalidParam {
+  /** JSON pointer into the request body (`/fields/0/value`), or a query/header name. */
+  pointer: string;
+  detail: string;
+}
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  traceId?: string;
+  errors?: InvalidParam[];
+  [extension: string]: unknown;
+}
+
+const PROBLEM_BASE = 'https://convenant.dev/problems/';
+
+/**
+ * A failure the API reports on purpose. Services throw subclasses (typed domain errors); the one
+ * filter below turns them into problem+json, so no controller formats errors itself.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidRequestError extends DomainError {
+  constructor(
+    readonly errors: InvalidParam[],
+    detail = 'The request has invalid input; see errors.',
+  ) {
+    super(HttpStatus.BAD_REQUEST, 'invalid-request', 'Invalid request', detail, { errors });
+  }
+}
+
+/** Flattens class-validator errors into one list with JSON pointers, so clients get every error at once. */
+export function toInvalidParams(errors: ValidationError[], parent = ''): InvalidParam[] {
+  return errors.flatMap((error) => {
+    const pointer = `${parent}/${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((detail) => ({ pointer, detail }));
+    return [...own, ...toInvalidParams(error.children ?? [], pointer)];
+  });
+}
+
+/** For ValidationPipe's exceptionFactory: all validation errors in one problem. */
+export function validationProblem(errors: ValidationError[]): InvalidRequestError {
+  return new InvalidRequestError(toInvalidParams(errors));
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+/** Maps every exception to application/problem+json (RFC 9457), without stack traces or SQL. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Problem');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = this.toProblem(exception);
+    const path = request.url.split('?')[0] ?? '/';
+    if (problem.status === 404 && !(exception instanceof DomainError)) {
+      // The router's own message echoes the URL with its query string, which may hold personal data.
+      problem.detail = `There is no resource at ${request.method} ${path}.`;
+    }
+    problem.instance = path;
+    problem.traceId = String(request.id);
+    if (problem.status >= 500) {
+      this.logger.error({ err: exception, traceId: problem.traceId }, problem.detail ?? problem.title);
+    }
+    void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof DomainError) {
+      return {
+        type: PROBLEM_BASE + exception.slug,
+        title: exception.title,
+        status: exception.status,
+        detail: exception.message,
+        ...exception.extensions,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const message = typeof body === 'object' && body !== null && 'message' in body ? body.message : body;
+      const detail = Array.isArray(message) ? message.join('; ') : String(message);
+      const errors =
+        exception instanceof BadRequestException && Array.isArray(message)
+          ? message.map((m) => ({ pointer: '', detail: String(m) }))
+          : undefined;
+      return {
+        type: status === 404 ? PROBLEM_BASE + 'not-found' : 'about:blank',
+        title: TITLES[status] ?? 'Error',
+        status,
+        detail,
+        ...(errors ? { errors } : {}),
+      };
+    }
+    // Fastify's own errors (body too large, bad JSON, wrong content type) carry a statusCode.
+    const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return {
+        type: 'about:blank',
+        title: TITLES[statusCode] ?? 'Bad request',
+        status: statusCode,
+        detail: (exception as Error).message,
+      };
+    }
+    return {
+      type: 'about:blank',
+      title: TITLES[500]!,
+      status: 500,
+      detail: 'The gateway could not handle this request. The trace id identifies it in the logs.',
+    };
+  }
+}

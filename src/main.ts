@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { createApp } from './app.factory.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { PolicyInvalidError } from './convenant/policy.registry.js';
+import { EmbeddedPostgresError } from './db/embedded-postgres.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp(config);
+  await app.listen({ host: config.host, port: config.port });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .log.info(`convenant gateway listening on http://${config.host}:${config.port}`);
+}
+
+main().catch((error: unknown) => {
+  // Start-up failures a person can fix get a sentence, not a stack trace.
+  if (error instanceof ConfigError) {
+    console.error(`convenant: ${error.message}`);
+  } else if (error instanceof PolicyInvalidError || error instanceof EmbeddedPostgresError) {
+    console.error(`convenant: ${error.message}`);
+  } else {
+    console.error('convenant: start-up failed', error);
+  }
+  process.exit(1);
+});
