@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -14,6 +14,8 @@ export class AppModule {
       imports: [
         ConfigModule.forConfig(config),
         LoggerModule.forRoot({
+          // Explicit: nestjs-pino's default route pattern does not match every path on Fastify.
+          forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
           pinoHttp: {
             level: config.logLevel,
             // Fastify's genReqId (app.factory.ts) has put the trace id on the raw request already.

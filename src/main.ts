@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { PolicyInvalidError } from './convenant/policy.registry.js';
@@ -8,10 +9,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
   await app.listen({ host: config.host, port: config.port });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .log.info(`convenant gateway listening on http://${config.host}:${config.port}`);
+  app.get(Logger).log(`Listening on http://${config.host}:${config.port}`, 'Gateway');
 }
 
 main().catch((error: unknown) => {

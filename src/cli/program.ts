@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { compileCommand } from './commands/compile.command.js';
+import { dbCommand } from './commands/db.command.js';
 import { explainCommand } from './commands/explain.command.js';
 import { testCommand } from './commands/test.command.js';
 import { validateCommand } from './commands/validate.command.js';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   explainCommand,
   testCommand,
   compileCommand,
+  dbCommand,
 ];
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {
