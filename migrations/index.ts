@@ -1,7 +1,8 @@
 import { PolicyVersions1763900000000 } from './1763900000000-policy-versions.js';
+import { AccessLog1763900001000 } from './1763900001000-access-log.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
  * and a reviewer sees in one place what the schema is made of.
  */
-export const MIGRATIONS = [PolicyVersions1763900000000];
+export const MIGRATIONS = [PolicyVersions1763900000000, AccessLog1763900001000];

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AccessLogModule } from './access-log/access-log.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConvenantModule } from './convenant/convenant.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
           },
         }),
         DatabaseModule,
+        AccessLogModule,
         ConvenantModule,
         HealthModule,
       ],

@@ -1,0 +1,26 @@
+/** The actions the access log records. `authenticate` covers token requests; `list` case listings. */
+export type AccessAction = 'authenticate' | 'list' | 'read' | 'write' | 'manage' | 'history';
+
+/** One access log entry before it is written: one per access per data subject touched. */
+export interface AccessLogEntry {
+  traceId: string;
+  /** The partner as authenticated; for a refused token, the partner it claimed (or null). */
+  partner: string | null;
+  professional: string | null;
+  /** The purpose (Logboek: processing activity). */
+  purpose: string | null;
+  legalBasis: readonly string[];
+  action: AccessAction;
+  caseId: string | null;
+  /** Pseudonymous reference of the person, never a BSN; null for case-level access. */
+  dataSubjectRef: string | null;
+  /** Catalogue field ids touched; never values. */
+  fields: readonly string[];
+  status: 'allowed' | 'denied';
+  /** The deciding convenant rule, if one decided. */
+  ruleId: string | null;
+  /** Why: the rule's reason, or the refusal in a sentence. */
+  reason: string | null;
+  policyVersion: string | null;
+  emergency: boolean;
+}
