@@ -12,6 +12,10 @@ describe('loadConfig', () => {
       policyDir: path.resolve('/srv/app', 'policies/zvh-rotterdam-rijnmond'),
       embeddedPgPort: 54329,
       logLevel: 'info',
+      publicUrl: 'http://127.0.0.1:3000',
+      accessTokenTtlSeconds: 300,
+      keysDir: path.resolve('/srv/app', '.convenant', 'keys'),
+      demo: true,
     });
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -33,6 +37,18 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/DATABASE_URL must be a PostgreSQL URL.*got 'mysql:\/\/x'/);
       expect(problems).toMatch(/LOG_LEVEL must be one of .*got 'loud'/);
     }
+  });
+
+  it('demands real secrets and a public URL in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/c' })).toThrow(
+      /BSN_HMAC_KEY must be set in production.*BSN_ENCRYPTION_KEY must be set in production.*PUBLIC_URL must be set/,
+    );
+  });
+
+  it('keeps the demo off in production and on in development unless told', () => {
+    expect(loadConfig({}).demo).toBe(true);
+    expect(loadConfig({ DEMO: 'false' }).demo).toBe(false);
+    expect(() => loadConfig({ DEMO: 'yes' })).toThrow(/DEMO must be true or false/);
   });
 
   it('rejects a port out of range', () => {

@@ -41,6 +41,32 @@ class Environment {
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    message:
+      'PUBLIC_URL must be the gateway URL as partners reach it, e.g. https://convenant.example.nl (no query or fragment)',
+  })
+  PUBLIC_URL?: string;
+
+  @IsInt({ message: 'ACCESS_TOKEN_TTL_SECONDS must be a whole number between 30 and 900' })
+  @Min(30, { message: 'ACCESS_TOKEN_TTL_SECONDS must be a whole number between 30 and 900' })
+  @Max(900, { message: 'ACCESS_TOKEN_TTL_SECONDS must be a whole number between 30 and 900' })
+  ACCESS_TOKEN_TTL_SECONDS = 300;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/_-]{43}=?$/, { message: 'BSN_HMAC_KEY must be 32 random bytes, base64-encoded' })
+  BSN_HMAC_KEY?: string;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/_-]{43}=?$/, {
+    message: 'BSN_ENCRYPTION_KEY must be 32 random bytes, base64-encoded',
+  })
+  BSN_ENCRYPTION_KEY?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'DEMO must be true or false' })
+  DEMO?: 'true' | 'false';
 }
 
 export interface AppConfig {
@@ -55,6 +81,16 @@ export interface AppConfig {
   policyDir: string;
   embeddedPgPort: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** How partners reach the gateway; the token endpoint's audience is `${publicUrl}/v1/oauth/token`. */
+  publicUrl: string;
+  accessTokenTtlSeconds: number;
+  /** Where demo partner keys and the gateway's signing key live: `${dataDir}/keys`. */
+  keysDir: string;
+  /** Keys for BSN hashing and encryption; generated into the data folder when absent (not in production). */
+  bsnHmacKey?: Buffer;
+  bsnEncryptionKey?: Buffer;
+  /** Seed the synthetic demo (fictional people only) at start; default on in development. */
+  demo: boolean;
 }
 
 export class ConfigError extends Error {
@@ -64,7 +100,7 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_KEYS = new Set(['PORT', 'EMBEDDED_PG_PORT']);
+const INTEGER_KEYS = new Set(['PORT', 'EMBEDDED_PG_PORT', 'ACCESS_TOKEN_TTL_SECONDS']);
 
 /**
  * Reads and validates the environment. Throws a ConfigError naming every wrong variable, so the
@@ -88,14 +124,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ),
     );
   }
+  if (parsed.NODE_ENV === 'production') {
+    const missing = (['BSN_HMAC_KEY', 'BSN_ENCRYPTION_KEY', 'PUBLIC_URL'] as const).filter(
+      (key) => !parsed[key],
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(missing.map((key) => `${key} must be set in production (NODE_ENV=production)`));
+    }
+  }
+  const dataDir = path.resolve(cwd, parsed.CONVENANT_DATA_DIR);
   return {
     env: parsed.NODE_ENV,
     host: parsed.HOST,
     port: parsed.PORT,
     ...(parsed.DATABASE_URL ? { databaseUrl: parsed.DATABASE_URL } : {}),
-    dataDir: path.resolve(cwd, parsed.CONVENANT_DATA_DIR),
+    dataDir,
     policyDir: path.resolve(cwd, parsed.CONVENANT_POLICY_DIR),
     embeddedPgPort: parsed.EMBEDDED_PG_PORT,
     logLevel: parsed.LOG_LEVEL,
+    publicUrl: (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, ''),
+    accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
+    keysDir: path.join(dataDir, 'keys'),
+    ...(parsed.BSN_HMAC_KEY ? { bsnHmacKey: Buffer.from(parsed.BSN_HMAC_KEY, 'base64') } : {}),
+    ...(parsed.BSN_ENCRYPTION_KEY
+      ? { bsnEncryptionKey: Buffer.from(parsed.BSN_ENCRYPTION_KEY, 'base64') }
+      : {}),
+    demo: parsed.DEMO ? parsed.DEMO === 'true' : parsed.NODE_ENV === 'development',
   };
 }
