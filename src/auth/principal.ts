@@ -16,8 +16,10 @@ export interface Principal {
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 /** The principal the AccessTokenGuard attached; the guard runs first, so it is always there. */
-export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
-  const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-  if (!request.principal) throw new Error('CurrentPrincipal used on a route without AccessTokenGuard.');
-  return request.principal;
-});
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Principal => {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (!request.principal) throw new Error('CurrentPrincipal used on a route without AccessTokenGuard.');
+    return request.principal;
+  },
+);
