@@ -184,7 +184,7 @@ function partnerProblems(ctx: Context, partner: Partner): Diagnostic[] {
   }
   partner.purposes.forEach((id, i) => {
     if (!ctx.purposes.has(id))
-      found.push(unknownPurpose(ctx, id, `Partner '${partner.id}'`, partner.src, 'purposes', i));
+      found.push(unknownReference(ctx, 'purpose', id, `Partner '${partner.id}'`, partner.src, 'purposes', i));
   });
   return found;
 }
@@ -193,7 +193,9 @@ function purposeProblems(ctx: Context, purpose: Purpose): Diagnostic[] {
   const found: Diagnostic[] = [];
   purpose.legalBases.forEach((id, i) => {
     if (!ctx.bases.has(id))
-      found.push(unknownLegalBasis(ctx, id, `Purpose '${purpose.id}'`, purpose.src, 'legal_bases', i));
+      found.push(
+        unknownReference(ctx, 'legal-basis', id, `Purpose '${purpose.id}'`, purpose.src, 'legal_bases', i),
+      );
   });
   const bases = purpose.legalBases.map((id) => ctx.bases.get(id));
   // With an unknown basis the jurist may have meant an art. 6 one; that error is reported already.
@@ -314,7 +316,8 @@ function ruleTargetProblems(ctx: Context, rule: Rule): Diagnostic[] {
   });
   if (Array.isArray(rule.purposes)) {
     rule.purposes.forEach((id, i) => {
-      if (!ctx.purposes.has(id)) found.push(unknownPurpose(ctx, id, label, rule.src, 'purpose', i));
+      if (!ctx.purposes.has(id))
+        found.push(unknownReference(ctx, 'purpose', id, label, rule.src, 'purpose', i));
     });
   }
   return found;
@@ -354,10 +357,12 @@ function ruleReferenceProblems(ctx: Context, rule: Rule): Diagnostic[] {
   const label = `Rule '${rule.id}'`;
   const found: Diagnostic[] = [];
   rule.legalBases?.forEach((id, i) => {
-    if (!ctx.bases.has(id)) found.push(unknownLegalBasis(ctx, id, label, rule.src, 'legal_basis', i));
+    if (!ctx.bases.has(id))
+      found.push(unknownReference(ctx, 'legal-basis', id, label, rule.src, 'legal_basis', i));
   });
   rule.when.caseFlags?.forEach((flag, i) => {
-    if (!ctx.flags.has(flag)) found.push(unknownCaseFlag(ctx, flag, label, rule.src, 'when', 'case.flag', i));
+    if (!ctx.flags.has(flag))
+      found.push(unknownReference(ctx, 'case-flag', flag, label, rule.src, 'when', 'case.flag', i));
   });
   return found;
 }
@@ -507,9 +512,10 @@ function testProblems(ctx: Context, test: Convenant['tests'][number]): Diagnosti
     );
   }
   if (!ctx.purposes.has(test.as.purpose))
-    found.push(unknownPurpose(ctx, test.as.purpose, label, test.src, 'as', 'purpose'));
+    found.push(unknownReference(ctx, 'purpose', test.as.purpose, label, test.src, 'as', 'purpose'));
   test.case.flags.forEach((flag, i) => {
-    if (!ctx.flags.has(flag)) found.push(unknownCaseFlag(ctx, flag, label, test.src, 'case', 'flags', i));
+    if (!ctx.flags.has(flag))
+      found.push(unknownReference(ctx, 'case-flag', flag, label, test.src, 'case', 'flags', i));
   });
   const { read, write, deny, denyWrite } = test.expect;
   found.push(
@@ -552,49 +558,29 @@ function fieldRefProblems(ctx: Context, ref: FieldRef, owner: string): Diagnosti
   ];
 }
 
-function unknownPurpose(
-  ctx: Context,
-  id: string,
-  owner: string,
-  src: SourceRef,
-  ...below: (string | number)[]
-): Diagnostic {
-  return ctx.report(
-    'error',
-    'unknown-purpose',
-    `${owner} names purpose '${id}', which is not declared.${didYouMean(id, ctx.purposes.keys())}`,
-    src,
-    ...below,
-  );
-}
+const UNKNOWN_REFERENCES = {
+  purpose: { code: 'unknown-purpose', noun: 'purpose', where: 'declared' },
+  'legal-basis': { code: 'unknown-legal-basis', noun: 'legal basis', where: 'declared under legal_bases' },
+  'case-flag': { code: 'unknown-case-flag', noun: 'case flag', where: 'declared under case_flags' },
+} as const;
 
-function unknownLegalBasis(
+/** "Rule 'x' names purpose 'y', which is not declared. Did you mean …?" for any kind of reference. */
+function unknownReference(
   ctx: Context,
+  kind: keyof typeof UNKNOWN_REFERENCES,
   id: string,
   owner: string,
   src: SourceRef,
   ...below: (string | number)[]
 ): Diagnostic {
+  const { code, noun, where } = UNKNOWN_REFERENCES[kind];
+  const known = { purpose: ctx.purposes.keys(), 'legal-basis': ctx.bases.keys(), 'case-flag': ctx.flags }[
+    kind
+  ];
   return ctx.report(
     'error',
-    'unknown-legal-basis',
-    `${owner} names legal basis '${id}', which is not declared under legal_bases.${didYouMean(id, ctx.bases.keys())}`,
-    src,
-    ...below,
-  );
-}
-
-function unknownCaseFlag(
-  ctx: Context,
-  id: string,
-  owner: string,
-  src: SourceRef,
-  ...below: (string | number)[]
-): Diagnostic {
-  return ctx.report(
-    'error',
-    'unknown-case-flag',
-    `${owner} names case flag '${id}', which is not declared under case_flags.${didYouMean(id, ctx.flags)}`,
+    code,
+    `${owner} names ${noun} '${id}', which is not ${where}.${didYouMean(id, known)}`,
     src,
     ...below,
   );
