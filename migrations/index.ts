@@ -1,8 +1,13 @@
 import { PolicyVersions1763900000000 } from './1763900000000-policy-versions.js';
 import { AccessLog1763900001000 } from './1763900001000-access-log.js';
+import { ClientAssertionJti1763900002000 } from './1763900002000-client-assertion-jti.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
  * and a reviewer sees in one place what the schema is made of.
  */
-export const MIGRATIONS = [PolicyVersions1763900000000, AccessLog1763900001000];
+export const MIGRATIONS = [
+  PolicyVersions1763900000000,
+  AccessLog1763900001000,
+  ClientAssertionJti1763900002000,
+];

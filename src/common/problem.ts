@@ -35,6 +35,9 @@ const PROBLEM_BASE = 'https://convenant.dev/problems/';
  * filter below turns them into problem+json, so no controller formats errors itself.
  */
 export class DomainError extends Error {
+  /** Response headers the error needs (e.g. WWW-Authenticate on a 401), set by the filter. */
+  readonly headers: Readonly<Record<string, string>> = {};
+
   constructor(
     readonly status: number,
     readonly slug: string,
@@ -103,6 +106,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     problem.instance = path;
     problem.traceId = String(request.id);
+    if (exception instanceof DomainError) {
+      for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
+    }
     if (problem.status >= 500) {
       this.logger.error({ err: exception, traceId: problem.traceId }, problem.detail ?? problem.title);
     }

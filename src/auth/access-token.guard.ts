@@ -1,0 +1,103 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { PolicyRegistry } from '../convenant/policy.registry.js';
+import type { AccessAction } from '../access-log/access-log.types.js';
+import { AccessTokenVerifier } from './access-token.verifier.js';
+import { AuthAudit, type AuthAttempt } from './auth-audit.js';
+import {
+  AuthRefusal,
+  InvalidAccessTokenError,
+  MissingAccessTokenError,
+  TokenInUrlError,
+  TokenNoLongerAllowedError,
+} from './auth.errors.js';
+import type { AuthenticatedRequest, Principal } from './principal.js';
+
+const JWT_LIKE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
+/**
+ * True when the query string carries a token: `access_token` (RFC 6750 §2.3, which we do not
+ * support) or any value shaped like a JWT. Such a token has been exposed to proxies and logs.
+ */
+export function queryCarriesToken(query: unknown): boolean {
+  if (typeof query !== 'object' || query === null) return false;
+  for (const [name, value] of Object.entries(query as Record<string, unknown>)) {
+    if (name.toLowerCase() === 'access_token' || name.toLowerCase() === 'client_assertion') return true;
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && JWT_LIKE.test(v.trim()))) return true;
+  }
+  return false;
+}
+
+/**
+ * Lets a request through only with a valid access token of this gateway in `Authorization:
+ * Bearer …`, for a partner and purpose the convenant in force still recognises, and attaches the
+ * Principal. Every refusal is logged (fail closed: no log entry, 503).
+ */
+@Injectable()
+export class AccessTokenGuard implements CanActivate {
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly registry: PolicyRegistry,
+    private readonly audit: AuthAudit,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const attempt: AuthAttempt = {
+      traceId: String(request.id),
+      // Which action the route would have taken is unknown before it runs; the method tells reads apart.
+      action: guessedAction(request.method),
+      caseId: caseIdOf(request.params),
+    };
+    try {
+      request.principal = await this.authenticate(request, attempt);
+      return true;
+    } catch (error) {
+      const reason =
+        error instanceof AuthRefusal ? error.message : 'The gateway could not check the access token.';
+      await this.audit.denied(attempt, reason);
+      throw error;
+    }
+  }
+
+  private async authenticate(request: AuthenticatedRequest, attempt: AuthAttempt): Promise<Principal> {
+    // First, before anything else: a token in a URL is refused even next to a valid header.
+    if (queryCarriesToken(request.query)) throw new TokenInUrlError();
+    const header = request.headers.authorization;
+    if (header === undefined || header === '') throw new MissingAccessTokenError();
+    const match = BEARER.exec(header);
+    if (!match?.[1]) {
+      throw new InvalidAccessTokenError('The Authorization header must be "Bearer <access token>".');
+    }
+    const principal = await this.verifier.verify(match[1]);
+    const compiled = this.registry.current();
+    const partner = compiled.convenant.partners.find((p) => p.id === principal.partner);
+    if (partner) attempt.partner = partner.id;
+    attempt.professional = principal.professional;
+    if (compiled.convenant.purposes.some((p) => p.id === principal.purpose))
+      attempt.purpose = principal.purpose;
+    // The convenant may have changed since the token was issued: it decides, not the token.
+    if (!partner) {
+      throw new TokenNoLongerAllowedError(
+        `Partner '${principal.partner}' is no longer in the convenant in force.`,
+      );
+    }
+    if (!partner.purposes.includes(principal.purpose) || attempt.purpose === undefined) {
+      throw new TokenNoLongerAllowedError(
+        `Partner '${partner.id}' is no longer registered for purpose '${principal.purpose}' in the convenant in force.`,
+      );
+    }
+    return principal;
+  }
+}
+
+function guessedAction(method: string): AccessAction {
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
+}
+
+function caseIdOf(params: unknown): string | null {
+  const id = (params as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && UUID.test(id) ? id.toLowerCase() : null;
+}

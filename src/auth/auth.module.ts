@@ -1,0 +1,65 @@
+import { Global, Inject, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { AccessTokenIssuer } from './access-token.js';
+import { AccessTokenGuard } from './access-token.guard.js';
+import { AccessTokenVerifier } from './access-token.verifier.js';
+import { AuthAudit } from './auth-audit.js';
+import { AuthController } from './auth.controller.js';
+import { ensureDevKeys } from './dev-keys.js';
+import { GATEWAY_KEY, loadGatewayKey, type GatewayKey } from './gateway-key.js';
+import { PartnerKeys } from './partner-keys.js';
+import { ReplayRepository } from './replay.repository.js';
+import { TokenService } from './token.service.js';
+
+/**
+ * Partner authentication (token endpoint) and the guard every case route uses. Global, so any
+ * module's controllers can say `@UseGuards(AccessTokenGuard)` without importing this module.
+ */
+@Global()
+@Module({
+  controllers: [AuthController],
+  providers: [
+    {
+      provide: GATEWAY_KEY,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => loadGatewayKey(config.keysDir),
+    },
+    {
+      provide: AccessTokenIssuer,
+      inject: [GATEWAY_KEY, APP_CONFIG],
+      useFactory: (key: GatewayKey, config: AppConfig) => new AccessTokenIssuer(key, config),
+    },
+    {
+      provide: AccessTokenVerifier,
+      inject: [GATEWAY_KEY, APP_CONFIG],
+      useFactory: (key: GatewayKey, config: AppConfig) => new AccessTokenVerifier(key, config),
+    },
+    PartnerKeys,
+    ReplayRepository,
+    AuthAudit,
+    TokenService,
+    AccessTokenGuard,
+  ],
+  exports: [AccessTokenGuard, AccessTokenVerifier, AuthAudit, GATEWAY_KEY],
+})
+export class AuthModule implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: PolicyRegistry,
+  ) {}
+
+  /** In the demo (never in production), partners without any key file get demo keys, so `npm start` just works. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.demo || this.config.env === 'production') return;
+    const created = await ensureDevKeys(this.registry.current().convenant, this.config.keysDir);
+    if (created.length > 0) {
+      this.logger.log(
+        `Generated demo keys for ${created.map((k) => k.partner).join(', ')} in ${this.config.keysDir}`,
+      );
+    }
+  }
+}

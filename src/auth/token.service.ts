@@ -1,0 +1,198 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { PolicyRegistry } from '../convenant/policy.registry.js';
+import type { CompiledConvenant } from '../policy/compile.js';
+import { AccessTokenIssuer, tokenEndpoint } from './access-token.js';
+import { AuthAudit } from './auth-audit.js';
+import {
+  AuthRefusal,
+  bounded,
+  InvalidClientError,
+  InvalidTokenRequestError,
+  PurposeRefusedError,
+} from './auth.errors.js';
+import {
+  CLIENT_ASSERTION_TYPE,
+  CLOCK_TOLERANCE_SECONDS,
+  verifyClientAssertion,
+  type AssertionContext,
+} from './client-assertion.js';
+import { PartnerKeys } from './partner-keys.js';
+import { ReplayRepository } from './replay.repository.js';
+
+/** A token request, once its form (or JSON) body has the right shape. */
+export interface TokenRequest {
+  clientAssertion: string;
+  /** The one purpose the token is requested for (OAuth `scope`). */
+  purpose: string;
+  /** Optional in RFC 7521 §4.2; when sent it must be the assertion's issuer. */
+  clientId?: string;
+}
+
+/** The 200 answer of the token endpoint (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+/** Assertions are a few hundred bytes; a limit keeps decoding cheap for garbage. */
+const MAX_ASSERTION_LENGTH = 8192;
+
+const PURPOSE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * Reads the token request body. Every parameter must appear once (RFC 6749 §3.2: a repeated one
+ * arrives as an array and is refused); parameters we do not know are ignored, as RFC 6749 asks.
+ */
+export function parseTokenRequest(body: unknown): TokenRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidTokenRequestError(
+      'Send the token request as application/x-www-form-urlencoded (or JSON) with grant_type, client_assertion_type, client_assertion and scope.',
+    );
+  }
+  const params = body as Record<string, unknown>;
+  const single = (name: string): string | undefined => {
+    const value = params[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string')
+      throw new InvalidTokenRequestError(`${name} must be given exactly once, as a string.`);
+    return value;
+  };
+  const grantType = single('grant_type');
+  if (grantType !== 'client_credentials') {
+    throw new InvalidTokenRequestError(
+      grantType === undefined
+        ? 'grant_type is missing; use client_credentials.'
+        : 'Only grant_type client_credentials is supported.',
+      grantType === undefined ? 'invalid_request' : 'unsupported_grant_type',
+    );
+  }
+  if (single('client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
+    throw new InvalidTokenRequestError(
+      `client_assertion_type must be ${CLIENT_ASSERTION_TYPE} (private_key_jwt).`,
+    );
+  }
+  const clientAssertion = single('client_assertion');
+  if (!clientAssertion) throw new InvalidTokenRequestError('client_assertion is missing.');
+  if (clientAssertion.length > MAX_ASSERTION_LENGTH) {
+    throw new InvalidTokenRequestError(`client_assertion is longer than ${MAX_ASSERTION_LENGTH} characters.`);
+  }
+  const scope = single('scope')?.trim();
+  if (!scope) {
+    throw new InvalidTokenRequestError(
+      'scope is missing: name the one purpose the token is for, e.g. scope=triage.',
+      'invalid_scope',
+    );
+  }
+  if (!PURPOSE_ID.test(scope) || scope.length > 64) {
+    throw new InvalidTokenRequestError(
+      'scope must be exactly one purpose id of the convenant; a token serves one purpose.',
+      'invalid_scope',
+    );
+  }
+  const clientId = single('client_id');
+  return { clientAssertion, purpose: scope, ...(clientId !== undefined ? { clientId } : {}) };
+}
+
+/**
+ * The convenant's word on a (partner, purpose) pair: the purpose must exist and the partner must be
+ * registered for it. Shared by the token endpoint and `convenant token`.
+ */
+export function checkPurpose(compiled: CompiledConvenant, partnerId: string, purposeId: string): void {
+  const partner = compiled.convenant.partners.find((p) => p.id === partnerId);
+  if (!partner) throw new InvalidClientError(`'${bounded(partnerId)}' is not a partner in the convenant.`);
+  if (!compiled.convenant.purposes.some((p) => p.id === purposeId)) {
+    throw new PurposeRefusedError(`Purpose '${bounded(purposeId)}' is not in the convenant.`);
+  }
+  if (!partner.purposes.includes(purposeId)) {
+    throw new PurposeRefusedError(
+      `Partner '${partner.id}' is not registered for purpose '${purposeId}' in the convenant; its purposes are ${partner.purposes.join(', ')}.`,
+    );
+  }
+}
+
+/**
+ * The token endpoint's rules: authenticate the partner by its client assertion, spend the
+ * assertion's jti, check the purpose against the convenant in force, and issue an access token.
+ * Every outcome is logged before the answer leaves (AuthAudit fails closed).
+ */
+@Injectable()
+export class TokenService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: PolicyRegistry,
+    private readonly partnerKeys: PartnerKeys,
+    private readonly replay: ReplayRepository,
+    private readonly audit: AuthAudit,
+    private readonly issuer: AccessTokenIssuer,
+  ) {}
+
+  async exchange(body: unknown, traceId: string): Promise<TokenResponse> {
+    const compiled = this.registry.current();
+    const context: AssertionContext & { purpose?: string } = {};
+    let issued: { response: TokenResponse; tokenId: string };
+    try {
+      issued = await this.authenticate(compiled, body, context);
+    } catch (error) {
+      const reason =
+        error instanceof AuthRefusal ? error.message : 'The gateway could not process the token request.';
+      await this.audit.denied({ traceId, action: 'authenticate', ...context }, reason);
+      throw error;
+    }
+    await this.audit.allowed(
+      { traceId, action: 'authenticate', ...context },
+      `Access token ${issued.tokenId} issued for purpose '${issued.response.scope}'.`,
+    );
+    return issued.response;
+  }
+
+  private async authenticate(
+    compiled: CompiledConvenant,
+    body: unknown,
+    context: AssertionContext & { purpose?: string },
+  ): Promise<{ response: TokenResponse; tokenId: string }> {
+    const request = parseTokenRequest(body);
+    if (compiled.convenant.purposes.some((p) => p.id === request.purpose)) context.purpose = request.purpose;
+    const assertion = await verifyClientAssertion(
+      request.clientAssertion,
+      {
+        compiled,
+        audience: tokenEndpoint(this.config),
+        keysFor: (partner) => this.partnerKeys.resolverFor(compiled, partner),
+      },
+      context,
+    );
+    const partner = assertion.partner.id;
+    if (request.clientId !== undefined && request.clientId !== partner) {
+      throw new InvalidClientError("client_id must be the client assertion's issuer.");
+    }
+    // Spent before the purpose check: an assertion is used once, whatever the outcome.
+    const rememberUntil = new Date(assertion.expiresAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000);
+    if (!(await this.replay.consume(partner, assertion.jti, rememberUntil))) {
+      throw new InvalidClientError(
+        'This client assertion has been used before; sign a new one with a fresh jti.',
+      );
+    }
+    if (assertion.purpose !== undefined && assertion.purpose !== request.purpose) {
+      throw new PurposeRefusedError("The requested scope differs from the 'purpose' the partner signed.");
+    }
+    checkPurpose(compiled, partner, request.purpose);
+    const issued = await this.issuer.issue({
+      partner,
+      professional: assertion.professional,
+      purpose: request.purpose,
+    });
+    return {
+      response: {
+        access_token: issued.token,
+        token_type: 'Bearer',
+        expires_in: issued.expiresIn,
+        scope: request.purpose,
+      },
+      tokenId: issued.jti,
+    };
+  }
+}
