@@ -1,6 +1,7 @@
 import { PolicyVersions1763900000000 } from './1763900000000-policy-versions.js';
 import { AccessLog1763900001000 } from './1763900001000-access-log.js';
 import { ClientAssertionJti1763900002000 } from './1763900002000-client-assertion-jti.js';
+import { Cases1763900003000 } from './1763900003000-cases.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   PolicyVersions1763900000000,
   AccessLog1763900001000,
   ClientAssertionJti1763900002000,
+  Cases1763900003000,
 ];
