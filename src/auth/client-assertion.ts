@@ -92,6 +92,14 @@ export async function verifyClientAssertion(
     throw new InvalidTokenRequestError('client_assertion could not be decoded as a JWT.');
   }
 
+  // The unverified issuer only selects whose keys to try and names the partner in the log entry of
+  // a refusal (an impersonation attempt is worth seeing); nothing else is believed before the signature.
+  const partner =
+    typeof claimed.iss === 'string'
+      ? check.compiled.convenant.partners.find((p) => p.id === claimed.iss)
+      : undefined;
+  if (partner) context.partner = partner.id;
+
   // The algorithm is ours to choose, before any key is touched: `none`, HS* and anything unknown go.
   const alg = header.alg;
   if (typeof alg !== 'string' || !(ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) {
@@ -105,15 +113,8 @@ export async function verifyClientAssertion(
   if (typeof header.kid !== 'string' || header.kid === '') {
     throw new InvalidClientError("The client assertion's header must name its key with 'kid'.");
   }
-
-  // The unverified issuer only selects whose keys to try; nothing else is believed before the signature.
-  const partner =
-    typeof claimed.iss === 'string'
-      ? check.compiled.convenant.partners.find((p) => p.id === claimed.iss)
-      : undefined;
   if (!partner)
     throw new InvalidClientError("The client assertion's issuer is not a partner in the convenant.");
-  context.partner = partner.id;
 
   let resolver: KeyResolver;
   try {

@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { compileCommand } from './commands/compile.command.js';
 import { dbCommand } from './commands/db.command.js';
 import { explainCommand } from './commands/explain.command.js';
+import { keysCommand } from './commands/keys.command.js';
 import { testCommand } from './commands/test.command.js';
+import { tokenCommand } from './commands/token.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { createContext, wantsColour, type CliContext, type CommandRegistration } from './context.js';
 
@@ -17,6 +19,8 @@ export const COMMANDS: readonly CommandRegistration[] = [
   testCommand,
   compileCommand,
   dbCommand,
+  keysCommand,
+  tokenCommand,
 ];
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {

@@ -1,0 +1,108 @@
+import { createLocalJWKSet, decodeProtectedHeader } from 'jose';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AccessTokenVerifier } from '../../auth/access-token.verifier.js';
+import { verifyClientAssertion } from '../../auth/client-assertion.js';
+import { loadGatewayKey } from '../../auth/gateway-key.js';
+import { loadConfig } from '../../config/config.js';
+import { loadEnforceable } from '../../convenant/policy.registry.js';
+import { run } from '../program.js';
+
+describe('convenant keys --dev and convenant token', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'convenant-cli-'));
+    env = { CONVENANT_DATA_DIR: dataDir, PUBLIC_URL: 'https://gateway.example' };
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keys --dev writes a pair per partner, and keeps them on a second run', async () => {
+    const first = await run(['keys', '--dev'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^wrote vtrr +\S+vtrr\.jwks\.json, \S+vtrr\.private\.jwk\.json$/m);
+    const second = await run(['keys', '--dev'], env);
+    expect(second.stdout).toMatch(/^kept {2}vtrr/m);
+    expect(second.stdout).toContain('--force replaces them');
+  });
+
+  it('keys without --dev, or in production, refuses', async () => {
+    expect((await run(['keys'], env)).code).toBe(1);
+    const production = await run(['keys', '--dev'], {
+      ...env,
+      NODE_ENV: 'production',
+      BSN_HMAC_KEY: 'a'.repeat(43),
+      BSN_ENCRYPTION_KEY: 'b'.repeat(43),
+    });
+    expect(production.code).toBe(1);
+    expect(production.stderr).toContain('never made in production');
+  });
+
+  it('token prints only an access token, which the gateway verifier accepts', async () => {
+    const result = await run(
+      ['token', '--partner', 'vtrr', '--purpose', 'triage', '--professional', 'p1'],
+      env,
+    );
+    expect(result.code).toBe(0);
+    const token = result.stdout.trim();
+    expect(result.stdout).toBe(`${token}\n`);
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const config = loadConfig(env);
+    const verifier = new AccessTokenVerifier(await loadGatewayKey(config.keysDir), config);
+    await expect(verifier.verify(token)).resolves.toMatchObject({
+      partner: 'vtrr',
+      professional: 'p1',
+      purpose: 'triage',
+    });
+  });
+
+  it('token --assertion prints a client assertion that verifies against the demo public keys', async () => {
+    const result = await run(
+      [
+        'token',
+        '--partner',
+        'politie',
+        '--purpose',
+        'signalering',
+        '--professional',
+        'agent-7',
+        '--assertion',
+      ],
+      env,
+    );
+    expect(result.code).toBe(0);
+    const assertion = result.stdout.trim();
+    const config = loadConfig(env);
+    const jwks = JSON.parse(await readFile(path.join(config.keysDir, 'politie.jwks.json'), 'utf8'));
+    const verified = await verifyClientAssertion(assertion, {
+      compiled: loadEnforceable(config.policyDir),
+      audience: 'https://gateway.example/v1/oauth/token',
+      keysFor: () => Promise.resolve(createLocalJWKSet(jwks)),
+    });
+    expect(verified).toMatchObject({ professional: 'agent-7', purpose: 'signalering' });
+    expect(decodeProtectedHeader(assertion).kid).toBe(jwks.keys[0].kid);
+  });
+
+  it('token refuses what the token endpoint refuses, with a sentence', async () => {
+    const notRegistered = await run(
+      ['token', '--partner', 'politie', '--purpose', 'triage', '--professional', 'p1'],
+      env,
+    );
+    expect(notRegistered).toMatchObject({ code: 1, stdout: '' });
+    expect(notRegistered.stderr).toContain("Partner 'politie' is not registered for purpose 'triage'");
+    const unknown = await run(
+      ['token', '--partner', 'nobody', '--purpose', 'triage', '--professional', 'p1'],
+      env,
+    );
+    expect(unknown.stderr).toContain("'nobody' is not a partner in the convenant");
+    const badProfessional = await run(
+      ['token', '--partner', 'vtrr', '--purpose', 'triage', '--professional', 'Jan de Vries'],
+      env,
+    );
+    expect(badProfessional.code).toBe(1);
+  });
+});
