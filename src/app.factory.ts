@@ -17,7 +17,12 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
  * problem+json errors, strict validation, and the OpenAPI document at /v1/openapi.json.
  * main.ts and the e2e tests both use this, so tests exercise the real HTTP stack.
  */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export interface CreateAppOptions {
+  /** Adds routes or hooks before the app is sealed (the benchmark's baseline route). */
+  configure?: (app: NestFastifyApplication) => void;
+}
+
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (raw: IncomingMessage) => {
@@ -49,6 +54,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 
   const document = openApiDocument(app);
   fastify.get('/v1/openapi.json', (_request, reply) => reply.send(document));
+  options.configure?.(app);
 
   await app.init();
   await fastify.ready();

@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 // Global setup runs outside Jest's module system, so it uses the compiled code (npm test builds first).
+import { freePort } from '../dist/src/common/free-port.js';
 import { startEmbeddedPostgres } from '../dist/src/db/embedded-postgres.js';
 
 /**
@@ -23,15 +23,4 @@ export default async function globalSetup() {
   globalThis.__CONVENANT_TEST_PG__ = server;
   process.env.CONVENANT_TEST_ADMIN_URL = server.urlFor('postgres');
   process.env.CONVENANT_TEST_DATA_DIR = dataDir;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort } from './support/ports.js';
+import { freePort } from '../src/common/free-port.js';
 
 /**
  * The gateway as a user starts it: `node dist/src/main.js` with no DATABASE_URL, so it must bring

@@ -1,3 +1,4 @@
+/** Tests and benchmarks need loopback ports for servers they start. */
 import net from 'node:net';
 
 /** A TCP port on loopback that was free a moment ago. */
