@@ -9,9 +9,11 @@ import {
   type JWK,
 } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import request from 'supertest';
+import { generateDevKeys } from '../src/auth/dev-keys.js';
 import { gatewayKeyFile } from '../src/auth/gateway-key.js';
+import { PolicyRegistry } from '../src/convenant/policy.registry.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { accessTokenFor, clientAssertion, requestToken, unsignedJwt } from './support/tokens.js';
@@ -573,6 +575,41 @@ describe('single-use client assertions across gateway instances', () => {
         [refused.body.traceId],
       );
       expect(rows).toEqual([{ status: 'denied' }]);
+    }
+  });
+});
+
+describe('partner keys at start-up', () => {
+  it('in the demo, generates keys for partners whose key file exists nowhere, so the flow works at once', async () => {
+    const t = await startTestApp({ devKeys: false, env: { DEMO: 'true' } });
+    try {
+      await expect(accessTokenFor(t, { partner: 'vtrr', purpose: 'triage' })).resolves.toMatch(/^eyJ/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('without the demo, generates nothing: a partner without keys is refused (401) and the refusal logged', async () => {
+    const t = await startTestApp({ devKeys: false, env: { DEMO: 'false' } });
+    try {
+      // The partner's private key exists only for signing here; its public half is withheld.
+      const [files] = await generateDevKeys(
+        [t.app.get(PolicyRegistry).current().partner('vtrr')],
+        t.config.keysDir,
+      );
+      await rm(files!.publicFile);
+      const res = await requestToken(t, { assertion: await clientAssertion(t, { partner: 'vtrr' }) });
+      expect(res.status).toBe(401);
+      expect(res.body.detail).toBe(
+        "No public keys are available for partner 'vtrr'; ask the gateway operator.",
+      );
+      const rows = await t.db.dataSource.query<{ status: string; partner: string }[]>(
+        'SELECT status, partner FROM access_log WHERE trace_id = $1',
+        [res.body.traceId],
+      );
+      expect(rows).toEqual([{ status: 'denied', partner: 'vtrr' }]);
+    } finally {
+      await t.close();
     }
   });
 });
