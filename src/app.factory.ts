@@ -22,7 +22,10 @@ export interface CreateAppOptions {
   configure?: (app: NestFastifyApplication) => void;
 }
 
-export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (raw: IncomingMessage) => {
