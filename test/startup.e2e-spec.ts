@@ -44,7 +44,7 @@ describe('gateway process (embedded PostgreSQL, no DATABASE_URL)', () => {
     // Same cluster, same rows: the first start's record of the convenant version is still there.
     expect(await firstLoadedAt(dataDir, ports.EMBEDDED_PG_PORT)).toEqual(firstLoaded);
     await stop(second);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses to start on a wrong setting, naming it', async () => {
     const result = await runToExit({ CONVENANT_DATA_DIR: dataDir, PORT: 'eighty' });
@@ -62,7 +62,7 @@ describe('gateway process (embedded PostgreSQL, no DATABASE_URL)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('cannot be enforced');
     expect(result.stderr).toMatch(/unknown-refs\/[\w.-]+\.ya?ml:\d+:\d+ error/);
-  }, 30_000);
+  }, 60_000);
 });
 
 function startGateway(env: Record<string, string>): ChildProcess {
@@ -93,7 +93,7 @@ async function waitForHealth(
 ): Promise<{ status: string; info: { convenant: { version: string } } }> {
   let stderr = '';
   child.stderr?.on('data', (chunk: string) => (stderr += chunk));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 50_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`gateway exited early (${child.exitCode}): ${stderr}`);
     try {
