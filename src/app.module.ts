@@ -2,6 +2,7 @@ import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AccessLogModule } from './access-log/access-log.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { CasesModule } from './cases/cases.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConvenantModule } from './convenant/convenant.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         AccessLogModule,
         ConvenantModule,
         AuthModule,
+        CasesModule,
         HealthModule,
       ],
     };

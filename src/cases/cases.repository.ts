@@ -120,6 +120,9 @@ export interface HistoryRow {
 /** valid_from <= now < valid_until (open-ended when null), on the database clock. */
 const VALID_NOW = `p.valid_from <= now() AND (p.valid_until IS NULL OR p.valid_until > now())`;
 
+/** Victim first, then perpetrator, children, other family; within a role, in the order registered. */
+const PERSON_ORDER = `array_position(ARRAY['slachtoffer', 'pleger', 'kind', 'gezinslid'], cp.role), cp.created_at, cp.subject_ref`;
+
 const UTC_MICROS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /** $1 partner, $2 purpose, $3 phase or null, $4/$5 keyset position or null, $6 limit. Exported for the plan test. */
@@ -195,7 +198,7 @@ export class CasesRepository {
          part.valid_until AS "participationUntil",
          COALESCE((
            SELECT json_agg(json_build_object('id', cp.id, 'subjectRef', cp.subject_ref, 'role', cp.role)
-                           ORDER BY cp.created_at, cp.subject_ref)
+                           ORDER BY ${PERSON_ORDER})
              FROM case_person cp
             WHERE cp.case_id = $1 AND EXISTS (SELECT 1 FROM part)
          ), '[]') AS persons,
@@ -255,7 +258,7 @@ export class CasesRepository {
          ) AS participant,
          COALESCE((
            SELECT json_agg(json_build_object('id', cp.id, 'subjectRef', cp.subject_ref, 'role', cp.role)
-                           ORDER BY cp.created_at, cp.subject_ref)
+                           ORDER BY ${PERSON_ORDER})
              FROM case_person cp WHERE cp.case_id = c.id
          ), '[]') AS persons
        FROM c`,

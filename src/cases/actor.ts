@@ -1,0 +1,19 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/principal.js';
+import type { Actor } from './case-policy.js';
+
+/**
+ * The principal the AccessTokenGuard established plus the request's trace id: everything a
+ * service needs to decide and to write the access log entries of this request.
+ */
+export const CurrentActor = createParamDecorator((_data: unknown, context: ExecutionContext): Actor => {
+  const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  const principal = request.principal;
+  if (!principal) throw new Error('CurrentActor used on a route without AccessTokenGuard.');
+  return {
+    partner: principal.partner,
+    professional: principal.professional,
+    purpose: principal.purpose,
+    traceId: String(request.id),
+  };
+});

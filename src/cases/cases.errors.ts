@@ -1,0 +1,132 @@
+import { HttpStatus } from '@nestjs/common';
+import { DomainError, type InvalidParam } from '../common/problem.js';
+
+/**
+ * The refusals of the case routes. Each one's sentence goes into the problem's `detail` and,
+ * for refusals that are logged, into the access log's `reason`. Sentences name ids and catalogue
+ * fields only, never values.
+ */
+
+export class CaseNotFoundError extends DomainError {
+  constructor() {
+    super(HttpStatus.NOT_FOUND, 'case-not-found', 'Case not found', 'There is no case with this id.');
+  }
+}
+
+export class UnknownFieldError extends DomainError {
+  constructor(fieldId: string) {
+    super(
+      HttpStatus.NOT_FOUND,
+      'unknown-field',
+      'Unknown field',
+      `${fieldId} is not a field in the data catalogue of the convenant in force.`,
+    );
+  }
+}
+
+export class PersonNotFoundError extends DomainError {
+  constructor() {
+    super(
+      HttpStatus.NOT_FOUND,
+      'person-not-found',
+      'Person not found',
+      'There is no person with this subjectRef in this case.',
+    );
+  }
+}
+
+export class NotParticipatingError extends DomainError {
+  constructor(partner: string, purpose: string) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'not-participating',
+      'Not participating',
+      `${partner} takes no part in this case for purpose ${purpose} at this moment ` +
+        '(no participation, not started yet, or ended).',
+    );
+  }
+}
+
+/** Some of the values may not be written; nothing was written. `errors` names every one. */
+export class FieldsNotWritableError extends DomainError {
+  constructor(readonly errors: InvalidParam[]) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'fields-not-writable',
+      'Fields not writable',
+      'The convenant does not allow you to write some of these fields; nothing was written. See errors.',
+      { errors },
+    );
+  }
+}
+
+export class FieldNotReadableError extends DomainError {
+  constructor(fieldId: string) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'field-not-readable',
+      'Field not readable',
+      `The convenant does not allow you to read ${fieldId} of this case now.`,
+    );
+  }
+}
+
+/** Well-formed JSON whose values do not fit the catalogue (type, level, person). Nothing was written. */
+export class InvalidFieldValuesError extends DomainError {
+  constructor(readonly errors: InvalidParam[]) {
+    super(
+      HttpStatus.UNPROCESSABLE_ENTITY,
+      'invalid-field-values',
+      'Invalid field values',
+      'Some values do not fit the data catalogue; nothing was written. See errors.',
+      { errors },
+    );
+  }
+}
+
+export class ManageNotAllowedError extends DomainError {
+  constructor(detail: string) {
+    super(HttpStatus.FORBIDDEN, 'manage-not-allowed', 'Managing this case is not allowed', detail);
+  }
+}
+
+export class PartnerNotRegisteredError extends DomainError {
+  constructor(readonly errors: InvalidParam[]) {
+    super(
+      HttpStatus.UNPROCESSABLE_ENTITY,
+      'partner-not-registered',
+      'Partner not registered for these purposes',
+      'The convenant does not register this partner for every purpose given. See errors.',
+      { errors },
+    );
+  }
+}
+
+export class ParticipationNotFoundError extends DomainError {
+  constructor() {
+    super(
+      HttpStatus.NOT_FOUND,
+      'participation-not-found',
+      'Participation not found',
+      'This case has no participation with this id.',
+    );
+  }
+}
+
+export class ParticipationEndedError extends DomainError {
+  constructor() {
+    super(
+      HttpStatus.CONFLICT,
+      'participation-ended',
+      'Participation already ended',
+      'This participation has already ended.',
+    );
+  }
+}
+
+/** The token's partner or purpose is not one the convenant in force recognises for it. */
+export class PurposeNotAllowedHereError extends DomainError {
+  constructor(detail: string) {
+    super(HttpStatus.FORBIDDEN, 'purpose-not-allowed', 'Purpose not allowed', detail);
+  }
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { BSN_CIPHER, BsnCipher, loadBsnKeys } from './bsn.js';
+import { CasePolicy } from './case-policy.js';
+import { CasesController } from './cases.controller.js';
+import { CasesRepository } from './cases.repository.js';
+import { CasesService } from './cases.service.js';
+import { ParticipationsController } from './participations.controller.js';
+import { ParticipationsService } from './participations.service.js';
+
+/**
+ * Cases, persons, participations and contributions; the guard comes from the global AuthModule.
+ * The repository and the BSN cipher are exported for the demo seeder, which writes cases the
+ * same way.
+ */
+@Module({
+  controllers: [CasesController, ParticipationsController],
+  providers: [
+    {
+      provide: BSN_CIPHER,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => new BsnCipher(await loadBsnKeys(config)),
+    },
+    CasePolicy,
+    CasesRepository,
+    CasesService,
+    ParticipationsService,
+  ],
+  exports: [CasesRepository, BSN_CIPHER],
+})
+export class CasesModule {}

@@ -1,0 +1,746 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { AccessLogEntry } from '../access-log/access-log.types.js';
+import { InvalidRequestError, type InvalidParam } from '../common/problem.js';
+import type { CatalogueField, PersonRole, Phase } from '../policy/index.js';
+import { BSN_CIPHER, BsnCipher } from './bsn.js';
+import { CasePolicy, type Actor, type PolicyInForce } from './case-policy.js';
+import {
+  CasesRepository,
+  type CaseSnapshot,
+  type NewValue,
+  type PersonRow,
+  type StoredValue,
+  type Tx,
+} from './cases.repository.js';
+import {
+  CaseNotFoundError,
+  FieldNotReadableError,
+  FieldsNotWritableError,
+  InvalidFieldValuesError,
+  NotParticipatingError,
+  PersonNotFoundError,
+  UnknownFieldError,
+} from './cases.errors.js';
+import { DEFAULT_PAGE_SIZE } from './cases.dto.js';
+import { type Decision, type Situation } from './field-access.js';
+import { fieldValueProblem, isFieldValue, type FieldValue } from './field-values.js';
+import { newSubjectRef } from './identifiers.js';
+
+/** The catalogue field a person's `bsn` in a registration is written to. */
+export const BSN_FIELD = 'betrokkenen.bsn';
+
+export interface RegisterCaseInput {
+  phase: Phase;
+  flags?: string[];
+  persons: { role: PersonRole; bsn?: string; fields?: Record<string, unknown> }[];
+  fields?: Record<string, unknown>;
+}
+
+export interface ListCasesInput {
+  phase?: Phase;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface FieldValueInput {
+  field: string;
+  subjectRef?: string;
+  value: unknown;
+  reason?: string;
+}
+
+export interface FieldView {
+  value: FieldValue;
+  source: string;
+  recordedAt: string;
+}
+
+export interface CaseView {
+  id: string;
+  reference: string;
+  phase: Phase;
+  policyVersion: string;
+  participation: { participant: true; purpose: string; validUntil: string | null };
+  fields: Record<string, FieldView>;
+  persons: { subjectRef: string; role: PersonRole; fields: Record<string, FieldView> }[];
+}
+
+export interface CaseSummary {
+  id: string;
+  reference: string;
+  phase: Phase;
+  openedAt: string;
+}
+
+export interface RegisteredCase extends CaseSummary {
+  policyVersion: string;
+  participation: {
+    id: string;
+    partner: string;
+    purposes: string[];
+    validFrom: string;
+    validUntil: string | null;
+    current: boolean;
+  };
+  persons: { subjectRef: string; role: PersonRole }[];
+}
+
+export interface FieldHistory {
+  field: string;
+  subjectRef?: string;
+  policyVersion: string;
+  versions: (FieldView & { purpose: string; reason: string | null })[];
+}
+
+/** A value someone wants to write, located in the request, before it is checked. */
+interface Proposal {
+  pointer: string;
+  fieldId: string;
+  /** The person it is about; null for a case-level value. */
+  person: PersonRow | null;
+  value: unknown;
+  reason: string | null;
+}
+
+interface Accepted {
+  field: CatalogueField;
+  person: PersonRow | null;
+  value: FieldValue;
+  reason: string | null;
+}
+
+interface Refused {
+  pointer: string;
+  fieldId: string;
+  person: PersonRow | null;
+  decision: Decision;
+}
+
+interface Checked {
+  accepted: Accepted[];
+  malformed: InvalidParam[];
+  refused: Refused[];
+}
+
+const ISO_UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The keyset position of the last case on a page, opaque to clients. */
+export function encodeCursor(last: { openedAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([last.openedAt, last.id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { openedAt: string; id: string } {
+  const invalid = () =>
+    new InvalidRequestError([{ pointer: 'cursor', detail: 'cursor must be a nextCursor this API returned' }]);
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 2 ||
+    typeof decoded[0] !== 'string' ||
+    typeof decoded[1] !== 'string' ||
+    !ISO_UTC_MICROS.test(decoded[0]) ||
+    !UUID.test(decoded[1])
+  ) {
+    throw invalid();
+  }
+  return { openedAt: decoded[0], id: decoded[1] };
+}
+
+/** RFC 6901: a field id inside a JSON pointer. */
+const pointerPart = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * Registering cases, reading them, contributing field values and reading a field's history.
+ * Every decision comes from the convenant (CasePolicy / FieldAccess); every access, allowed or
+ * refused, is logged before anything is answered, and a failed log write answers 503 instead.
+ */
+@Injectable()
+export class CasesService {
+  constructor(
+    private readonly policy: CasePolicy,
+    private readonly cases: CasesRepository,
+    @Inject(BSN_CIPHER) private readonly bsn: BsnCipher,
+  ) {}
+
+  async register(actor: Actor, input: RegisterCaseInput): Promise<RegisteredCase> {
+    const policy = this.policy.inForce(actor);
+    const flags = input.flags ?? [];
+    const declared = new Set(policy.compiled.convenant.caseFlags.map((f) => f.id));
+    const flagErrors = flags.flatMap((flag, i) =>
+      declared.has(flag)
+        ? []
+        : [{ pointer: `/flags/${i}`, detail: `${flag} is not a case flag declared in the convenant.` }],
+    );
+
+    const caseId = randomUUID();
+    const persons: PersonRow[] = input.persons.map((p) => ({
+      id: randomUUID(),
+      subjectRef: newSubjectRef(),
+      role: p.role,
+    }));
+    const proposals: Proposal[] = [
+      ...Object.entries(input.fields ?? {}).map(([fieldId, value]) => ({
+        pointer: `/fields/${pointerPart(fieldId)}`,
+        fieldId,
+        person: null,
+        value,
+        reason: null,
+      })),
+      ...input.persons.flatMap((p, i) => [
+        ...(p.bsn !== undefined
+          ? [
+              {
+                pointer: `/persons/${i}/bsn`,
+                fieldId: BSN_FIELD,
+                person: persons[i]!,
+                value: p.bsn,
+                reason: null,
+              },
+            ]
+          : []),
+        ...Object.entries(p.fields ?? {}).map(([fieldId, value]) => ({
+          pointer: `/persons/${i}/fields/${pointerPart(fieldId)}`,
+          fieldId,
+          person: persons[i]!,
+          value,
+          reason: null,
+        })),
+      ]),
+    ];
+    // The registering partner takes part from now, so it is decided as a participant.
+    const situation = { phase: input.phase, participant: true, flags };
+    const checked = this.check(actor, policy, situation, proposals);
+    checked.malformed.unshift(...flagErrors);
+    // Nothing exists yet, so refusals are logged without case or person.
+    await this.refuseIfAny(actor, policy, checked, () => ({ caseId: null, dataSubjectRef: null }));
+
+    return this.cases.transaction(async (tx) => {
+      const created = await this.cases.insertCase(tx, {
+        id: caseId,
+        phase: input.phase,
+        flags,
+        controllerPartner: actor.partner,
+      });
+      await this.cases.insertPersons(
+        tx,
+        persons.map((p) => ({ ...p, caseId })),
+      );
+      const participation = await this.cases.insertParticipation(tx, {
+        id: randomUUID(),
+        caseId,
+        partner: actor.partner,
+        purposes: [actor.purpose],
+        addedByPartner: actor.partner,
+        addedByProfessional: actor.professional,
+      });
+      await this.cases.insertValues(tx, this.newValues(actor, caseId, checked.accepted));
+      const entries = this.writeEntries(
+        actor,
+        policy,
+        caseId,
+        situation,
+        checked.accepted,
+        persons,
+        'all-subjects',
+      );
+      await this.policy.record(entries, tx);
+      return {
+        ...created,
+        policyVersion: policy.compiled.version,
+        participation: {
+          id: participation.id,
+          partner: participation.partner,
+          purposes: participation.purposes,
+          validFrom: participation.validFrom.toISOString(),
+          validUntil: participation.validUntil?.toISOString() ?? null,
+          current: participation.current,
+        },
+        persons: persons.map((p) => ({ subjectRef: p.subjectRef, role: p.role })),
+      };
+    });
+  }
+
+  /** The caller's cases for its purpose, newest first; one `list` entry per case shown. */
+  async list(
+    actor: Actor,
+    input: ListCasesInput,
+  ): Promise<{ items: CaseSummary[]; nextCursor: string | null }> {
+    const policy = this.policy.inForce(actor);
+    const after = input.cursor !== undefined ? decodeCursor(input.cursor) : undefined;
+    const limit = input.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.cases.listForPartner(actor.partner, actor.purpose, {
+      ...(input.phase ? { phase: input.phase } : {}),
+      limit: limit + 1,
+      ...(after ? { after } : {}),
+    });
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    const reason = `Takes part in the case for ${actor.purpose}.`;
+    const entry = (caseId: string | null) =>
+      this.policy.entry(actor, policy, {
+        action: 'list',
+        caseId,
+        dataSubjectRef: null,
+        fields: [],
+        status: 'allowed',
+        ruleId: null,
+        reason: caseId ? reason : 'Listed the cases it takes part in: none.',
+        legalBasis: policy.access.purposeLegalBasis(actor.purpose),
+      });
+    await this.policy.record(items.length > 0 ? items.map((c) => entry(c.id)) : [entry(null)]);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /**
+   * One round trip reads the case, the caller's participation, the persons and the current
+   * values of every field a rule could grant; the convenant then decides per case and per
+   * person; the log entries are written; only then does the answer leave.
+   */
+  async read(actor: Actor, caseId: string): Promise<CaseView> {
+    const policy = this.policy.inForce(actor);
+    const { access } = policy;
+    const candidates = access.readCandidates(actor.partner, actor.purpose);
+    const found = await this.cases.readForPartner(caseId, actor.partner, actor.purpose, candidates);
+    const snapshot = await this.requireParticipant(actor, policy, 'read', caseId, found);
+    const values = found!.values;
+
+    const base: Situation = { phase: snapshot.phase, participant: true, flags: snapshot.flags };
+    const readable = (person: PersonRow | null) =>
+      access.permitted(actor.partner, actor.purpose, 'read', person ? { ...base, role: person.role } : base);
+    const fieldsOf = (person: PersonRow | null): Record<string, FieldView> => {
+      const allowed = readable(person);
+      const out: Record<string, FieldView> = {};
+      for (const v of values) {
+        if ((v.personId ?? null) !== (person?.id ?? null) || !allowed.has(v.field)) continue;
+        out[v.field] = this.view(v, person?.id ?? caseId);
+      }
+      return out;
+    };
+
+    const caseFields = fieldsOf(null);
+    const persons = snapshot.persons.map((person) => ({
+      person,
+      fields: fieldsOf(person),
+    }));
+
+    const entries: AccessLogEntry[] = [
+      ...this.readEntries(actor, policy, 'read', caseId, base, null, Object.keys(caseFields)),
+      ...persons.flatMap(({ person, fields }) =>
+        this.readEntries(
+          actor,
+          policy,
+          'read',
+          caseId,
+          { ...base, role: person.role },
+          person,
+          Object.keys(fields),
+        ),
+      ),
+    ];
+    await this.policy.record(entries);
+
+    return {
+      id: snapshot.id,
+      reference: snapshot.reference,
+      phase: snapshot.phase,
+      policyVersion: policy.compiled.version,
+      participation: { participant: true, purpose: actor.purpose, validUntil: found!.participationUntil },
+      fields: caseFields,
+      persons: persons.map(({ person, fields }) => ({
+        subjectRef: person.subjectRef,
+        role: person.role,
+        fields,
+      })),
+    };
+  }
+
+  /**
+   * Contributes values, all or nothing: every value is checked against the catalogue and the
+   * convenant first; one refused field refuses the request (403, each refused field named, the
+   * refusal logged); one malformed value refuses it too (422). Values are appended, never updated.
+   */
+  async writeFields(
+    actor: Actor,
+    caseId: string,
+    input: FieldValueInput[],
+  ): Promise<{ policyVersion: string; recorded: { field: string; subjectRef?: string }[] }> {
+    const policy = this.policy.inForce(actor);
+    type Recorded = { field: string; subjectRef?: string }[];
+    const outcome = await this.cases.transaction(
+      async (tx): Promise<{ refusal: Error } | { recorded: Recorded }> => {
+        const found = await this.cases.snapshot(caseId, actor.partner, actor.purpose, { tx, mode: 'share' });
+        const refusal = await this.refusalOf(actor, policy, 'write', caseId, found, tx);
+        if (refusal) return { refusal };
+        const snapshot = found!;
+        const malformed: InvalidParam[] = [];
+        const proposals: Proposal[] = [];
+        input.forEach((v, i) => {
+          const person =
+            v.subjectRef !== undefined ? snapshot.persons.find((p) => p.subjectRef === v.subjectRef) : null;
+          if (person === undefined) {
+            malformed.push({
+              pointer: `/values/${i}/subjectRef`,
+              detail: 'There is no person with this subjectRef in this case.',
+            });
+            return;
+          }
+          proposals.push({
+            pointer: `/values/${i}`,
+            fieldId: v.field,
+            person,
+            value: v.value,
+            reason: v.reason ?? null,
+          });
+        });
+        const situation = { phase: snapshot.phase, participant: true, flags: snapshot.flags };
+        const checked = this.check(actor, policy, situation, proposals);
+        checked.malformed.unshift(...malformed);
+        const refused = await this.refuseIfAny(
+          actor,
+          policy,
+          checked,
+          (person) => ({ caseId, dataSubjectRef: person?.subjectRef ?? null }),
+          tx,
+        );
+        if (refused) return { refusal: refused };
+        await this.cases.insertValues(tx, this.newValues(actor, caseId, checked.accepted));
+        await this.policy.record(
+          this.writeEntries(
+            actor,
+            policy,
+            caseId,
+            situation,
+            checked.accepted,
+            snapshot.persons,
+            'written-subjects',
+          ),
+          tx,
+        );
+        return {
+          recorded: checked.accepted.map((a) => ({
+            field: a.field.id,
+            ...(a.person ? { subjectRef: a.person.subjectRef } : {}),
+          })),
+        };
+      },
+    );
+    // Thrown after COMMIT, so the refusal's log entries are kept while nothing else was written.
+    if ('refusal' in outcome) throw outcome.refusal;
+    return { policyVersion: policy.compiled.version, recorded: outcome.recorded };
+  }
+
+  /** Every version of one field, only if the caller may read that field of that person now. */
+  async history(actor: Actor, caseId: string, fieldId: string, subjectRef?: string): Promise<FieldHistory> {
+    const policy = this.policy.inForce(actor);
+    const field = policy.compiled.field(fieldId);
+    if (!field) throw new UnknownFieldError(fieldId);
+    if (field.level === 'person' && subjectRef === undefined) {
+      throw new InvalidRequestError([
+        {
+          pointer: 'subjectRef',
+          detail: `${fieldId} is a person-level field: give the person's subjectRef.`,
+        },
+      ]);
+    }
+    if (field.level === 'case' && subjectRef !== undefined) {
+      throw new InvalidRequestError([
+        { pointer: 'subjectRef', detail: `${fieldId} is a case-level field: leave out subjectRef.` },
+      ]);
+    }
+    const found = await this.cases.snapshot(caseId, actor.partner, actor.purpose);
+    const snapshot = await this.requireParticipant(actor, policy, 'history', caseId, found);
+    const person =
+      subjectRef !== undefined ? snapshot.persons.find((p) => p.subjectRef === subjectRef) : null;
+    if (person === undefined) {
+      await this.policy.record([
+        this.policy.refused(
+          actor,
+          policy,
+          'history',
+          caseId,
+          'There is no person with this subjectRef in this case.',
+        ),
+      ]);
+      throw new PersonNotFoundError();
+    }
+    const situation: Situation = {
+      phase: snapshot.phase,
+      participant: true,
+      flags: snapshot.flags,
+      ...(person ? { role: person.role } : {}),
+    };
+    const decision = policy.access.decide(actor.partner, actor.purpose, 'read', situation, fieldId);
+    const where = { caseId, dataSubjectRef: person?.subjectRef ?? null };
+    if (!decision.allowed) {
+      await this.policy.record([this.policy.decided(actor, policy, 'history', where, decision, [fieldId])]);
+      throw new FieldNotReadableError(fieldId);
+    }
+    const rows = await this.cases.history(caseId, person?.id ?? null, fieldId);
+    const versions = rows.map((r) => ({
+      value: r.encrypted ? this.bsn.decrypt(r.encrypted, person?.id ?? caseId) : r.value,
+      source: r.source,
+      purpose: r.purpose,
+      recordedAt: r.recordedAt.toISOString(),
+      reason: r.reason,
+    }));
+    await this.policy.record([this.policy.decided(actor, policy, 'history', where, decision, [fieldId])]);
+    return {
+      field: fieldId,
+      ...(person ? { subjectRef: person.subjectRef } : {}),
+      policyVersion: policy.compiled.version,
+      versions,
+    };
+  }
+
+  /**
+   * Refuses (and logs the refusal of) a request about a case that does not exist or in which the
+   * caller takes no part for its purpose now. Outside a transaction the entry commits on its own.
+   */
+  private async requireParticipant(
+    actor: Actor,
+    policy: PolicyInForce,
+    action: 'read' | 'history',
+    caseId: string,
+    found: CaseSnapshot | undefined,
+  ): Promise<CaseSnapshot> {
+    const refusal = await this.refusalOf(actor, policy, action, caseId, found);
+    if (refusal) throw refusal;
+    return found!;
+  }
+
+  /** The refusal for a missing case or a non-participant, its log entry written (in `tx` if given). */
+  private async refusalOf(
+    actor: Actor,
+    policy: PolicyInForce,
+    action: 'read' | 'write' | 'history',
+    caseId: string,
+    found: CaseSnapshot | undefined,
+    tx?: Tx,
+  ): Promise<Error | undefined> {
+    const error = !found
+      ? new CaseNotFoundError()
+      : !found.participant
+        ? new NotParticipatingError(actor.partner, actor.purpose)
+        : undefined;
+    if (error)
+      await this.policy.record([this.policy.refused(actor, policy, action, caseId, error.message)], tx);
+    return error;
+  }
+
+  /** Checks every proposal against the catalogue and the convenant; collects all problems at once. */
+  private check(
+    actor: Actor,
+    policy: PolicyInForce,
+    situation: Omit<Situation, 'role'>,
+    proposals: readonly Proposal[],
+  ): Checked {
+    const out: Checked = { accepted: [], malformed: [], refused: [] };
+    const seen = new Set<string>();
+    for (const p of proposals) {
+      const field = policy.compiled.field(p.fieldId);
+      if (!field) {
+        out.malformed.push({
+          pointer: p.pointer,
+          detail: `${p.fieldId} is not a field in the data catalogue.`,
+        });
+        continue;
+      }
+      if (field.level === 'person' && !p.person) {
+        out.malformed.push({
+          pointer: p.pointer,
+          detail: `${p.fieldId} is a person-level field: give it for a person (subjectRef).`,
+        });
+        continue;
+      }
+      if (field.level === 'case' && p.person) {
+        out.malformed.push({
+          pointer: p.pointer,
+          detail: `${p.fieldId} is a case-level field: give it without a person.`,
+        });
+        continue;
+      }
+      const key = `${p.person?.id ?? ''}\u0000${p.fieldId}`;
+      if (seen.has(key)) {
+        out.malformed.push({
+          pointer: p.pointer,
+          detail: `${p.fieldId} is given twice for the same ${p.person ? 'person' : 'case'}.`,
+        });
+        continue;
+      }
+      seen.add(key);
+      const decision = policy.access.decide(
+        actor.partner,
+        actor.purpose,
+        'write',
+        p.person ? { ...situation, role: p.person.role } : situation,
+        p.fieldId,
+      );
+      if (!decision.allowed) {
+        out.refused.push({ pointer: p.pointer, fieldId: p.fieldId, person: p.person, decision });
+        continue;
+      }
+      const problem = fieldValueProblem(field, p.value);
+      if (problem !== undefined || !isFieldValue(p.value)) {
+        out.malformed.push({
+          pointer: p.pointer,
+          detail: problem ?? `${p.fieldId} has a value of the wrong type.`,
+        });
+        continue;
+      }
+      out.accepted.push({ field, person: p.person, value: p.value, reason: p.reason });
+    }
+    return out;
+  }
+
+  /**
+   * All or nothing: any refused field → log the refusals and answer 403 naming every refused
+   * (and malformed) value; otherwise any malformed value → 422. Returns the error inside a
+   * transaction (the caller commits the log entries, then throws); throws it outside one.
+   */
+  private async refuseIfAny(
+    actor: Actor,
+    policy: PolicyInForce,
+    checked: Checked,
+    where: (person: PersonRow | null) => { caseId: string | null; dataSubjectRef: string | null },
+    tx?: Tx,
+  ): Promise<Error | undefined> {
+    let error: Error | undefined;
+    if (checked.refused.length > 0) {
+      const bySubject = new Map<PersonRow | null, Refused[]>();
+      for (const r of checked.refused) bySubject.set(r.person, [...(bySubject.get(r.person) ?? []), r]);
+      const entries: AccessLogEntry[] = [];
+      for (const [person, refused] of bySubject) {
+        const groups = new Map<string, { decision: Decision; fields: string[] }>();
+        for (const r of refused) {
+          const key = r.decision.ruleId ?? '';
+          const group = groups.get(key) ?? { decision: r.decision, fields: [] };
+          group.fields.push(r.fieldId);
+          groups.set(key, group);
+        }
+        for (const { decision, fields } of groups.values()) {
+          entries.push(this.policy.decided(actor, policy, 'write', where(person), decision, fields));
+        }
+      }
+      await this.policy.record(entries, tx);
+      error = new FieldsNotWritableError([
+        ...checked.refused.map((r) => ({
+          pointer: r.pointer,
+          detail: `You may not write ${r.fieldId}${r.person ? ` of a ${r.person.role}` : ''} here: ${r.decision.reason}`,
+        })),
+        ...checked.malformed,
+      ]);
+    } else if (checked.malformed.length > 0) {
+      error = new InvalidFieldValuesError(checked.malformed);
+    }
+    if (error && !tx) throw error;
+    return error;
+  }
+
+  private newValues(actor: Actor, caseId: string, accepted: readonly Accepted[]): NewValue[] {
+    return accepted.map((a) => {
+      const common = {
+        caseId,
+        personId: a.person?.id ?? null,
+        field: a.field.id,
+        sourcePartner: actor.partner,
+        recordedBy: actor.professional,
+        purpose: actor.purpose,
+        reason: a.reason,
+      };
+      if (a.field.sensitivity === 'bsn' && typeof a.value === 'string') {
+        // Bound to the person (or case) it belongs to: a copied ciphertext does not decrypt elsewhere.
+        return {
+          ...common,
+          encrypted: this.bsn.encrypt(a.value, a.person?.id ?? caseId),
+          hash: this.bsn.hash(a.value),
+        };
+      }
+      return { ...common, value: a.value };
+    });
+  }
+
+  /**
+   * One entry per data subject and deciding rule. A registration touches the case and every
+   * person it creates, so each gets an entry even without fields; a contribution only the
+   * subjects it wrote to.
+   */
+  private writeEntries(
+    actor: Actor,
+    policy: PolicyInForce,
+    caseId: string,
+    situation: Omit<Situation, 'role'>,
+    accepted: readonly Accepted[],
+    persons: readonly PersonRow[],
+    touched: 'all-subjects' | 'written-subjects',
+  ): AccessLogEntry[] {
+    const entries: AccessLogEntry[] = [];
+    const caseFields = accepted.filter((a) => !a.person).map((a) => a.field.id);
+    if (caseFields.length > 0 || touched === 'all-subjects') {
+      entries.push(...this.readEntries(actor, policy, 'write', caseId, situation, null, caseFields));
+    }
+    for (const person of persons) {
+      const fields = accepted.filter((a) => a.person?.id === person.id).map((a) => a.field.id);
+      if (fields.length === 0 && touched === 'written-subjects') continue;
+      entries.push(
+        ...this.readEntries(
+          actor,
+          policy,
+          'write',
+          caseId,
+          { ...situation, role: person.role },
+          person,
+          fields,
+        ),
+      );
+    }
+    return entries;
+  }
+
+  /**
+   * Entries for fields of one subject (the case, or one person), grouped by deciding rule. With
+   * no fields the subject was still touched (listed in the answer, or registered): one entry
+   * that names no rule, under the purpose's legal bases.
+   */
+  private readEntries(
+    actor: Actor,
+    policy: PolicyInForce,
+    action: 'read' | 'write',
+    caseId: string,
+    situation: Situation,
+    person: PersonRow | null,
+    fields: readonly string[],
+  ): AccessLogEntry[] {
+    const where = { caseId, dataSubjectRef: person?.subjectRef ?? null };
+    if (fields.length === 0) {
+      return [
+        this.policy.entry(actor, policy, {
+          action,
+          ...where,
+          fields: [],
+          status: 'allowed',
+          ruleId: null,
+          reason: `Takes part in the case for ${actor.purpose}.`,
+          legalBasis: policy.access.purposeLegalBasis(actor.purpose),
+        }),
+      ];
+    }
+    return policy.access
+      .group(actor.partner, actor.purpose, action, situation, fields)
+      .map((group) => this.policy.decided(actor, policy, action, where, group, group.fields));
+  }
+
+  private view(v: StoredValue, context: string): FieldView {
+    return {
+      value: v.encrypted ? this.bsn.decrypt(v.encrypted, context) : v.value,
+      source: v.source,
+      recordedAt: v.recordedAt,
+    };
+  }
+}
