@@ -19,7 +19,7 @@ describe('gateway process (embedded PostgreSQL, no DATABASE_URL)', () => {
     await chmod(dataDir, 0o755);
   });
   afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   });
 
   it('starts, serves /health, stops PostgreSQL on SIGTERM, and reuses the data on restart', async () => {
