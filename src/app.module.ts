@@ -7,6 +7,7 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConvenantModule } from './convenant/convenant.module.js';
 import { DatabaseModule } from './db/database.module.js';
+import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
 
 @Module({})
@@ -41,6 +42,7 @@ export class AppModule {
         ConvenantModule,
         AuthModule,
         CasesModule,
+        DemoModule,
         HealthModule,
       ],
     };
