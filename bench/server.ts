@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { createApp } from '../src/app.factory.js';
+import { AccessTokenIssuer } from '../src/auth/access-token.js';
+import { loadGatewayKey } from '../src/auth/gateway-key.js';
+import { CasesRepository } from '../src/cases/cases.repository.js';
+import { loadConfig } from '../src/config/config.js';
+import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+
+export const BENCH_PARTNER = 'wijkteam';
+export const BENCH_PURPOSE = 'uitvoering-plan';
+
+/**
+ * The gateway as it runs, plus one extra route for the baseline: `GET /bench/baseline/:id` reads
+ * the same case with the same one-statement query as the real route, but with no token, no
+ * policy decision and no access log. The difference between the two is what those cost.
+ * Prints `READY {json}` with the port, a case and a token when it is up.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig({ ...process.env, DEMO: 'true', ACCESS_TOKEN_TTL_SECONDS: '900' });
+  const app = await createApp(config, {
+    configure: (nest) => {
+      const fastify = nest.getHttpAdapter().getInstance();
+      fastify.get<{ Params: { id: string } }>('/bench/baseline/:id', async (request) => {
+        const fields = nest
+          .get(PolicyRegistry)
+          .current()
+          .convenant.fields.map((f) => f.id);
+        return nest
+          .get(CasesRepository)
+          .readForPartner(request.params.id, BENCH_PARTNER, BENCH_PURPOSE, fields);
+      });
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: config.port });
+  const [row] = await app.get(DataSource).query<{ id: string }[]>(
+    `SELECT c.id FROM cases c JOIN case_participation p ON p.case_id = c.id
+      WHERE p.partner = $1 AND $2 = ANY (p.purposes) AND p.valid_from <= now()
+        AND (p.valid_until IS NULL OR p.valid_until > now()) AND c.phase = 'herstel'
+      ORDER BY c.reference LIMIT 1`,
+    [BENCH_PARTNER, BENCH_PURPOSE],
+  );
+  if (!row) throw new Error('The demo has no herstel case for the bench partner.');
+  const issuer = new AccessTokenIssuer(await loadGatewayKey(config.keysDir), config);
+  const { token } = await issuer.issue({
+    partner: BENCH_PARTNER,
+    professional: 'bench',
+    purpose: BENCH_PURPOSE,
+  });
+  process.stdout.write(`READY ${JSON.stringify({ port: String(config.port), caseId: row.id, token })}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
