@@ -38,19 +38,81 @@ function values(e: AccessLogEntry): unknown[] {
   ];
 }
 
+/** Rows per INSERT at most: 14 parameters a row stays far below PostgreSQL's 65,535. */
+const MAX_ROWS_PER_INSERT = 1000;
+
+interface Waiting {
+  entries: readonly AccessLogEntry[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Writes access log entries. Pass the EntityManager of the transaction that reads or writes the
- * data, so entries and data commit together or not at all; one multi-row INSERT per request.
+ * Writes access log entries.
+ *
+ * Inside a transaction (pass its EntityManager) the entries are written there, so data and log
+ * commit together or not at all. Outside one, entries of concurrent requests are gathered into one
+ * INSERT (group commit, PERF-NOTES): each caller's promise resolves only once the statement that
+ * holds its rows has committed, so no response leaves before its log entry is stored. Batches form
+ * only under load: a lone request is written at once. If a batch fails, each request's entries are
+ * retried on their own, so one request's bad entry cannot refuse its neighbours.
  */
 @Injectable()
 export class AccessLogRepository {
+  private readonly waiting: Waiting[] = [];
+  private flushing = false;
+
   constructor(private readonly dataSource: DataSource) {}
 
-  async append(
-    entries: readonly AccessLogEntry[],
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<void> {
+  async append(entries: readonly AccessLogEntry[], manager?: EntityManager): Promise<void> {
     if (entries.length === 0) return;
+    if (manager) return this.insert(entries, manager);
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ entries, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          await this.insert(
+            batch.flatMap((w) => w.entries),
+            this.dataSource.manager,
+          );
+          for (const w of batch) w.resolve();
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]!.reject(error);
+            continue;
+          }
+          await Promise.all(
+            batch.map((w) => this.insert(w.entries, this.dataSource.manager).then(w.resolve, w.reject)),
+          );
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Whole requests, oldest first, up to MAX_ROWS_PER_INSERT rows (always at least one request). */
+  private takeBatch(): Waiting[] {
+    let rows = 0;
+    let count = 0;
+    while (count < this.waiting.length) {
+      const size = this.waiting[count]!.entries.length;
+      if (count > 0 && rows + size > MAX_ROWS_PER_INSERT) break;
+      rows += size;
+      count++;
+    }
+    return this.waiting.splice(0, count);
+  }
+
+  private async insert(entries: readonly AccessLogEntry[], manager: EntityManager): Promise<void> {
     const params: unknown[] = [];
     const rows = entries.map((entry) => {
       const placeholders = values(entry).map((value) => {
