@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { ProblemDetailsFilter, validationProblem } from './common/problem.js';
+import { validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
 import type { AppConfig } from './config/config.js';
 
@@ -39,7 +39,6 @@ export async function createApp(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -1,4 +1,6 @@
 import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ProblemDetailsFilter } from './common/problem.js';
 import { LoggerModule } from 'nestjs-pino';
 import { AccessLogModule } from './access-log/access-log.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -45,6 +47,8 @@ export class AppModule {
         DemoModule,
         HealthModule,
       ],
+      // A provider, not app.useGlobalFilters, so the filter can log refusals through the auth module.
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
   }
 }

@@ -36,14 +36,19 @@ interface CaseBody {
 }
 
 interface Problem {
+  title: string;
   errors: { pointer: string; detail: string }[];
 }
 interface Page {
   items: { id: string; phase: string }[];
   nextCursor: string | null;
 }
-const refsOf = (res: request.Response) =>
-  (res.body as { persons: { subjectRef: string }[] }).persons.map((p) => p.subjectRef);
+/** The persons' subject references, in registration order (at least one person per case). */
+const refsOf = (res: request.Response): [string, ...string[]] => {
+  const refs = (res.body as { persons: { subjectRef: string }[] }).persons.map((p) => p.subjectRef);
+  expect(refs.length).toBeGreaterThan(0);
+  return refs as [string, ...string[]];
+};
 const pointersOf = (res: request.Response) => (res.body as Problem).errors.map((e) => e.pointer);
 const idsOf = (res: request.Response) => (res.body as Page).items.map((c) => c.id);
 
@@ -65,6 +70,17 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
   const VTRR = { partner: 'vtrr', purpose: 'triage' };
   const WIJKTEAM = { partner: 'wijkteam', purpose: 'uitvoering-plan' };
   const POLITIE = { partner: 'politie', purpose: 'casusoverleg' };
+
+  /**
+   * A request refused before any decision about data (malformed, too large, invalid input) still
+   * leaves exactly one denial: who tried, when, and why, with no fields and no values.
+   */
+  async function expectOneDenial(res: request.Response): Promise<void> {
+    const rows = await logOf(res);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'denied', fields: [], data_subject_ref: null });
+    expect(rows[0]!.reason).toContain((res.body as Problem).title);
+  }
 
   async function logOf(res: request.Response): Promise<LogRow[]> {
     const traceId = res.headers['x-request-id'] as string;
@@ -153,7 +169,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
     });
     expect(registration.status).toBe(201);
     caseId = registration.body.id;
-    [victim, perpetrator, child] = refsOf(registration);
+    [victim, perpetrator = '', child = ''] = refsOf(registration);
     expect(
       (await addParticipation(caseId, { partner: 'wijkteam', purposes: ['uitvoering-plan'] })).status,
     ).toBe(201);
@@ -260,7 +276,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         { pointer: '/persons/0/bsn', detail: 'bsn must be nine digits that pass the 11-test' },
       ]);
       expect(JSON.stringify(res.body)).not.toContain('123456781');
-      expect(await logOf(res)).toEqual([]);
+      await expectOneDenial(res);
     });
 
     it('refuses undeclared case flags and values that do not fit the catalogue with 422', async () => {
@@ -277,7 +293,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         '/fields/betrokkenen.naam',
         '/persons/0/fields/betrokkenen.geboortedatum',
       ]);
-      expect(await logOf(res)).toEqual([]);
+      await expectOneDenial(res);
     });
   });
 
@@ -359,7 +375,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
       }
     });
 
-    it('answers 404 for an unknown case with a denial row naming the id, and 400 for a malformed id without one', async () => {
+    it('answers 404 for an unknown case with a denial row naming the id, and 400 for a malformed id with a denial naming no case', async () => {
       const unknown = '00000000-0000-4000-8000-000000000000';
       const res = await read(VTRR, unknown);
       expect(res.status).toBe(404);
@@ -368,7 +384,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
       ]);
       const bad = await read(VTRR, 'not-a-uuid');
       expect(bad.status).toBe(400);
-      expect(await logOf(bad)).toEqual([]);
+      await expectOneDenial(bad);
     });
 
     it('ends access with an ended participation: 403 and a denial row', async () => {
@@ -427,7 +443,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         persons: [{ role: 'slachtoffer' }, { role: 'pleger' }],
       });
       expect(reg.status).toBe(201);
-      const [v, p] = refsOf(reg);
+      const [v, p = ''] = refsOf(reg);
       expect((await addParticipation(reg.body.id, { partner: 'arosa', purposes: ['opvang'] })).status).toBe(
         201,
       );
@@ -561,7 +577,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
       expect(JSON.stringify(await logOf(bsnHistory))).not.toContain(BSN);
     });
 
-    it('refuses values that do not fit the catalogue with 422 naming each; nothing is written or logged', async () => {
+    it('refuses values that do not fit the catalogue with 422 naming each; nothing is written, one denial logged', async () => {
       const before = await count(`SELECT count(*) AS n FROM case_field_value`);
       const res = await write(WIJKTEAM, [
         { field: 'plan.status', value: 'bijna-klaar' },
@@ -576,7 +592,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         ['/values/0', '/values/1', '/values/2', '/values/3', '/values/4', '/values/5/subjectRef'].sort(),
       );
       expect(await count(`SELECT count(*) AS n FROM case_field_value`)).toBe(before);
-      expect(await logOf(res)).toEqual([]);
+      await expectOneDenial(res);
     });
 
     it('refuses a non-participant before looking at its values: 403 and a denial row', async () => {
@@ -592,7 +608,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
   });
 
   describe('malformed and hostile requests', () => {
-    it('refuses bodies over 256 KB with 413 problem+json; nothing is logged or written', async () => {
+    it('refuses bodies over 256 KB with 413 problem+json; one denial logged, nothing written', async () => {
       const before = await count(`SELECT count(*) AS n FROM case_field_value`);
       const huge = 'x'.repeat(300 * 1024);
       for (const res of [
@@ -604,7 +620,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
       ]) {
         expect(res.status).toBe(413);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-        expect(await logOf(res)).toEqual([]);
+        await expectOneDenial(res);
       }
       expect(await count(`SELECT count(*) AS n FROM case_field_value`)).toBe(before);
     });
@@ -626,7 +642,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         expect(res.status).toBe(400);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
         expect(res.body.traceId).toBe(res.headers['x-request-id']);
-        expect(await logOf(res)).toEqual([]);
+        await expectOneDenial(res);
       }
       expect(unknown.body.errors).toEqual([expect.objectContaining({ pointer: '/values/0/source' })]);
     });
@@ -647,7 +663,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
       ],
       ['cursor', Buffer.from(JSON.stringify({ $gt: '' })).toString('base64url')],
       ['sort', 'opened_at'],
-    ])('refuses the filter %s=%s with 400, never SQL, nothing logged', async (name, value) => {
+    ])('refuses the filter %s=%s with 400, never SQL, one denial logged', async (name, value) => {
       const res = await http()
         .get('/v1/cases')
         .query({ [name]: value })
@@ -655,7 +671,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(JSON.stringify(res.body)).not.toMatch(/syntax|SQL|relation|column/i);
-      expect(await logOf(res)).toEqual([]);
+      await expectOneDenial(res);
       expect(await count(`SELECT count(*) AS n FROM cases`)).toBeGreaterThan(0);
     });
   });
@@ -735,7 +751,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
       ]);
       const unknown = await addParticipation(caseId, { partner: 'huisarts', purposes: ['casusoverleg'] });
       expect(unknown.status).toBe(422);
-      expect(await logOf(res)).toEqual([]);
+      await expectOneDenial(res);
     });
 
     it('refuses a period that would never grant access with 400', async () => {
@@ -746,7 +762,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         validUntil: new Date(Date.now() + DAY).toISOString(),
       });
       expect(res.status).toBe(400);
-      expect(await logOf(res)).toEqual([]);
+      await expectOneDenial(res);
     });
   });
 
@@ -785,6 +801,16 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
           await http()
             .get(`/v1/cases/${caseId}`)
             .set('authorization', await as({ partner: 'om', purpose: 'casusoverleg' })),
+          // Refused before any decision (malformed input): its denial cannot be written either.
+          await http()
+            .get('/v1/cases')
+            .query({ limit: '1;DROP TABLE cases' })
+            .set('authorization', bearerVtrr),
+          await http()
+            .put(`/v1/cases/${caseId}/fields`)
+            .set('authorization', bearerWijkteam)
+            .set('content-type', 'application/json')
+            .send('{"values": ['),
         ];
         for (const res of responses) {
           expect(res.status).toBe(503);

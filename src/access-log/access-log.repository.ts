@@ -73,6 +73,15 @@ export class AccessLogRepository {
     });
   }
 
+  /** Whether the request with this trace id has left any entry (committed ones: group commit resolves after COMMIT). */
+  async hasEntries(traceId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query<{ found: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM access_log WHERE trace_id = $1) AS found`,
+      [traceId],
+    );
+    return row?.found === true;
+  }
+
   private async flush(): Promise<void> {
     this.flushing = true;
     try {

@@ -1,8 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
-import type { AccessAction } from '../access-log/access-log.types.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
-import { AuthAudit, type AuthAttempt } from './auth-audit.js';
+import { attemptFor, AuthAudit, type AuthAttempt } from './auth-audit.js';
 import {
   AuthRefusal,
   InvalidAccessTokenError,
@@ -13,7 +12,6 @@ import {
 import type { AuthenticatedRequest, Principal } from './principal.js';
 
 const JWT_LIKE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 /**
@@ -45,12 +43,7 @@ export class AccessTokenGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const attempt: AuthAttempt = {
-      traceId: String(request.id),
-      // Which action the route would have taken is unknown before it runs; the method tells reads apart.
-      action: guessedAction(request.method),
-      caseId: caseIdOf(request.params),
-    };
+    const attempt = attemptFor(request);
     try {
       request.principal = await this.authenticate(request, attempt);
       return true;
@@ -91,13 +84,4 @@ export class AccessTokenGuard implements CanActivate {
     }
     return principal;
   }
-}
-
-function guessedAction(method: string): AccessAction {
-  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
-}
-
-function caseIdOf(params: unknown): string | null {
-  const id = (params as { id?: unknown } | null)?.id;
-  return typeof id === 'string' && UUID.test(id) ? id.toLowerCase() : null;
 }

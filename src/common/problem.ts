@@ -5,7 +5,9 @@ import {
   type ExceptionFilter,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -73,6 +75,27 @@ export function validationProblem(errors: ValidationError[]): InvalidRequestErro
   return new InvalidRequestError(toInvalidParams(errors));
 }
 
+/**
+ * The access log could not be written, so the request fails instead of answering: no data and no
+ * token leave the gateway without the log entry that records them (fail closed).
+ */
+export class LogUnavailableError extends DomainError {
+  constructor() {
+    super(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'log-unavailable',
+      'Access log unavailable',
+      'The access log could not be written, so the request was not carried out. Try again later.',
+    );
+  }
+}
+
+function isApiRefusal(status: number, path: string, exception: unknown): boolean {
+  if (status < 400 || status >= 500 || !path.startsWith('/v1/') || path === '/v1/openapi.json') return false;
+  // A route that does not exist touches nothing; the router's own 404 is not an access.
+  return !(status === 404 && !(exception instanceof DomainError));
+}
+
 const TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Unauthorized',
@@ -89,16 +112,32 @@ const TITLES: Record<number, string> = {
   503: 'Service unavailable',
 };
 
-/** Maps every exception to application/problem+json (RFC 9457), without stack traces or SQL. */
+/**
+ * Records a refusal in the access log unless the request already left a row there (the guard and
+ * the services log what they decide; this catches what is refused before they run: bodies too
+ * large or malformed, invalid input). Provided by the auth module.
+ */
+export interface RefusalRecorder {
+  recordIfUnlogged(request: FastifyRequest, reason: string): Promise<void>;
+}
+export const REFUSAL_RECORDER = Symbol('REFUSAL_RECORDER');
+
+/**
+ * Maps every exception to application/problem+json (RFC 9457), without stack traces or SQL.
+ * Every refused request to the API (4xx under /v1/, except routes that do not exist) leaves a
+ * denial in the access log; if that cannot be written the answer is 503 instead (fail closed).
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Problem');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(@Optional() @Inject(REFUSAL_RECORDER) private readonly refusals?: RefusalRecorder) {}
+
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = this.toProblem(exception);
+    let problem = this.toProblem(exception);
     const path = request.url.split('?')[0] ?? '/';
     if (problem.status === 404 && !(exception instanceof DomainError)) {
       // The router's own message echoes the URL with its query string, which may hold personal data.
@@ -106,6 +145,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     problem.instance = path;
     problem.traceId = String(request.id);
+    if (this.refusals && isApiRefusal(problem.status, path, exception)) {
+      try {
+        await this.refusals.recordIfUnlogged(request, `${problem.title}: ${problem.detail ?? ''}`);
+      } catch (error) {
+        this.logger.error({ err: error, traceId: problem.traceId }, 'Could not log a refused request');
+        problem = { ...this.toProblem(new LogUnavailableError()), instance: path, traceId: problem.traceId };
+      }
+    }
     if (exception instanceof DomainError) {
       for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
     }
