@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -52,6 +53,8 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // W3C Trace Context: the gateway's own span in the caller's trace (or in the trace it started).
+    void reply.header('traceparent', `00-${request.id}-${randomBytes(8).toString('hex')}-01`);
   });
 
   const document = openApiDocument(app);

@@ -60,5 +60,8 @@ describe('gateway over HTTP', () => {
       .set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
       .expect(200);
     expect(res.headers['x-request-id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    // Returned as a traceparent of the same trace, with the gateway's own span id.
+    expect(res.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(res.headers.traceparent).not.toContain('00f067aa0ba902b7');
   });
 });
