@@ -224,7 +224,8 @@ export class AddParticipationDto {
 
 // ---- responses ----
 
-export class CaseSummaryDto {
+/** What names a case in every answer: its opaque id, its non-personal reference and its phase. */
+export class CaseIdentityDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
@@ -233,7 +234,9 @@ export class CaseSummaryDto {
 
   @ApiProperty({ enum: PHASES })
   phase!: Phase;
+}
 
+export class CaseSummaryDto extends CaseIdentityDto {
   @ApiProperty({ format: 'date-time' })
   openedAt!: string;
 }
@@ -313,16 +316,7 @@ export class CallerParticipationDto {
 }
 
 @ApiExtraModels(FieldValueViewDto)
-export class CaseViewDto {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty({ example: 'ZVH-2026-000123' })
-  reference!: string;
-
-  @ApiProperty({ enum: PHASES })
-  phase!: Phase;
-
+export class CaseViewDto extends CaseIdentityDto {
   @ApiProperty({ example: '2026.1+3f2a9c1b0d4e', description: 'The convenant version that decided.' })
   policyVersion!: string;
 

@@ -26,6 +26,7 @@ import { DEFAULT_PAGE_SIZE } from './cases.dto.js';
 import { type Decision, type Situation } from './field-access.js';
 import { fieldValueProblem, isFieldValue, type FieldValue } from './field-values.js';
 import { newSubjectRef } from './identifiers.js';
+import type { ParticipationView } from './participations.service.js';
 
 /** The catalogue field a person's `bsn` in a registration is written to. */
 export const BSN_FIELD = 'betrokkenen.bsn';
@@ -75,14 +76,7 @@ export interface CaseSummary {
 
 export interface RegisteredCase extends CaseSummary {
   policyVersion: string;
-  participation: {
-    id: string;
-    partner: string;
-    purposes: string[];
-    validFrom: string;
-    validUntil: string | null;
-    current: boolean;
-  };
+  participation: ParticipationView;
   persons: { subjectRef: string; role: PersonRole }[];
 }
 
