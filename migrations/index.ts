@@ -2,6 +2,7 @@ import { PolicyVersions1763900000000 } from './1763900000000-policy-versions.js'
 import { AccessLog1763900001000 } from './1763900001000-access-log.js';
 import { ClientAssertionJti1763900002000 } from './1763900002000-client-assertion-jti.js';
 import { Cases1763900003000 } from './1763900003000-cases.js';
+import { AccessLogIntegrity1763900004000 } from './1763900004000-access-log-integrity.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   AccessLog1763900001000,
   ClientAssertionJti1763900002000,
   Cases1763900003000,
+  AccessLogIntegrity1763900004000,
 ];

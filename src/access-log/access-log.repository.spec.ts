@@ -44,7 +44,10 @@ describe('AccessLogRepository group commit (real PostgreSQL)', () => {
   });
   afterEach(async () => {
     await db.dataSource.query(`ALTER DATABASE ${db.name} RESET test.refuse_all`);
+    // The log is append-only (migration AccessLogIntegrity); only a test may switch that off to reset.
+    await db.dataSource.query(`ALTER TABLE access_log DISABLE TRIGGER access_log_append_only`);
     await db.dataSource.query(`DELETE FROM access_log`);
+    await db.dataSource.query(`ALTER TABLE access_log ENABLE TRIGGER access_log_append_only`);
   });
   afterAll(async () => {
     await db.drop();
