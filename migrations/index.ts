@@ -3,6 +3,7 @@ import { AccessLog1763900001000 } from './1763900001000-access-log.js';
 import { ClientAssertionJti1763900002000 } from './1763900002000-client-assertion-jti.js';
 import { Cases1763900003000 } from './1763900003000-cases.js';
 import { AccessLogIntegrity1763900004000 } from './1763900004000-access-log-integrity.js';
+import { AuditIndexes1763900005000 } from './1763900005000-audit-indexes.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   ClientAssertionJti1763900002000,
   Cases1763900003000,
   AccessLogIntegrity1763900004000,
+  AuditIndexes1763900005000,
 ];

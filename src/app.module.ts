@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ProblemDetailsFilter } from './common/problem.js';
 import { LoggerModule } from 'nestjs-pino';
 import { AccessLogModule } from './access-log/access-log.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CasesModule } from './cases/cases.module.js';
 import type { AppConfig } from './config/config.js';
@@ -44,6 +45,7 @@ export class AppModule {
         ConvenantModule,
         AuthModule,
         CasesModule,
+        AuditModule,
         DemoModule,
         HealthModule,
       ],

@@ -1,5 +1,8 @@
-/** The actions the access log records. `authenticate` covers token requests; `list` case listings. */
-export type AccessAction = 'authenticate' | 'list' | 'read' | 'write' | 'manage' | 'history';
+/**
+ * The actions the access log records. `authenticate` covers token requests; `list` case listings;
+ * `audit` a privacy officer's query of the log itself (the log column has no CHECK on actions).
+ */
+export type AccessAction = 'authenticate' | 'list' | 'read' | 'write' | 'manage' | 'history' | 'audit';
 
 /** One access log entry before it is written: one per access per data subject touched. */
 export interface AccessLogEntry {

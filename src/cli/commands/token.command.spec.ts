@@ -60,6 +60,22 @@ describe('convenant keys --dev and convenant token', () => {
     });
   });
 
+  it("token --officer prints a token for the convenant's officer partner and purpose toezicht", async () => {
+    const result = await run(['token', '--officer'], env);
+    expect(result.code).toBe(0);
+    const config = loadConfig(env);
+    const verifier = new AccessTokenVerifier(await loadGatewayKey(config.keysDir), config);
+    await expect(verifier.verify(result.stdout.trim())).resolves.toMatchObject({
+      partner: 'fg',
+      professional: 'fg-officer-1',
+      purpose: 'toezicht',
+    });
+    const named = await run(['token', '--officer', '--professional', 'fg-7'], env);
+    await expect(verifier.verify(named.stdout.trim())).resolves.toMatchObject({ professional: 'fg-7' });
+    expect((await run(['token', '--officer', '--partner', 'vtrr'], env)).code).toBe(1);
+    expect((await run(['token', '--partner', 'vtrr', '--purpose', 'triage'], env)).code).toBe(1);
+  });
+
   it('token --assertion prints a client assertion that verifies against the demo public keys', async () => {
     const result = await run(
       [

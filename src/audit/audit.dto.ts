@@ -1,0 +1,108 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { FIELD_ID } from '../cases/cases.dto.js';
+
+/**
+ * Request and response shapes of the privacy officer's routes. Filters are validated strictly:
+ * anything that is not exactly an id, a timestamp or a flag is a 400, so every filter reaches SQL
+ * as a typed parameter.
+ */
+
+export const MAX_EVENTS_PAGE = 200;
+export const DEFAULT_EVENTS_PAGE = 50;
+const ID = /^[A-Za-z0-9._@-]{1,64}$/;
+const ACTIONS = ['authenticate', 'list', 'read', 'write', 'manage', 'history', 'audit'] as const;
+
+export class AuditEventsQueryDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this moment.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries before this moment.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  caseId?: string;
+
+  @ApiPropertyOptional({ description: 'Partner id.' })
+  @IsOptional()
+  @Matches(ID, { message: 'partner must be a partner id' })
+  partner?: string;
+
+  @ApiPropertyOptional({ description: 'Opaque id of a professional.' })
+  @IsOptional()
+  @Matches(ID, { message: 'professional must be an opaque professional id' })
+  professional?: string;
+
+  @ApiPropertyOptional({ description: 'Purpose id.' })
+  @IsOptional()
+  @Matches(ID, { message: 'purpose must be a purpose id' })
+  purpose?: string;
+
+  @ApiPropertyOptional({ enum: ['allowed', 'denied'] })
+  @IsOptional()
+  @IsIn(['allowed', 'denied'])
+  outcome?: 'allowed' | 'denied';
+
+  @ApiPropertyOptional({ enum: ACTIONS })
+  @IsOptional()
+  @IsIn(ACTIONS)
+  action?: (typeof ACTIONS)[number];
+
+  @ApiPropertyOptional({ description: 'Entries whose fields contain this catalogue field id.' })
+  @IsOptional()
+  @Matches(FIELD_ID, { message: 'field must be a catalogue field id such as plan.doelen' })
+  field?: string;
+
+  @ApiPropertyOptional({ type: Boolean })
+  @IsOptional()
+  // Only the words true and false become booleans; anything else stays a string and fails.
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  emergency?: boolean;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_EVENTS_PAGE, default: DEFAULT_EVENTS_PAGE })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(MAX_EVENTS_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a nextCursor this API returned' })
+  cursor?: string;
+}
+
+export class AuditEventDto {
+  @ApiProperty({ description: 'Position in the access log.' }) seq!: string;
+  @ApiProperty({ format: 'date-time' }) occurredAt!: string;
+  @ApiProperty() traceId!: string;
+  @ApiProperty({ type: String, nullable: true }) partner!: string | null;
+  @ApiProperty({ type: String, nullable: true }) professional!: string | null;
+  @ApiProperty({ type: String, nullable: true }) purpose!: string | null;
+  @ApiProperty({ type: [String] }) legalBasis!: string[];
+  @ApiProperty() action!: string;
+  @ApiProperty({ type: String, nullable: true }) caseId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) dataSubjectRef!: string | null;
+  @ApiProperty({ type: [String] }) fields!: string[];
+  @ApiProperty({ enum: ['allowed', 'denied'] }) outcome!: 'allowed' | 'denied';
+  @ApiProperty({ type: String, nullable: true }) ruleId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason!: string | null;
+  @ApiProperty({ type: String, nullable: true }) policyVersion!: string | null;
+  @ApiProperty() emergency!: boolean;
+}
+
+export class AuditEventPageDto {
+  @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}

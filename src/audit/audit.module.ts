@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AuditController } from './audit.controller.js';
+import { AuditRepository } from './audit.repository.js';
+import { AuditService } from './audit.service.js';
+import { OfficerGuard } from './officer.guard.js';
+
+/** The privacy officer's API; the access-token guard and AuthAudit come from the global AuthModule. */
+@Module({
+  controllers: [AuditController],
+  providers: [AuditRepository, AuditService, OfficerGuard],
+})
+export class AuditModule {}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** Filters of an access log query, already validated; every one reaches SQL as a parameter. */
+export interface EventFilter {
+  from?: string;
+  to?: string;
+  caseId?: string;
+  partner?: string;
+  professional?: string;
+  purpose?: string;
+  outcome?: 'allowed' | 'denied';
+  action?: string;
+  field?: string;
+  emergency?: boolean;
+}
+
+/** The keyset position of an entry: newest first, ties broken by seq. */
+export interface EventPosition {
+  occurredAt: string;
+  seq: string;
+}
+
+export interface AuditEvent {
+  seq: string;
+  occurredAt: string;
+  traceId: string;
+  partner: string | null;
+  professional: string | null;
+  purpose: string | null;
+  legalBasis: string[];
+  action: string;
+  caseId: string | null;
+  dataSubjectRef: string | null;
+  fields: string[];
+  outcome: 'allowed' | 'denied';
+  ruleId: string | null;
+  reason: string | null;
+  policyVersion: string | null;
+  emergency: boolean;
+}
+
+/** Microsecond UTC text, so a cursor keeps the exact timestamp PostgreSQL compares with. */
+export const SELECT_EVENT = `
+  seq::text AS "seq",
+  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "occurredAt",
+  trace_id AS "traceId", partner, professional, processing_activity_id AS "purpose",
+  legal_basis AS "legalBasis", action, case_id AS "caseId", data_subject_ref AS "dataSubjectRef",
+  fields, status AS "outcome", rule_id AS "ruleId", reason, policy_version AS "policyVersion", emergency`;
+
+/** Reads the access log for privacy officers. Read-only: the log is written by AccessLogRepository. */
+@Injectable()
+export class AuditRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async events(filter: EventFilter, after: EventPosition | null, limit: number): Promise<AuditEvent[]> {
+    const params: unknown[] = [];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where: string[] = [];
+    if (filter.from !== undefined) where.push(`occurred_at >= ${p(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) where.push(`occurred_at < ${p(filter.to)}::timestamptz`);
+    if (filter.caseId !== undefined) where.push(`case_id = ${p(filter.caseId)}::uuid`);
+    if (filter.partner !== undefined) where.push(`partner = ${p(filter.partner)}`);
+    if (filter.professional !== undefined) where.push(`professional = ${p(filter.professional)}`);
+    if (filter.purpose !== undefined) where.push(`processing_activity_id = ${p(filter.purpose)}`);
+    if (filter.outcome !== undefined) where.push(`status = ${p(filter.outcome)}`);
+    if (filter.action !== undefined) where.push(`action = ${p(filter.action)}`);
+    // Array containment, so the GIN index on fields serves it.
+    if (filter.field !== undefined) where.push(`fields @> ARRAY[${p(filter.field)}]::text[]`);
+    if (filter.emergency !== undefined) where.push(`emergency = ${p(filter.emergency)}`);
+    if (after) {
+      where.push(`(occurred_at, seq) < (${p(after.occurredAt)}::timestamptz, ${p(after.seq)}::bigint)`);
+    }
+    const sql = `SELECT ${SELECT_EVENT} FROM access_log
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY occurred_at DESC, seq DESC LIMIT ${p(limit)}`;
+    return this.dataSource.query<AuditEvent[]>(sql, params);
+  }
+}

@@ -1,0 +1,127 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { LogUnavailableError } from '../access-log/access-log.errors.js';
+import { AccessLogRepository } from '../access-log/access-log.repository.js';
+import { InvalidRequestError } from '../common/problem.js';
+import { PolicyRegistry } from '../convenant/policy.registry.js';
+import type { Actor } from '../cases/case-policy.js';
+import { DEFAULT_EVENTS_PAGE } from './audit.dto.js';
+import {
+  AuditRepository,
+  type AuditEvent,
+  type EventFilter,
+  type EventPosition,
+} from './audit.repository.js';
+
+export interface EventQuery extends EventFilter {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface EventPage {
+  items: AuditEvent[];
+  nextCursor: string | null;
+}
+
+/** What an officer's query touched, for its own access log entry. */
+export interface AuditQueryRecord {
+  caseId: string | null;
+  dataSubjectRef: string | null;
+  /** The query in a sentence: filters by id only, never personal data beyond a subject ref column. */
+  reason: string;
+}
+
+const ISO_UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodeEventCursor(last: EventPosition): string {
+  return Buffer.from(JSON.stringify([last.occurredAt, last.seq]), 'utf8').toString('base64url');
+}
+
+export function decodeEventCursor(cursor: string): EventPosition {
+  const invalid = () =>
+    new InvalidRequestError([{ pointer: 'cursor', detail: 'cursor must be a nextCursor this API returned' }]);
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 2 ||
+    typeof decoded[0] !== 'string' ||
+    typeof decoded[1] !== 'string' ||
+    !ISO_UTC_MICROS.test(decoded[0]) ||
+    !/^\d{1,19}$/.test(decoded[1])
+  ) {
+    throw invalid();
+  }
+  return { occurredAt: decoded[0], seq: decoded[1] };
+}
+
+/** The filters of a query as `name=value` pairs; every value passed validation as an id, flag or time. */
+export function describeFilter(filter: EventFilter): string {
+  const parts = Object.entries(filter)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}=${String(value)}`);
+  return parts.length > 0 ? parts.join(', ') : 'no filters';
+}
+
+/**
+ * The privacy officer's queries of the access log. Each query is itself logged (action `audit`)
+ * before its answer leaves: officers are accountable too, and if that entry cannot be written the
+ * answer is 503 (fail closed).
+ */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger('Audit');
+
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly accessLog: AccessLogRepository,
+    private readonly registry: PolicyRegistry,
+  ) {}
+
+  async events(officer: Actor, query: EventQuery): Promise<EventPage> {
+    const { limit = DEFAULT_EVENTS_PAGE, cursor, ...filter } = query;
+    const after = cursor === undefined ? null : decodeEventCursor(cursor);
+    // One row more than asked tells whether another page exists.
+    const rows = await this.repository.events(filter, after, limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    await this.recordQuery(officer, {
+      caseId: filter.caseId ?? null,
+      dataSubjectRef: null,
+      reason: `Access log events queried (${describeFilter(filter)}); ${items.length} entries returned.`,
+    });
+    return { items, nextCursor: rows.length > limit && last ? encodeEventCursor(last) : null };
+  }
+
+  /** Writes the officer's own `audit` entry; a failure is 503 and the caller must not answer. */
+  async recordQuery(officer: Actor, record: AuditQueryRecord): Promise<void> {
+    const compiled = this.registry.current();
+    const purpose = compiled.convenant.purposes.find((p) => p.id === officer.purpose);
+    try {
+      await this.accessLog.append([
+        {
+          traceId: officer.traceId,
+          partner: officer.partner,
+          professional: officer.professional,
+          purpose: officer.purpose,
+          legalBasis: purpose?.legalBases ?? [],
+          action: 'audit',
+          caseId: record.caseId,
+          dataSubjectRef: record.dataSubjectRef,
+          fields: [],
+          status: 'allowed',
+          ruleId: null,
+          reason: record.reason,
+          policyVersion: compiled.version,
+          emergency: false,
+        },
+      ]);
+    } catch (error) {
+      this.logger.error({ err: error, traceId: officer.traceId }, 'Access log write failed');
+      throw new LogUnavailableError();
+    }
+  }
+}

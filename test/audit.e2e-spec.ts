@@ -1,0 +1,199 @@
+import request from 'supertest';
+import { AccessLogRepository } from '../src/access-log/access-log.repository.js';
+import type { AccessLogEntry } from '../src/access-log/access-log.types.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { bearerFor, type Who } from './support/tokens.js';
+
+/**
+ * The privacy officer's API over the real HTTP stack, with real tokens on a real database:
+ * only officers get in, refusals are logged, and every officer query leaves its own `audit` row.
+ */
+
+interface Event {
+  seq: string;
+  occurredAt: string;
+  partner: string | null;
+  professional: string | null;
+  purpose: string | null;
+  action: string;
+  caseId: string | null;
+  fields: string[];
+  outcome: 'allowed' | 'denied';
+  emergency: boolean;
+}
+interface Page {
+  items: Event[];
+  nextCursor: string | null;
+}
+interface LogRow {
+  action: string;
+  status: string;
+  partner: string | null;
+  professional: string | null;
+  processing_activity_id: string | null;
+  case_id: string | null;
+  data_subject_ref: string | null;
+  fields: string[];
+  reason: string | null;
+}
+
+const OFFICER: Who = { partner: 'fg', purpose: 'toezicht', professional: 'fg-officer-1' };
+const VTRR: Who = { partner: 'vtrr', purpose: 'triage' };
+const CASE_A = '11111111-1111-4111-8111-111111111111';
+const CASE_B = '22222222-2222-4222-8222-222222222222';
+
+function entry(overrides: Partial<AccessLogEntry>): AccessLogEntry {
+  return {
+    traceId: 'f'.repeat(32),
+    partner: 'vtrr',
+    professional: 'vtrr-pro-1',
+    purpose: 'triage',
+    legalBasis: [],
+    action: 'read',
+    caseId: CASE_A,
+    dataSubjectRef: null,
+    fields: ['casus.vorm-geweld'],
+    status: 'allowed',
+    ruleId: null,
+    reason: null,
+    policyVersion: null,
+    emergency: false,
+    ...overrides,
+  };
+}
+
+describe('audit API (officers only)', () => {
+  let t: TestApp;
+  let officer: string;
+  const http = () => request(t.app.getHttpServer());
+
+  async function logOf(res: request.Response): Promise<LogRow[]> {
+    return t.db.dataSource.query<LogRow[]>(
+      `SELECT action, status, partner, professional, processing_activity_id, case_id, data_subject_ref,
+              fields, reason
+         FROM access_log WHERE trace_id = $1 ORDER BY seq`,
+      [res.headers['x-request-id'] as string],
+    );
+  }
+  const events = (query: Record<string, string>) =>
+    http().get('/v1/audit/events').query(query).set('authorization', officer);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    officer = await bearerFor(t, OFFICER);
+    await t.app
+      .get(AccessLogRepository)
+      .append([
+        entry({ fields: ['casus.vorm-geweld', 'veiligheid.risiconiveau'] }),
+        entry({ caseId: CASE_B, partner: 'politie', professional: 'pol-1', purpose: 'casusoverleg' }),
+        entry({ caseId: CASE_B, status: 'denied', fields: [], reason: 'not participating' }),
+        entry({ caseId: CASE_B, emergency: true, purpose: 'acute-veiligheid', fields: ['zorg.diagnose'] }),
+      ]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  describe('who gets in', () => {
+    it('refuses a partner token with 403 and logs the denial as an audit access', async () => {
+      const res = await http()
+        .get('/v1/audit/events')
+        .set('authorization', await bearerFor(t, VTRR));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ type: 'https://convenant.dev/problems/not-an-officer' });
+      expect(await logOf(res)).toEqual([
+        expect.objectContaining({
+          action: 'audit',
+          status: 'denied',
+          partner: 'vtrr',
+          processing_activity_id: 'triage',
+          fields: [],
+        }),
+      ]);
+    });
+
+    it('refuses a request without a token with 401', async () => {
+      expect((await http().get('/v1/audit/events')).status).toBe(401);
+    });
+  });
+
+  describe('GET /v1/audit/events', () => {
+    it('filters by case, outcome, partner, field and emergency', async () => {
+      const byCase = await events({ caseId: CASE_B });
+      expect(byCase.status).toBe(200);
+      expect((byCase.body as Page).items.map((e) => e.caseId)).toEqual([CASE_B, CASE_B, CASE_B]);
+
+      const denied = await events({ outcome: 'denied', caseId: CASE_B });
+      expect((denied.body as Page).items).toEqual([expect.objectContaining({ outcome: 'denied' })]);
+
+      const politie = await events({ partner: 'politie' });
+      expect((politie.body as Page).items).toEqual([
+        expect.objectContaining({ partner: 'politie', professional: 'pol-1', purpose: 'casusoverleg' }),
+      ]);
+
+      const field = await events({ field: 'veiligheid.risiconiveau' });
+      expect((field.body as Page).items.map((e) => e.caseId)).toEqual([CASE_A]);
+
+      const emergency = await events({ emergency: 'true' });
+      expect((emergency.body as Page).items).toEqual([
+        expect.objectContaining({ emergency: true, fields: ['zorg.diagnose'] }),
+      ]);
+
+      const audits = await events({ action: 'audit', professional: 'fg-officer-1' });
+      expect((audits.body as Page).items.length).toBeGreaterThanOrEqual(5);
+      expect((audits.body as Page).items.every((e) => e.action === 'audit')).toBe(true);
+    });
+
+    it('pages newest first with a cursor, without gaps or repeats', async () => {
+      const all = (await events({ professional: 'vtrr-pro-1', limit: '200' })).body as Page;
+      expect(all.items).toHaveLength(3);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await events({ professional: 'vtrr-pro-1', limit: '2', ...(cursor ? { cursor } : {}) });
+        expect(res.status).toBe(200);
+        const page = res.body as Page;
+        seen.push(...page.items.map((e) => e.seq));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(all.items.map((e) => e.seq));
+      const times = all.items.map((e) => e.occurredAt);
+      expect([...times].sort().reverse()).toEqual(times);
+    });
+
+    it('honours the time range', async () => {
+      const future = await events({ from: new Date(Date.now() + 3600_000).toISOString() });
+      expect((future.body as Page).items).toEqual([]);
+      const past = await events({ to: '2000-01-01T00:00:00Z' });
+      expect((past.body as Page).items).toEqual([]);
+    });
+
+    it('leaves one audit row per query naming the officer, the case and the filters', async () => {
+      const res = await events({ caseId: CASE_A, outcome: 'allowed' });
+      expect(res.status).toBe(200);
+      const rows = await logOf(res);
+      expect(rows).toEqual([
+        expect.objectContaining({
+          action: 'audit',
+          status: 'allowed',
+          partner: 'fg',
+          professional: 'fg-officer-1',
+          processing_activity_id: 'toezicht',
+          case_id: CASE_A,
+          fields: [],
+        }),
+      ]);
+      expect(rows[0]!.reason).toContain('outcome=allowed');
+    });
+
+    it('refuses invalid filters with 400, all at once, and logs the refusal', async () => {
+      const res = await events({ outcome: 'maybe', limit: '500', emergency: 'yes', cursor: 'x' });
+      expect(res.status).toBe(400);
+      const pointers = (res.body as { errors: { pointer: string }[] }).errors.map((e) => e.pointer);
+      expect(pointers).toEqual(expect.arrayContaining(['/outcome', '/limit', '/emergency']));
+      expect(await logOf(res)).toEqual([expect.objectContaining({ status: 'denied' })]);
+      const badCursor = await events({ cursor: 'bm90LWEtY3Vyc29y' });
+      expect(badCursor.status).toBe(400);
+    });
+  });
+});
