@@ -196,4 +196,108 @@ describe('audit API (officers only)', () => {
       expect(badCursor.status).toBe(400);
     });
   });
+
+  describe('POST /v1/audit/subject-report', () => {
+    const SUBJECT = 'p_aaaaaaaaaaaaaaaaaaaa';
+    const OTHER = 'p_bbbbbbbbbbbbbbbbbbbb';
+    const HOSTILE = '<script>alert(1)</script>';
+
+    interface Report {
+      subjectRef: string;
+      includesProfessionals: boolean;
+      accesses: {
+        outcome: string;
+        partner: { id: string; name: string };
+        professional?: string;
+        purpose: { id: string; name: string };
+        legalBasis: { id: string; citation: string }[];
+        categories: { section: string; sensitivity: string; description: string }[];
+      }[];
+    }
+
+    beforeAll(async () => {
+      await t.app.get(AccessLogRepository).append([
+        entry({
+          dataSubjectRef: SUBJECT,
+          fields: ['zorg.diagnose'],
+          legalBasis: ['avg-6-1-c'],
+          professional: HOSTILE,
+        }),
+        entry({
+          dataSubjectRef: SUBJECT,
+          partner: 'politie',
+          purpose: 'casusoverleg',
+          status: 'denied',
+          fields: [],
+        }),
+        entry({ dataSubjectRef: OTHER }),
+      ]);
+    });
+
+    const report = (body: object, accept = 'application/json') =>
+      http().post('/v1/audit/subject-report').set('authorization', officer).set('accept', accept).send(body);
+
+    it('lists exactly the accesses to that person, with names, citations and categories, no professionals', async () => {
+      const res = await report({ subjectRef: SUBJECT });
+      expect(res.status).toBe(200);
+      const body = res.body as Report;
+      expect(body.includesProfessionals).toBe(false);
+      expect(body.accesses).toHaveLength(2);
+      expect(body.accesses[0]).toEqual(
+        expect.objectContaining({
+          outcome: 'allowed',
+          partner: { id: 'vtrr', name: 'Veilig Thuis Rotterdam Rijnmond' },
+          purpose: { id: 'triage', name: 'Triage en veiligheidsbeoordeling door Veilig Thuis' },
+          legalBasis: [{ id: 'avg-6-1-c', citation: 'AVG art. 6 lid 1 sub c' }],
+          categories: [expect.objectContaining({ section: 'zorg', sensitivity: 'health' })],
+        }),
+      );
+      expect(body.accesses[1]).toMatchObject({ outcome: 'denied', partner: { id: 'politie' } });
+      expect(body.accesses.some((a) => 'professional' in a)).toBe(false);
+      expect(JSON.stringify(body)).not.toContain('vtrr-pro-1');
+    });
+
+    it('names professionals only when asked, and logs the query with the subject in its column only', async () => {
+      const res = await report({ subjectRef: SUBJECT, includeProfessionals: true });
+      expect((res.body as Report).accesses.map((a) => a.professional)).toEqual([HOSTILE, 'vtrr-pro-1']);
+      const rows = await logOf(res);
+      expect(rows).toEqual([
+        expect.objectContaining({ action: 'audit', partner: 'fg', data_subject_ref: SUBJECT, fields: [] }),
+      ]);
+      expect(rows[0]!.reason).not.toContain(SUBJECT);
+    });
+
+    it('lists the accesses to a person made through the case routes, not the officers own queries', async () => {
+      const register = await http()
+        .post('/v1/cases')
+        .set('authorization', await bearerFor(t, VTRR))
+        .send({ phase: 'acute', persons: [{ role: 'slachtoffer', fields: { 'betrokkenen.naam': 'Test' } }] });
+      expect(register.status).toBe(201);
+      const ref = (register.body as { persons: { subjectRef: string }[] }).persons[0]!.subjectRef;
+      await report({ subjectRef: ref });
+      const res = await report({ subjectRef: ref });
+      const [row] = await t.db.dataSource.query<{ n: string }[]>(
+        `SELECT count(*) AS n FROM access_log WHERE data_subject_ref = $1 AND action <> 'audit'`,
+        [ref],
+      );
+      expect(Number(row!.n)).toBeGreaterThan(0);
+      expect((res.body as Report).accesses).toHaveLength(Number(row!.n));
+    });
+
+    it('renders a printable Dutch page with every value escaped', async () => {
+      const res = await report({ subjectRef: SUBJECT, includeProfessionals: true }, 'text/html');
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.text).toContain('<html lang="nl">');
+      expect(res.text).toContain('Veilig Thuis Rotterdam Rijnmond');
+      expect(res.text).toContain('geweigerd');
+      expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(res.text).not.toContain(HOSTILE);
+    });
+
+    it('refuses a malformed subjectRef or an unknown property with 400', async () => {
+      expect((await report({ subjectRef: '123456782' })).status).toBe(400);
+      expect((await report({ subjectRef: SUBJECT, bsn: '123456782' })).status).toBe(400);
+    });
+  });
 });

@@ -1,11 +1,42 @@
-import { Controller, Get, Header, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
-import { AuditEventPageDto, AuditEventsQueryDto } from './audit.dto.js';
+import { AuditEventPageDto, AuditEventsQueryDto, SubjectReportRequestDto } from './audit.dto.js';
 import { AuditService, type EventPage } from './audit.service.js';
 import { OfficerGuard } from './officer.guard.js';
+import { renderSubjectReportHtml, type SubjectReport } from './subject-report.js';
+
+/** text/html when the client prefers it to JSON (by q, then order); JSON otherwise. */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let best: { type: string; q: number } | undefined;
+  for (const part of accept.split(',')) {
+    const [type = '', ...params] = part.trim().toLowerCase().split(';');
+    if (type !== 'text/html' && type !== 'application/json') continue;
+    const q = Number(
+      params
+        .map((p) => p.trim())
+        .find((p) => p.startsWith('q='))
+        ?.slice(2) ?? '1',
+    );
+    if (!best || q > best.q) best = { type, q: Number.isNaN(q) ? 0 : q };
+  }
+  return best?.type === 'text/html' && best.q > 0;
+}
 
 const OFFICERS =
   'Privacy officers only: a token of a partner of kind toezicht for purpose toezicht; anyone else gets ' +
@@ -27,5 +58,29 @@ export class AuditController {
   @ApiOkResponse({ type: AuditEventPageDto })
   events(@CurrentActor() officer: Actor, @Query() query: AuditEventsQueryDto): Promise<EventPage> {
     return this.audit.events(officer, query);
+  }
+
+  @Post('subject-report')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: "AVG art. 15: who accessed one person's data, when, for what purpose, on which basis",
+    description:
+      'The subject reference travels in the body, never in a URL. Partners by name, purposes by name, ' +
+      'legal bases as cited in the convenant, categories of data (section and sensitivity); allowed and ' +
+      'denied. Professionals only with includeProfessionals: true. Accept: text/html gives a printable ' +
+      `Dutch page. ${OFFICERS}`,
+  })
+  @ApiProduces('application/json', 'text/html')
+  async subjectReport(
+    @CurrentActor() officer: Actor,
+    @Body() body: SubjectReportRequestDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SubjectReport | string> {
+    const report = await this.audit.subjectReport(officer, body);
+    if (!prefersHtml(accept)) return report;
+    void reply.header('content-type', 'text/html; charset=utf-8');
+    return renderSubjectReportHtml(report);
   }
 }

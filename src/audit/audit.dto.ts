@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
-import { FIELD_ID } from '../cases/cases.dto.js';
+import { FIELD_ID, SUBJECT_REF } from '../cases/cases.dto.js';
 
 /**
  * Request and response shapes of the privacy officer's routes. Filters are validated strictly:
@@ -105,4 +105,15 @@ export class AuditEventDto {
 export class AuditEventPageDto {
   @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}
+
+export class SubjectReportRequestDto {
+  @ApiProperty({ example: 'p_abcdefghijklmnopqrst', description: 'Pseudonymous reference of the person.' })
+  @Matches(SUBJECT_REF, { message: 'subjectRef must be a subject reference such as p_abcdefghijklmnopqrst' })
+  subjectRef!: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Name the professional of each access too.' })
+  @IsOptional()
+  @IsBoolean()
+  includeProfessionals?: boolean;
 }

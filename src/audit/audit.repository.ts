@@ -79,4 +79,17 @@ export class AuditRepository {
       ORDER BY occurred_at DESC, seq DESC LIMIT ${p(limit)}`;
     return this.dataSource.query<AuditEvent[]>(sql, params);
   }
+
+  /**
+   * Every access to one person, oldest first, except the officers' own audit queries: the report
+   * answers "who processed my data", and an officer looking up the person is not such an access.
+   */
+  async subjectAccesses(subjectRef: string): Promise<AuditEvent[]> {
+    return this.dataSource.query<AuditEvent[]>(
+      `SELECT ${SELECT_EVENT} FROM access_log
+        WHERE data_subject_ref = $1 AND action <> 'audit'
+        ORDER BY occurred_at, seq`,
+      [subjectRef],
+    );
+  }
 }

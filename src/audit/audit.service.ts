@@ -5,6 +5,7 @@ import { InvalidRequestError } from '../common/problem.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import type { Actor } from '../cases/case-policy.js';
 import { DEFAULT_EVENTS_PAGE } from './audit.dto.js';
+import { buildSubjectReport, type SubjectReport } from './subject-report.js';
 import {
   AuditRepository,
   type AuditEvent,
@@ -123,5 +124,28 @@ export class AuditService {
       this.logger.error({ err: error, traceId: officer.traceId }, 'Access log write failed');
       throw new LogUnavailableError();
     }
+  }
+
+  /** The AVG art. 15 overview for one person; the subject ref goes in the audit entry's column, not its reason. */
+  async subjectReport(
+    officer: Actor,
+    input: { subjectRef: string; includeProfessionals?: boolean },
+  ): Promise<SubjectReport> {
+    const includeProfessionals = input.includeProfessionals === true;
+    const events = await this.repository.subjectAccesses(input.subjectRef);
+    const report = buildSubjectReport(
+      this.registry.current(),
+      input.subjectRef,
+      events,
+      includeProfessionals,
+    );
+    await this.recordQuery(officer, {
+      caseId: null,
+      dataSubjectRef: input.subjectRef,
+      reason:
+        `AVG art. 15 subject report (includeProfessionals=${includeProfessionals}); ` +
+        `${report.accesses.length} accesses listed.`,
+    });
+    return report;
   }
 }
