@@ -8,6 +8,7 @@ import {
   Post,
   Query,
   Res,
+  StreamableFile,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
@@ -15,7 +16,12 @@ import type { FastifyReply } from 'fastify';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
-import { AuditEventPageDto, AuditEventsQueryDto, SubjectReportRequestDto } from './audit.dto.js';
+import {
+  AuditEventPageDto,
+  AuditEventsQueryDto,
+  AuditExportQueryDto,
+  SubjectReportRequestDto,
+} from './audit.dto.js';
 import { AuditService, type EventPage } from './audit.service.js';
 import { OfficerGuard } from './officer.guard.js';
 import { renderSubjectReportHtml, type SubjectReport } from './subject-report.js';
@@ -82,5 +88,22 @@ export class AuditController {
     if (!prefersHtml(accept)) return report;
     void reply.header('content-type', 'text/html; charset=utf-8');
     return renderSubjectReportHtml(report);
+  }
+
+  @Get('export')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Export the access log in [from, to) as NDJSON or CSV, streamed, oldest first',
+    description:
+      'NDJSON: one entry per line in the events shape. CSV: RFC 4180 with a header line; lists joined ' +
+      `with ";". Streamed in batches, so any size is fine. ${OFFICERS}`,
+  })
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  async export(@CurrentActor() officer: Actor, @Query() query: AuditExportQueryDto): Promise<StreamableFile> {
+    const stream = await this.audit.export(officer, query);
+    return new StreamableFile(stream, {
+      type: query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      disposition: `attachment; filename="access-log.${query.format}"`,
+    });
   }
 }

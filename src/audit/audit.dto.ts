@@ -117,3 +117,19 @@ export class SubjectReportRequestDto {
   @IsBoolean()
   includeProfessionals?: boolean;
 }
+
+export class AuditExportQueryDto {
+  @ApiProperty({ enum: ['ndjson', 'csv'] })
+  @IsIn(['ndjson', 'csv'])
+  format!: 'ndjson' | 'csv';
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this moment.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries before this moment.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+}

@@ -40,7 +40,11 @@ export interface AuditEvent {
   emergency: boolean;
 }
 
-/** Microsecond UTC text, so a cursor keeps the exact timestamp PostgreSQL compares with. */
+/**
+ * Microsecond UTC text, so a cursor keeps the exact timestamp PostgreSQL compares with. seq is
+ * text here (a bigint exceeds a JS number): ORDER BY must name access_log.seq, or it would sort
+ * the text alias and break the keyset.
+ */
 export const SELECT_EVENT = `
   seq::text AS "seq",
   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "occurredAt",
@@ -76,7 +80,7 @@ export class AuditRepository {
     }
     const sql = `SELECT ${SELECT_EVENT} FROM access_log
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY occurred_at DESC, seq DESC LIMIT ${p(limit)}`;
+      ORDER BY access_log.occurred_at DESC, access_log.seq DESC LIMIT ${p(limit)}`;
     return this.dataSource.query<AuditEvent[]>(sql, params);
   }
 
@@ -88,8 +92,34 @@ export class AuditRepository {
     return this.dataSource.query<AuditEvent[]>(
       `SELECT ${SELECT_EVENT} FROM access_log
         WHERE data_subject_ref = $1 AND action <> 'audit'
-        ORDER BY occurred_at, seq`,
+        ORDER BY access_log.occurred_at, access_log.seq`,
       [subjectRef],
+    );
+  }
+
+  /**
+   * One batch of an export, oldest first by seq (the log's own order). Keyset batches instead of a
+   * server-side cursor: no connection or transaction is held while a slow client reads, and each
+   * batch is an indexed range scan, so memory stays at one batch whatever the range holds.
+   */
+  async exportBatch(
+    range: { from?: string; to?: string },
+    afterSeq: string,
+    limit: number,
+  ): Promise<AuditEvent[]> {
+    const params: unknown[] = [afterSeq, limit];
+    const where = ['seq > $1::bigint'];
+    if (range.from !== undefined) {
+      params.push(range.from);
+      where.push(`occurred_at >= $${params.length}::timestamptz`);
+    }
+    if (range.to !== undefined) {
+      params.push(range.to);
+      where.push(`occurred_at < $${params.length}::timestamptz`);
+    }
+    return this.dataSource.query<AuditEvent[]>(
+      `SELECT ${SELECT_EVENT} FROM access_log WHERE ${where.join(' AND ')} ORDER BY access_log.seq LIMIT $2`,
+      params,
     );
   }
 }

@@ -1,0 +1,51 @@
+import type { AuditEvent } from './audit.repository.js';
+
+/**
+ * Line formats of an access log export. NDJSON: one entry per line, as the events API shows it.
+ * CSV (RFC 4180): one header line, then one line per entry; list columns joined with `;` (ids
+ * never contain one). Values are written exactly as logged, never altered, so an export can be
+ * compared with the log.
+ */
+
+export const EXPORT_COLUMNS = [
+  'seq',
+  'occurredAt',
+  'traceId',
+  'partner',
+  'professional',
+  'purpose',
+  'legalBasis',
+  'action',
+  'caseId',
+  'dataSubjectRef',
+  'fields',
+  'outcome',
+  'ruleId',
+  'reason',
+  'policyVersion',
+  'emergency',
+] as const satisfies readonly (keyof AuditEvent)[];
+
+export function ndjsonLine(event: AuditEvent): string {
+  return `${JSON.stringify(event)}\n`;
+}
+
+/** Quotes a value when it holds a separator, a quote or a line break, doubling inner quotes. */
+export function csvValue(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function csvHeader(): string {
+  return `${EXPORT_COLUMNS.join(',')}\r\n`;
+}
+
+export function csvLine(event: AuditEvent): string {
+  return (
+    EXPORT_COLUMNS.map((column) => {
+      const value = event[column];
+      if (value === null) return '';
+      if (Array.isArray(value)) return csvValue(value.join(';'));
+      return csvValue(String(value));
+    }).join(',') + '\r\n'
+  );
+}
