@@ -3,6 +3,7 @@ import { AccessLog1763900001000 } from './1763900001000-access-log.js';
 import { ClientAssertionJti1763900002000 } from './1763900002000-client-assertion-jti.js';
 import { Cases1763900003000 } from './1763900003000-cases.js';
 import { AccessLogIntegrity1763900004000 } from './1763900004000-access-log-integrity.js';
+import { AccessLogSeal1763900004100 } from './1763900004100-access-log-seal.js';
 import { AuditIndexes1763900005000 } from './1763900005000-audit-indexes.js';
 
 /**
@@ -15,5 +16,6 @@ export const MIGRATIONS = [
   ClientAssertionJti1763900002000,
   Cases1763900003000,
   AccessLogIntegrity1763900004000,
+  AccessLogSeal1763900004100,
   AuditIndexes1763900005000,
 ];

@@ -61,6 +61,7 @@ interface Waiting {
 export class AccessLogRepository {
   private readonly waiting: Waiting[] = [];
   private flushing = false;
+  private readonly appendedListeners: ((count: number) => void)[] = [];
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -71,6 +72,11 @@ export class AccessLogRepository {
       this.waiting.push({ entries, resolve, reject });
       if (!this.flushing) void this.flush();
     });
+  }
+
+  /** Called after rows are written (the sealer uses it to seal early under load). */
+  onAppended(listener: (count: number) => void): void {
+    this.appendedListeners.push(listener);
   }
 
   /** Whether the request with this trace id has left any entry (committed ones: group commit resolves after COMMIT). */
@@ -131,5 +137,6 @@ export class AccessLogRepository {
       return `(${placeholders.join(', ')})`;
     });
     await manager.query(`INSERT INTO access_log (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+    for (const listener of this.appendedListeners) listener(entries.length);
   }
 }

@@ -16,6 +16,9 @@ describe('loadConfig', () => {
       accessTokenTtlSeconds: 300,
       keysDir: path.resolve('/srv/app', '.convenant', 'keys'),
       demo: true,
+      sealIntervalMs: 1000,
+      checkpointEvery: 1000,
+      checkpointIntervalMs: 60_000,
     });
     expect(config.databaseUrl).toBeUndefined();
   });

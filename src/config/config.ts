@@ -64,6 +64,19 @@ class Environment {
   })
   BSN_ENCRYPTION_KEY?: string;
 
+  @IsInt({ message: 'SEAL_INTERVAL_MS must be a whole number between 10 and 3600000' })
+  @Min(10, { message: 'SEAL_INTERVAL_MS must be a whole number between 10 and 3600000' })
+  @Max(3_600_000, { message: 'SEAL_INTERVAL_MS must be a whole number between 10 and 3600000' })
+  SEAL_INTERVAL_MS = 1000;
+
+  @IsInt({ message: 'CHECKPOINT_EVERY must be a whole number of at least 1' })
+  @Min(1, { message: 'CHECKPOINT_EVERY must be a whole number of at least 1' })
+  CHECKPOINT_EVERY = 1000;
+
+  @IsInt({ message: 'CHECKPOINT_INTERVAL_MS must be a whole number of at least 10' })
+  @Min(10, { message: 'CHECKPOINT_INTERVAL_MS must be a whole number of at least 10' })
+  CHECKPOINT_INTERVAL_MS = 60_000;
+
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'DEMO must be true or false' })
   DEMO?: 'true' | 'false';
@@ -91,6 +104,11 @@ export interface AppConfig {
   bsnEncryptionKey?: Buffer;
   /** Seed the synthetic demo (fictional people only) at start; default on in development. */
   demo: boolean;
+  /** How often the access log sealer runs (it also runs early after checkpointEvery entries). */
+  sealIntervalMs: number;
+  /** A signed checkpoint every this many sealed entries, or after checkpointIntervalMs. */
+  checkpointEvery: number;
+  checkpointIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -100,7 +118,14 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_KEYS = new Set(['PORT', 'EMBEDDED_PG_PORT', 'ACCESS_TOKEN_TTL_SECONDS']);
+const INTEGER_KEYS = new Set([
+  'PORT',
+  'EMBEDDED_PG_PORT',
+  'ACCESS_TOKEN_TTL_SECONDS',
+  'SEAL_INTERVAL_MS',
+  'CHECKPOINT_EVERY',
+  'CHECKPOINT_INTERVAL_MS',
+]);
 
 /**
  * Reads and validates the environment. Throws a ConfigError naming every wrong variable, so the
@@ -150,5 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ? { bsnEncryptionKey: Buffer.from(parsed.BSN_ENCRYPTION_KEY, 'base64') }
       : {}),
     demo: parsed.DEMO ? parsed.DEMO === 'true' : parsed.NODE_ENV === 'development',
+    sealIntervalMs: parsed.SEAL_INTERVAL_MS,
+    checkpointEvery: parsed.CHECKPOINT_EVERY,
+    checkpointIntervalMs: parsed.CHECKPOINT_INTERVAL_MS,
   };
 }

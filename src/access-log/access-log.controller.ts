@@ -1,0 +1,111 @@
+import { Controller, Get, Header, Inject, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+import type { JWK } from 'jose';
+import { DataSource } from 'typeorm';
+import { AccessTokenGuard } from '../auth/access-token.guard.js';
+import { GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
+import { OfficerGuard } from '../audit/officer.guard.js';
+import { CurrentActor } from '../cases/actor.js';
+import type { Actor } from '../cases/case-policy.js';
+import { LogUnavailableError } from '../common/problem.js';
+import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { AccessLogRepository } from './access-log.repository.js';
+import { readChain, readCheckpoints } from './chain.repository.js';
+import { verifyChain, type VerifyReport } from './verify.js';
+
+export class VerifyQueryDto {
+  @ApiPropertyOptional({
+    description: 'First chain position to verify (earlier ones are trusted).',
+    example: '1',
+  })
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,17}$/, { message: 'from must be a chain position: a whole number from 1' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'Last chain position to verify.', example: '100000' })
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,17}$/, { message: 'to must be a chain position: a whole number from 1' })
+  to?: string;
+}
+
+@ApiTags('audit')
+@Controller('v1/audit')
+export class AccessLogController {
+  constructor(
+    @Inject(GATEWAY_KEY) private readonly key: GatewayKey,
+    private readonly dataSource: DataSource,
+    private readonly accessLog: AccessLogRepository,
+    private readonly registry: PolicyRegistry,
+  ) {}
+
+  /** Public on purpose: anyone holding an export must be able to check its checkpoints offline. */
+  @Get('keys')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({
+    summary: 'The public key that signs access log checkpoints (JWKS)',
+    description:
+      'No authentication: it is a public key. Checkpoint JWS headers name it by kid; use it with `convenant audit verify --key`.',
+  })
+  @ApiOkResponse({ description: 'A JSON Web Key Set with the gateway key (ES256).' })
+  keys(): { keys: JWK[] } {
+    return { keys: [this.key.publicJwk] };
+  }
+
+  @Get('verify')
+  @ApiBearerAuth()
+  @UseGuards(AccessTokenGuard, OfficerGuard)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: "Recompute the access log's hash chain and check its signed checkpoints",
+    description:
+      'Privacy officers only (partner of kind toezicht, purpose toezicht). Reports the first bad position and ' +
+      'sequence number with what is wrong (altered, removed, inserted, reordered, checkpoint). Logged as an audit access.',
+  })
+  @ApiOkResponse({ description: 'The verification report; ok=false names the first failure.' })
+  async verify(@CurrentActor() officer: Actor, @Query() query: VerifyQueryDto): Promise<VerifyReport> {
+    const from = query.from ? BigInt(query.from) : undefined;
+    const to = query.to ? BigInt(query.to) : undefined;
+    const report = await verifyChain({
+      rows: readChain(this.dataSource, from, to),
+      checkpoints: await readCheckpoints(this.dataSource),
+      publicJwk: this.key.publicJwk,
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+    });
+    await this.record(officer, report, query);
+    return report;
+  }
+
+  /** The verification is itself an access to the log, recorded before the answer (503 if it cannot be). */
+  private async record(officer: Actor, report: VerifyReport, query: VerifyQueryDto): Promise<void> {
+    const compiled = this.registry.current();
+    const purpose = compiled.convenant.purposes.find((p) => p.id === officer.purpose);
+    try {
+      await this.accessLog.append([
+        {
+          traceId: officer.traceId,
+          partner: officer.partner,
+          professional: officer.professional,
+          purpose: officer.purpose,
+          legalBasis: purpose?.legalBases ?? [],
+          action: 'audit',
+          caseId: null,
+          dataSubjectRef: null,
+          fields: [],
+          status: 'allowed',
+          ruleId: null,
+          reason:
+            `Access log integrity verified (positions ${query.from ?? '1'}–${query.to ?? 'end'}): ` +
+            (report.ok
+              ? `ok, ${report.entries} entries`
+              : `FAILED, ${report.failure?.problem} at ${report.failure?.position}`),
+          policyVersion: compiled.version,
+          emergency: false,
+        },
+      ]);
+    } catch {
+      throw new LogUnavailableError();
+    }
+  }
+}

@@ -1,0 +1,213 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { CompactSign } from 'jose';
+import { DataSource, type EntityManager } from 'typeorm';
+import { GATEWAY_ALG, GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { AccessLogRepository } from './access-log.repository.js';
+import { ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import { checkpointPayload } from './verify.js';
+
+/**
+ * Advisory lock key of the sealer (an arbitrary constant, 'seal' in ASCII). One sealer at a time
+ * across all gateway instances: a second one skips its round instead of waiting.
+ */
+const SEAL_LOCK = 0x7365616c;
+
+/** Rows sealed per transaction, so one round never holds the lock for long. */
+const BATCH = 5000;
+
+export interface SealOptions {
+  checkpointEvery: number;
+  checkpointIntervalMs: number;
+  /** Write a checkpoint for whatever is not yet under one (graceful shutdown). */
+  forceCheckpoint?: boolean;
+}
+
+export interface SealRound {
+  /** False when another sealer held the lock; nothing was done. */
+  locked: boolean;
+  sealed: number;
+  /** Position of a checkpoint written in this round, if any. */
+  checkpoint: string | null;
+}
+
+/** The key a checkpoint is signed with, and its id in the published JWKS. */
+export type CheckpointKey = Pick<GatewayKey, 'privateKey' | 'kid'>;
+
+/**
+ * One sealing transaction: appends up to BATCH unsealed rows to the chain, in seq order, then a
+ * signed checkpoint when due. Unsealed rows are found by anti-join, not by "seq above the last
+ * sealed seq": sequence order is not commit order, and a row committed late with a lower seq must
+ * be sealed in a later round rather than skipped. UNIQUE(seq) and the position primary key make a
+ * double seal fail even if the lock were bypassed.
+ */
+export async function sealRound(
+  dataSource: DataSource,
+  key: CheckpointKey,
+  options: SealOptions,
+): Promise<SealRound> {
+  return dataSource.transaction(async (manager) => {
+    const [lock] = await manager.query<
+      {
+        locked: boolean;
+      }[]
+    >(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [SEAL_LOCK]);
+    if (!lock?.locked) return { locked: false, sealed: 0, checkpoint: null };
+    const [last] = await manager.query<{ position: string; hash: Buffer }[]>(
+      `SELECT s.position::text AS position, s.entry_hash AS hash FROM access_log_seal s ORDER BY s.position DESC LIMIT 1`,
+    );
+    const rows = await manager.query<LoggedEntry[]>(
+      `SELECT ${ENTRY_SELECT} FROM access_log l
+        WHERE NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)
+        ORDER BY l.seq LIMIT $1`,
+      [BATCH],
+    );
+    let position = BigInt(last?.position ?? '0');
+    let head: Buffer = last?.hash ?? GENESIS;
+    if (rows.length > 0) {
+      const positions: string[] = [];
+      const seqs: string[] = [];
+      const hashes: Buffer[] = [];
+      const prevs: Buffer[] = [];
+      for (const entry of rows) {
+        const hash = entryHash(head, entry);
+        position++;
+        positions.push(position.toString());
+        seqs.push(entry.seq);
+        hashes.push(hash);
+        prevs.push(head);
+        head = hash;
+      }
+      await manager.query(
+        `INSERT INTO access_log_seal (position, seq, entry_hash, prev_hash)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])`,
+        [positions, seqs, hashes, prevs],
+      );
+    }
+    const checkpoint = (await checkpointDue(manager, position, options))
+      ? await writeCheckpoint(manager, key, position, head)
+      : null;
+    return { locked: true, sealed: rows.length, checkpoint };
+  });
+}
+
+async function checkpointDue(
+  manager: EntityManager,
+  position: bigint,
+  options: SealOptions,
+): Promise<boolean> {
+  if (position === 0n) return false;
+  const [last] = await manager.query<{ position: string; age: number | string }[]>(`
+    SELECT coalesce(max(position), 0)::text AS position,
+           extract(epoch FROM now() - coalesce(max(created_at), (SELECT min(sealed_at) FROM access_log_seal))) * 1000 AS age
+      FROM access_log_checkpoint`);
+  const behind = position - BigInt(last!.position);
+  if (behind <= 0n) return false;
+  return (
+    options.forceCheckpoint === true ||
+    behind >= BigInt(options.checkpointEvery) ||
+    Number(last!.age) >= options.checkpointIntervalMs
+  );
+}
+
+async function writeCheckpoint(
+  manager: EntityManager,
+  key: CheckpointKey,
+  position: bigint,
+  head: Buffer,
+): Promise<string> {
+  const fields = {
+    position: position.toString(),
+    chainHead: head.toString('hex'),
+    // Every position from 1 is an entry, so the count is the position; it is signed separately so
+    // that a chain cut short and re-extended is caught even where positions look contiguous.
+    count: position.toString(),
+    createdAt: new Date().toISOString(),
+  };
+  const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload(fields)))
+    .setProtectedHeader({ alg: GATEWAY_ALG, kid: key.kid, typ: 'convenant-checkpoint+json' })
+    .sign(key.privateKey);
+  await manager.query(
+    `INSERT INTO access_log_checkpoint (position, chain_head, count, created_at, jws) VALUES ($1, $2, $3, $4, $5)`,
+    [fields.position, head, fields.count, fields.createdAt, jws],
+  );
+  return fields.position;
+}
+
+/**
+ * Runs sealRound every SEAL_INTERVAL_MS, and early once CHECKPOINT_EVERY entries were appended
+ * here, until nothing is left; and once more on graceful shutdown, before the database closes
+ * (BeforeApplicationShutdown runs ahead of DatabaseModule's OnApplicationShutdown).
+ */
+@Injectable()
+export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('AccessLogSealer');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private appended = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repository: AccessLogRepository,
+    @Inject(GATEWAY_KEY) private readonly key: GatewayKey,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.trigger(), this.config.sealIntervalMs);
+    this.timer.unref();
+    this.repository.onAppended((count) => {
+      this.appended += count;
+      if (this.appended >= this.config.checkpointEvery) void this.trigger();
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    await this.sealAll(true);
+  }
+
+  /** Starts a pass unless one runs; a pass asked for meanwhile runs right after it. */
+  trigger(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        this.appended = 0;
+        await this.sealAll(false);
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Seals until a round finds less than a batch (or another instance holds the lock). */
+  async sealAll(forceCheckpoint: boolean): Promise<void> {
+    try {
+      for (;;) {
+        const round = await sealRound(this.dataSource, this.key, {
+          checkpointEvery: this.config.checkpointEvery,
+          checkpointIntervalMs: this.config.checkpointIntervalMs,
+          forceCheckpoint,
+        });
+        if (!round.locked || round.sealed < BATCH) return;
+      }
+    } catch (error) {
+      // Sealing lags, it does not lose anything: unsealed rows stay and the next round takes them.
+      this.logger.error(`Sealing the access log failed: ${(error as Error).message}`);
+    }
+  }
+}
