@@ -1,5 +1,5 @@
 import { compactVerify, importJWK, type JWK } from 'jose';
-import { entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import { entryHashHex, GENESIS, type LoggedEntry } from './chain.js';
 
 /** A chain position as stored in access_log_seal; hashes are lowercase hex in exports. */
 export interface Seal {
@@ -114,7 +114,9 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
   );
   const key = await importJWK(input.publicJwk, 'ES256');
   const pendingSince = (input.now ?? new Date()).getTime() - (input.pendingGraceMs ?? 5 * 60_000);
+  // The head is kept both as bytes (the next hash's input) and hex (what seals are compared with).
   let head: Buffer = from === 1n ? GENESIS : Buffer.alloc(0);
+  let headHex = head.toString('hex');
   let expected = from;
   let entries = 0;
   let checked = 0;
@@ -125,7 +127,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     entries,
     checkpoints: checked,
     pending,
-    head: head.toString('hex'),
+    head: headHex,
     failure,
   });
 
@@ -166,8 +168,11 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         detail: `chain position ${expected} is missing (next present: ${position})`,
       });
     }
-    if (head.length === 0) head = Buffer.from(seal.prevHash, 'hex');
-    if (seal.prevHash !== head.toString('hex')) {
+    if (head.length === 0) {
+      head = Buffer.from(seal.prevHash, 'hex');
+      headHex = seal.prevHash;
+    }
+    if (seal.prevHash !== headHex) {
       return report({
         problem: 'chain-broken',
         position: seal.position,
@@ -183,14 +188,14 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         detail: `entry seq ${seal.seq} is sealed but no longer in the log`,
       });
     }
-    const computed = entryHash(head, entry);
-    if (computed.toString('hex') !== seal.entryHash) {
+    const computed = entryHashHex(head, entry);
+    if (computed !== seal.entryHash) {
       // A swap of two entries looks like an alteration at the first of them; finding the entry
       // that belongs here further on says which it is.
       for (let i = 0; i < REORDER_LOOKAHEAD; i++) {
         const ahead = lookahead[i] ?? (await pull(iterator, lookahead));
         if (ahead === undefined) break;
-        if (ahead.entry && entryHash(head, ahead.entry).toString('hex') === seal.entryHash) {
+        if (ahead.entry && entryHashHex(head, ahead.entry) === seal.entryHash) {
           return report({
             problem: 'reordered',
             position: seal.position,
@@ -206,12 +211,13 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         detail: `entry seq ${entry.seq} differs from what was sealed`,
       });
     }
-    head = computed;
+    headHex = computed;
+    head = Buffer.from(computed, 'hex');
     entries++;
     expected++;
     const checkpoint = checkpoints.get(seal.position);
     if (checkpoint) {
-      const failure = await checkCheckpoint(checkpoint, head, key);
+      const failure = await checkCheckpoint(checkpoint, headHex, key);
       if (failure) return report(failure);
       checked++;
       checkpoints.delete(seal.position);
@@ -233,7 +239,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
 
 async function checkCheckpoint(
   c: Checkpoint,
-  head: Buffer,
+  head: string,
   key: Awaited<ReturnType<typeof importJWK>>,
 ): Promise<Failure | null> {
   const at = { position: c.position, seq: null };
@@ -251,7 +257,7 @@ async function checkCheckpoint(
       detail: `checkpoint ${c.position}: stored fields differ from the signed ones`,
     };
   }
-  if (signed.chainHead !== head.toString('hex')) {
+  if (signed.chainHead !== head) {
     return { ...at, problem: 'checkpoint-head', detail: `checkpoint ${c.position}: chain head differs` };
   }
   if (signed.count !== c.position) {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { auditCommand } from './commands/audit.command.js';
 import { compileCommand } from './commands/compile.command.js';
 import { dbCommand } from './commands/db.command.js';
 import { explainCommand } from './commands/explain.command.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   dbCommand,
   keysCommand,
   tokenCommand,
+  auditCommand,
 ];
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {

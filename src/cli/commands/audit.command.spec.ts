@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { AccessLogRepository } from '../../access-log/access-log.repository.js';
+import { sealRound } from '../../access-log/access-log.sealer.js';
+import { readChain, readCheckpoints } from '../../access-log/chain.repository.js';
+import { exportLines } from '../../access-log/verify.js';
+import { newSigningPair } from '../../auth/dev-keys.js';
+import { gatewayKeyFile, gatewayKeyFromJwk, type GatewayKey } from '../../auth/gateway-key.js';
+import { run } from '../program.js';
+
+describe('convenant audit verify (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let dir: string;
+  let key: GatewayKey;
+  let exportFile: string;
+  let jwksFile: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-audit-'));
+    const { privateJwk } = await newSigningPair();
+    await mkdir(path.join(dir, 'keys'), { recursive: true });
+    await writeFile(gatewayKeyFile(path.join(dir, 'keys')), JSON.stringify(privateJwk));
+    key = await gatewayKeyFromJwk(privateJwk);
+    const log = new AccessLogRepository(db.dataSource);
+    for (let i = 0; i < 30; i++) {
+      await log.append([
+        {
+          traceId: randomBytes(16).toString('hex'),
+          partner: 'politie',
+          professional: 'p',
+          purpose: 'triage',
+          legalBasis: [],
+          action: 'read',
+          caseId: null,
+          dataSubjectRef: null,
+          fields: [],
+          status: 'denied',
+          ruleId: null,
+          reason: `r${i}`,
+          policyVersion: null,
+          emergency: false,
+        },
+      ]);
+      if (i % 10 === 9)
+        await sealRound(db.dataSource, key, { checkpointEvery: 10, checkpointIntervalMs: 60_000 });
+    }
+    exportFile = path.join(dir, 'export.ndjson');
+    let text = '';
+    for await (const line of exportLines(readChain(db.dataSource), await readCheckpoints(db.dataSource)))
+      text += line;
+    await writeFile(exportFile, text);
+    jwksFile = path.join(dir, 'jwks.json');
+    await writeFile(jwksFile, JSON.stringify({ keys: [key.publicJwk] }));
+  });
+  afterAll(async () => {
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('verifies the database with the configured DATABASE_URL and prints entries per second', async () => {
+    const result = await run(['audit', 'verify'], { DATABASE_URL: db.url, CONVENANT_DATA_DIR: dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verified 30 entries and 3 checkpoints in .* \(\d+ entries\/s\)/);
+  });
+
+  it('verifies an export offline, and exits 1 naming the first altered entry', async () => {
+    expect((await run(['audit', 'verify', '--file', exportFile, '--key', jwksFile], {})).code).toBe(0);
+    const lines = (await readFile(exportFile, 'utf8')).split('\n');
+    lines[11] = lines[11]!.replace('"reason":"r11"', '"reason":"r-eleven"');
+    const tampered = path.join(dir, 'tampered.ndjson');
+    await writeFile(tampered, lines.join('\n'));
+    const result = await run(['audit', 'verify', '--file', tampered, '--key', jwksFile], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/FAILED: altered at position 12 \(seq 12\)/);
+  });
+
+  it('refuses an export signed by another key', async () => {
+    const other = await gatewayKeyFromJwk((await newSigningPair()).privateJwk);
+    const otherJwks = path.join(dir, 'other.json');
+    await writeFile(otherJwks, JSON.stringify({ keys: [other.publicJwk] }));
+    const result = await run(['audit', 'verify', '--file', exportFile, '--key', otherJwks], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/checkpoint-signature at position 10/);
+  });
+});
