@@ -390,4 +390,124 @@ describe('audit API (officers only)', () => {
       expect((await exportAs('xml')).status).toBe(400);
     });
   });
+
+  describe('GET /v1/audit/anomalies', () => {
+    interface Signal {
+      kind: string;
+      professional?: string;
+      partner?: string;
+      cases?: number;
+      partnerMedian?: number;
+      denials?: number;
+      accesses?: number;
+      entry?: { partner: string; caseId: string; professional: string | null };
+      explanation: string;
+    }
+    const WINDOW = { from: '2025-03-01T00:00:00Z', to: '2025-03-08T00:00:00Z' };
+
+    /** Rows at chosen moments (the app's writer stamps the current time, so these go in directly). */
+    async function insertAt(
+      rows: { at: string; professional: string; status?: string; emergency?: boolean; caseId?: string }[],
+    ): Promise<void> {
+      for (const r of rows) {
+        await t.db.dataSource.query(
+          `INSERT INTO access_log (occurred_at, trace_id, partner, professional, processing_activity_id,
+                                   action, case_id, status, emergency)
+           VALUES ($1, $2, 'wijkteam', $3, 'uitvoering-plan', 'read', $4, $5, $6)`,
+          [
+            r.at,
+            'e'.repeat(32),
+            r.professional,
+            r.caseId ?? CASE_A,
+            r.status ?? 'allowed',
+            r.emergency ?? false,
+          ],
+        );
+      }
+    }
+    const caseNo = (i: number) => `33333333-3333-4333-8333-${String(i).padStart(12, '0')}`;
+
+    beforeAll(async () => {
+      await insertAt([
+        ...['w1', 'w2', 'w3'].map((professional) => ({ at: '2025-03-02T12:00:00Z', professional })),
+        ...Array.from({ length: 12 }, (_, i) => ({
+          at: '2025-03-02T12:00:00Z',
+          professional: 'w4',
+          caseId: caseNo(i),
+        })),
+        ...Array.from({ length: 5 }, (_, i) => ({
+          at: `2025-03-03T1${i}:00:00Z`,
+          professional: 'd1',
+          status: 'denied',
+        })),
+        ...Array.from({ length: 4 }, (_, i) => ({
+          at: `2025-03-03T1${i}:00:00Z`,
+          professional: 'd2',
+          status: 'denied',
+        })),
+        { at: '2025-03-04T10:00:00Z', professional: 'e1', emergency: true },
+        // 22:30 and 05:30 in Amsterdam (UTC+1 in early March) are unusual; 06:30 is not.
+        { at: '2025-03-05T21:30:00Z', professional: 'n1' },
+        { at: '2025-03-06T04:30:00Z', professional: 'n1' },
+        { at: '2025-03-06T05:30:00Z', professional: 'n2' },
+      ]);
+    });
+
+    const anomalies = (query: Record<string, string>) =>
+      http().get('/v1/audit/anomalies').query(query).set('authorization', officer);
+
+    it('fires each signal on crafted data, with the numbers behind it, and nothing for the ordinary rows', async () => {
+      const res = await anomalies(WINDOW);
+      expect(res.status).toBe(200);
+      const signals = (res.body as { signals: Signal[] }).signals;
+      const of = (kind: string) => signals.filter((s) => s.kind === kind);
+      expect(of('case-volume')).toEqual([
+        expect.objectContaining({ professional: 'w4', partner: 'wijkteam', cases: 12, partnerMedian: 1 }),
+      ]);
+      expect(of('repeated-denials')).toEqual([
+        expect.objectContaining({
+          professional: 'd1',
+          denials: 5,
+          firstAt: '2025-03-03T10:00:00.000000Z',
+          lastAt: '2025-03-03T14:00:00.000000Z',
+        }),
+      ]);
+      expect(of('emergency-unreviewed')).toEqual([
+        expect.objectContaining({ entry: expect.objectContaining({ professional: 'e1' }) }),
+      ]);
+      expect(of('unusual-hours')).toEqual([expect.objectContaining({ professional: 'n1', accesses: 2 })]);
+      expect(signals.every((s) => s.explanation.length > 0)).toBe(true);
+      expect(await logOf(res)).toEqual([expect.objectContaining({ action: 'audit', status: 'allowed' })]);
+    });
+
+    it("flags a refused access after the partner's participation ended", async () => {
+      const vtrr = await bearerFor(t, VTRR);
+      const wijkteamWho: Who = { partner: 'wijkteam', purpose: 'uitvoering-plan', professional: 'wt-late' };
+      const registered = await http()
+        .post('/v1/cases')
+        .set('authorization', vtrr)
+        .send({ phase: 'stabilisatie', persons: [{ role: 'slachtoffer' }] });
+      const caseId = (registered.body as { id: string }).id;
+      const added = await http()
+        .post(`/v1/cases/${caseId}/participations`)
+        .set('authorization', vtrr)
+        .send({ partner: 'wijkteam', purposes: ['uitvoering-plan'] });
+      expect(added.status).toBe(201);
+      const ended = await http()
+        .delete(`/v1/cases/${caseId}/participations/${(added.body as { id: string }).id}`)
+        .set('authorization', vtrr);
+      expect(ended.status).toBeLessThan(300);
+      const late = await http()
+        .get(`/v1/cases/${caseId}`)
+        .set('authorization', await bearerFor(t, wijkteamWho));
+      expect(late.status).toBe(403);
+
+      const signals = ((await anomalies({})).body as { signals: Signal[] }).signals;
+      expect(signals.filter((s) => s.kind === 'access-after-participation-ended')).toEqual([
+        expect.objectContaining({
+          entry: expect.objectContaining({ partner: 'wijkteam', caseId, professional: 'wt-late' }),
+        }),
+      ]);
+    });
+  });
 });

@@ -17,12 +17,13 @@ import { AccessTokenGuard } from '../auth/access-token.guard.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
 import {
+  AnomaliesQueryDto,
   AuditEventPageDto,
   AuditEventsQueryDto,
   AuditExportQueryDto,
   SubjectReportRequestDto,
 } from './audit.dto.js';
-import { AuditService, type EventPage } from './audit.service.js';
+import { AuditService, type AnomalyReport, type EventPage } from './audit.service.js';
 import { OfficerGuard } from './officer.guard.js';
 import { renderSubjectReportHtml, type SubjectReport } from './subject-report.js';
 
@@ -105,5 +106,18 @@ export class AuditController {
       type: query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       disposition: `attachment; filename="access-log.${query.format}"`,
     });
+  }
+
+  @Get('anomalies')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Explainable signals in a window, each with the numbers behind it',
+    description:
+      'case-volume (more than 3x the median of distinct cases of peers at the same partner, at least 10), ' +
+      'repeated-denials (5 or more within 24 hours), access-after-participation-ended, ' +
+      `emergency-unreviewed, unusual-hours (22:00-06:00 Europe/Amsterdam). ${OFFICERS}`,
+  })
+  anomalies(@CurrentActor() officer: Actor, @Query() query: AnomaliesQueryDto): Promise<AnomalyReport> {
+    return this.audit.anomalies(officer, query);
   }
 }

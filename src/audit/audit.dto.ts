@@ -133,3 +133,15 @@ export class AuditExportQueryDto {
   @IsISO8601({ strict: true })
   to?: string;
 }
+
+export class AnomaliesQueryDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'Window start; default seven days before to.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Window end; default now.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+}

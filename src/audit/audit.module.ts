@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AnomaliesRepository } from './anomalies.repository.js';
 import { AuditController } from './audit.controller.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
@@ -7,6 +8,6 @@ import { OfficerGuard } from './officer.guard.js';
 /** The privacy officer's API; the access-token guard and AuthAudit come from the global AuthModule. */
 @Module({
   controllers: [AuditController],
-  providers: [AuditRepository, AuditService, OfficerGuard],
+  providers: [AnomaliesRepository, AuditRepository, AuditService, OfficerGuard],
 })
 export class AuditModule {}

@@ -6,6 +6,16 @@ import { InvalidRequestError } from '../common/problem.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import type { Actor } from '../cases/case-policy.js';
 import { DEFAULT_EVENTS_PAGE } from './audit.dto.js';
+import { AnomaliesRepository, type Window } from './anomalies.repository.js';
+import {
+  afterEndSignals,
+  caseVolumeSignals,
+  denialSignals,
+  emergencySignals,
+  nightSignals,
+  THRESHOLDS,
+  type Signal,
+} from './anomalies.js';
 import { csvHeader, csvLine, ndjsonLine } from './export-format.js';
 import { buildSubjectReport, type SubjectReport } from './subject-report.js';
 import {
@@ -82,6 +92,7 @@ export class AuditService {
     private readonly repository: AuditRepository,
     private readonly accessLog: AccessLogRepository,
     private readonly registry: PolicyRegistry,
+    private readonly anomaliesRepository: AnomaliesRepository,
   ) {}
 
   async events(officer: Actor, query: EventQuery): Promise<EventPage> {
@@ -180,7 +191,45 @@ export class AuditService {
     }
     return Readable.from(lines());
   }
+
+  /** Every signal in the window (default: the last seven days), with the thresholds used. */
+  async anomalies(officer: Actor, range: { from?: string; to?: string }): Promise<AnomalyReport> {
+    const to = range.to ?? new Date().toISOString();
+    const from = range.from ?? new Date(Date.parse(to) - DEFAULT_ANOMALY_DAYS * 86_400_000).toISOString();
+    const window = { from, to };
+    const t = THRESHOLDS;
+    const repo = this.anomaliesRepository;
+    const [volumes, denials, afterEnd, emergencies, nights] = await Promise.all([
+      repo.caseVolumes(window),
+      repo.denialBursts(window, t.denialWindow, t.denialBurst),
+      repo.accessAfterEnd(window),
+      repo.emergencies(window),
+      repo.nightAccess(window, t.timeZone, t.nightFrom, t.nightUntil),
+    ]);
+    const signals = [
+      ...caseVolumeSignals(volumes),
+      ...denialSignals(denials),
+      ...afterEndSignals(afterEnd),
+      ...emergencySignals(emergencies),
+      ...nightSignals(nights),
+    ];
+    await this.recordQuery(officer, {
+      caseId: null,
+      dataSubjectRef: null,
+      reason: `Anomalies queried (${describeFilter(window)}); ${signals.length} signals.`,
+    });
+    return { window, thresholds: t, signals };
+  }
 }
+
+export interface AnomalyReport {
+  window: Window;
+  thresholds: typeof THRESHOLDS;
+  signals: Signal[];
+}
+
+/** The default anomaly window: the last seven days. */
+export const DEFAULT_ANOMALY_DAYS = 7;
 
 /** Rows per export batch: large enough that round trips do not dominate, small enough to stay flat. */
 export const EXPORT_BATCH = 1000;
