@@ -5,6 +5,7 @@ import { Cases1763900003000 } from './1763900003000-cases.js';
 import { AccessLogIntegrity1763900004000 } from './1763900004000-access-log-integrity.js';
 import { AccessLogSeal1763900004100 } from './1763900004100-access-log-seal.js';
 import { AuditIndexes1763900005000 } from './1763900005000-audit-indexes.js';
+import { EmergencyReview1763900006000 } from './1763900006000-emergency-review.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   AccessLogIntegrity1763900004000,
   AccessLogSeal1763900004100,
   AuditIndexes1763900005000,
+  EmergencyReview1763900006000,
 ];

@@ -510,4 +510,61 @@ describe('audit API (officers only)', () => {
       ]);
     });
   });
+
+  describe('emergency reviews', () => {
+    interface Item {
+      entry: { seq: string; professional: string | null };
+      review: { judgement: string; comment: string; reviewedBy: string } | null;
+    }
+    let seq: string;
+
+    beforeAll(async () => {
+      await t.app.get(AccessLogRepository).append([entry({ emergency: true, professional: 'doorbraak-1' })]);
+      const [row] = await t.db.dataSource.query<{ seq: string }[]>(
+        `SELECT seq::text AS seq FROM access_log WHERE professional = 'doorbraak-1'`,
+      );
+      seq = row!.seq;
+    });
+
+    const queue = (status?: string) =>
+      http()
+        .get('/v1/audit/emergency-reviews')
+        .query(status ? { status } : {})
+        .set('authorization', officer);
+    const judge = (at: string, body: object) =>
+      http().post(`/v1/audit/emergency-reviews/${at}`).set('authorization', officer).send(body);
+
+    it('queues an emergency access, records one judgement, logs it, and then shows it as reviewed', async () => {
+      const pending = await queue();
+      expect(pending.status).toBe(200);
+      expect((pending.body as { items: Item[] }).items.map((i) => i.entry.seq)).toContain(seq);
+
+      const res = await judge(seq, { judgement: 'lawful', comment: 'Acuut gevaar, terecht.' });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ seq, judgement: 'lawful', reviewedBy: 'fg-officer-1' });
+      const rows = await logOf(res);
+      expect(rows).toEqual([
+        expect.objectContaining({ action: 'audit', status: 'allowed', case_id: CASE_A }),
+      ]);
+      expect(rows[0]!.reason).toContain('lawful');
+      expect(rows[0]!.reason).not.toContain('Acuut');
+
+      const after = (await queue()).body as { items: Item[] };
+      expect(after.items.map((i) => i.entry.seq)).not.toContain(seq);
+      const reviewed = (await queue('reviewed')).body as { items: Item[] };
+      expect(reviewed.items.find((i) => i.entry.seq === seq)?.review).toMatchObject({ judgement: 'lawful' });
+
+      const again = await judge(seq, { judgement: 'unlawful', comment: 'anders' });
+      expect(again.status).toBe(409);
+    });
+
+    it('refuses an entry that is not an emergency access (404) and invalid judgements (400)', async () => {
+      const [row] = await t.db.dataSource.query<{ seq: string }[]>(
+        `SELECT seq::text AS seq FROM access_log WHERE NOT emergency ORDER BY seq LIMIT 1`,
+      );
+      expect((await judge(row!.seq, { judgement: 'lawful', comment: 'x' })).status).toBe(404);
+      expect((await judge(seq, { judgement: 'fine', comment: 'x' })).status).toBe(400);
+      expect((await judge('abc', { judgement: 'lawful', comment: 'x' })).status).toBe(400);
+    });
+  });
 });

@@ -123,13 +123,14 @@ export class AnomaliesRepository {
     );
   }
 
-  /** Emergency accesses (doorbraak) that were allowed; each one awaits an officer's review. */
+  /** Emergency accesses (doorbraak) that were allowed and that no officer has judged yet. */
   async emergencies(window: Window): Promise<EmergencyRow[]> {
     return this.dataSource.query<EmergencyRow[]>(
       `SELECT seq::text AS seq, ${ISO('occurred_at')} AS "occurredAt", partner, professional,
               case_id AS "caseId", processing_activity_id AS purpose
          FROM access_log
         WHERE emergency AND status = 'allowed' AND occurred_at >= $1 AND occurred_at < $2
+          AND NOT EXISTS (SELECT 1 FROM emergency_review r WHERE r.seq = access_log.seq)
         ORDER BY access_log.seq DESC
         LIMIT 200`,
       [window.from, window.to],

@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Param,
   Header,
   Headers,
   HttpCode,
@@ -21,9 +22,13 @@ import {
   AuditEventPageDto,
   AuditEventsQueryDto,
   AuditExportQueryDto,
+  EmergencyReviewParamsDto,
+  EmergencyReviewQueryDto,
+  EmergencyReviewRequestDto,
   SubjectReportRequestDto,
 } from './audit.dto.js';
 import { AuditService, type AnomalyReport, type EventPage } from './audit.service.js';
+import type { Review, ReviewQueueItem } from './emergency-review.repository.js';
 import { OfficerGuard } from './officer.guard.js';
 import { renderSubjectReportHtml, type SubjectReport } from './subject-report.js';
 
@@ -119,5 +124,34 @@ export class AuditController {
   })
   anomalies(@CurrentActor() officer: Actor, @Query() query: AnomaliesQueryDto): Promise<AnomalyReport> {
     return this.audit.anomalies(officer, query);
+  }
+
+  @Get('emergency-reviews')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Emergency accesses (doorbraak) awaiting review, or reviewed, oldest first',
+    description: `status=pending (default) or reviewed; at most 200. ${OFFICERS}`,
+  })
+  emergencyReviews(
+    @CurrentActor() officer: Actor,
+    @Query() query: EmergencyReviewQueryDto,
+  ): Promise<{ items: ReviewQueueItem[] }> {
+    return this.audit.emergencyReviews(officer, query.status ?? 'pending');
+  }
+
+  @Post('emergency-reviews/:seq')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Judge an emergency access: lawful, unlawful or unclear, with a comment',
+    description:
+      '404 when seq is not an allowed emergency access; 409 when it was already reviewed (the first ' +
+      `judgement stands). The review is logged as an audit entry. ${OFFICERS}`,
+  })
+  review(
+    @CurrentActor() officer: Actor,
+    @Param() params: EmergencyReviewParamsDto,
+    @Body() body: EmergencyReviewRequestDto,
+  ): Promise<Review> {
+    return this.audit.review(officer, params.seq, body);
   }
 }

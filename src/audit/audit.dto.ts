@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { FIELD_ID, SUBJECT_REF } from '../cases/cases.dto.js';
 
 /**
@@ -144,4 +156,28 @@ export class AnomaliesQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
+}
+
+export class EmergencyReviewQueryDto {
+  @ApiPropertyOptional({ enum: ['pending', 'reviewed'], default: 'pending' })
+  @IsOptional()
+  @IsIn(['pending', 'reviewed'])
+  status?: 'pending' | 'reviewed';
+}
+
+export class EmergencyReviewParamsDto {
+  @ApiProperty({ description: 'Position (seq) of the emergency access in the access log.' })
+  @Matches(/^[1-9]\d{0,17}$/, { message: 'seq must be a positive integer' })
+  seq!: string;
+}
+
+export class EmergencyReviewRequestDto {
+  @ApiProperty({ enum: ['lawful', 'unlawful', 'unclear'] })
+  @IsIn(['lawful', 'unlawful', 'unclear'])
+  judgement!: 'lawful' | 'unlawful' | 'unclear';
+
+  @ApiProperty({ maxLength: 2000 })
+  @IsString()
+  @MaxLength(2000)
+  comment!: string;
 }

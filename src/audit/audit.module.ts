@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AnomaliesRepository } from './anomalies.repository.js';
+import { EmergencyReviewRepository } from './emergency-review.repository.js';
 import { AuditController } from './audit.controller.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
@@ -8,6 +9,6 @@ import { OfficerGuard } from './officer.guard.js';
 /** The privacy officer's API; the access-token guard and AuthAudit come from the global AuthModule. */
 @Module({
   controllers: [AuditController],
-  providers: [AnomaliesRepository, AuditRepository, AuditService, OfficerGuard],
+  providers: [AnomaliesRepository, EmergencyReviewRepository, AuditRepository, AuditService, OfficerGuard],
 })
 export class AuditModule {}

@@ -6,6 +6,13 @@ import { InvalidRequestError } from '../common/problem.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import type { Actor } from '../cases/case-policy.js';
 import { DEFAULT_EVENTS_PAGE } from './audit.dto.js';
+import { AlreadyReviewedError, EmergencyEntryNotFoundError } from './audit.errors.js';
+import {
+  EmergencyReviewRepository,
+  type Judgement,
+  type Review,
+  type ReviewQueueItem,
+} from './emergency-review.repository.js';
 import { AnomaliesRepository, type Window } from './anomalies.repository.js';
 import {
   afterEndSignals,
@@ -93,6 +100,7 @@ export class AuditService {
     private readonly accessLog: AccessLogRepository,
     private readonly registry: PolicyRegistry,
     private readonly anomaliesRepository: AnomaliesRepository,
+    private readonly reviews: EmergencyReviewRepository,
   ) {}
 
   async events(officer: Actor, query: EventQuery): Promise<EventPage> {
@@ -220,6 +228,44 @@ export class AuditService {
     });
     return { window, thresholds: t, signals };
   }
+
+  /** Emergency accesses awaiting review (or reviewed), oldest first: the oldest wait longest. */
+  async emergencyReviews(
+    officer: Actor,
+    status: 'pending' | 'reviewed',
+  ): Promise<{ items: ReviewQueueItem[] }> {
+    const items = await this.reviews.queue(status, REVIEW_QUEUE_LIMIT);
+    await this.recordQuery(officer, {
+      caseId: null,
+      dataSubjectRef: null,
+      reason: `Emergency review queue queried (status=${status}); ${items.length} entries returned.`,
+    });
+    return { items };
+  }
+
+  /** Records the officer's judgement; logged with the entry's case and subject, never the comment. */
+  async review(
+    officer: Actor,
+    seq: string,
+    input: { judgement: Judgement; comment: string },
+  ): Promise<Review> {
+    const found = await this.reviews.find(seq);
+    if (!found) throw new EmergencyEntryNotFoundError();
+    if (found.review) throw new AlreadyReviewedError();
+    const review = await this.reviews.insert(found.entry, {
+      partner: officer.partner,
+      professional: officer.professional,
+      ...input,
+    });
+    if (!review) throw new AlreadyReviewedError();
+    // Written after the insert: the judgement is not data leaving, and the log row must name it.
+    await this.recordQuery(officer, {
+      caseId: found.entry.caseId,
+      dataSubjectRef: found.entry.dataSubjectRef,
+      reason: `Emergency access #${seq} reviewed: ${input.judgement}.`,
+    });
+    return review;
+  }
 }
 
 export interface AnomalyReport {
@@ -227,6 +273,9 @@ export interface AnomalyReport {
   thresholds: typeof THRESHOLDS;
   signals: Signal[];
 }
+
+/** At most this many entries in one view of the review queue. */
+export const REVIEW_QUEUE_LIMIT = 200;
 
 /** The default anomaly window: the last seven days. */
 export const DEFAULT_ANOMALY_DAYS = 7;
