@@ -36,6 +36,11 @@ describe('gateway process (embedded PostgreSQL, no DATABASE_URL)', () => {
     expect(health.info.convenant.version).toMatch(/^2026\.1\+[0-9a-f]{12}$/);
     const firstLoaded = await firstLoadedAt(dataDir, ports.EMBEDDED_PG_PORT);
 
+    // A CLI command beside the running gateway uses its database and leaves it running.
+    const cli = await runCli(['db', 'status'], env);
+    expect(cli).toEqual({ code: 0, stdout: expect.stringContaining('The schema is current.') as string });
+    expect((await fetch(`http://127.0.0.1:${ports.PORT}/health`)).status).toBe(200);
+
     await stop(first);
     await expect(canConnect(ports.EMBEDDED_PG_PORT)).resolves.toBe(false);
 
@@ -64,6 +69,20 @@ describe('gateway process (embedded PostgreSQL, no DATABASE_URL)', () => {
     expect(result.stderr).toMatch(/unknown-refs\/[\w.-]+\.ya?ml:\d+:\d+ error/);
   }, 60_000);
 });
+
+async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, ['bin/convenant.js', ...args], {
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let stdout = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout };
+}
 
 function startGateway(env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['dist/src/main.js'], {

@@ -2,7 +2,13 @@
  * Entry of the `convenant` command (bin/convenant.js imports the built copy of this file).
  * Everything testable lives in program.ts; this file only binds it to the real process.
  */
+import { ConfigError } from '../config/config.js';
+import { EmbeddedPostgresError } from '../db/embedded-postgres.js';
 import { execute } from './program.js';
+
+/** Failures a person can fix (configuration, the database not starting) get a sentence, not a stack. */
+const explained = (error: unknown): error is Error =>
+  error instanceof ConfigError || error instanceof EmbeddedPostgresError;
 
 try {
   process.exitCode = await execute(process.argv.slice(2), {
@@ -13,7 +19,7 @@ try {
   });
 } catch (error) {
   process.stderr.write(
-    `convenant: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    `convenant: ${explained(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   process.exitCode = 1;
 }

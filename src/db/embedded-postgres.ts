@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +36,18 @@ export class EmbeddedPostgresError extends Error {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const clusterDir = reachableClusterDir(path.join(options.dataDir, 'pg'), options.onLog);
   const password = await ensurePassword(options.dataDir);
+  const urlOn = (port: number) => (database: string) =>
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
+  // The folder's server may already run, started by a gateway: a CLI command (db, audit) run
+  // beside `npm start` then uses it, and leaves stopping it to the process that started it.
+  const runningPort = runningServerPort(clusterDir);
+  if (runningPort !== undefined) {
+    const urlFor = urlOn(runningPort);
+    await createDatabaseIfMissing(urlFor('postgres'), options.database);
+    return { url: urlFor(options.database), urlFor, stop: () => Promise.resolve() };
+  }
+
   const EmbeddedPostgres = await importWithoutExitHooks();
   const log: string[] = [];
   const server = new EmbeddedPostgres({
@@ -68,8 +80,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
 
-  const urlFor = (database: string) =>
-    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const urlFor = urlOn(options.port);
   await createDatabaseIfMissing(urlFor('postgres'), options.database);
 
   let stopped = false;
@@ -114,6 +125,29 @@ function userId(name: string): number | undefined {
     return Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The port of the server that holds the cluster now, from its postmaster.pid (line 1 the PID,
+ * line 4 the port), when that process is alive; undefined when none runs or the file is stale.
+ */
+function runningServerPort(clusterDir: string): number | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (PostgreSQL runs as 'postgres').
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? port : undefined;
   }
 }
 
