@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
-import { InvalidRequestError } from '../common/problem.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import type { Actor } from '../cases/case-policy.js';
 import { DEFAULT_EVENTS_PAGE } from './audit.dto.js';
@@ -50,32 +50,13 @@ export interface AuditQueryRecord {
   reason: string;
 }
 
-const ISO_UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
 export function encodeEventCursor(last: EventPosition): string {
-  return Buffer.from(JSON.stringify([last.occurredAt, last.seq]), 'utf8').toString('base64url');
+  return encodeKeysetCursor(last.occurredAt, last.seq);
 }
 
 export function decodeEventCursor(cursor: string): EventPosition {
-  const invalid = () =>
-    new InvalidRequestError([{ pointer: 'cursor', detail: 'cursor must be a nextCursor this API returned' }]);
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (
-    !Array.isArray(decoded) ||
-    decoded.length !== 2 ||
-    typeof decoded[0] !== 'string' ||
-    typeof decoded[1] !== 'string' ||
-    !ISO_UTC_MICROS.test(decoded[0]) ||
-    !/^\d{1,19}$/.test(decoded[1])
-  ) {
-    throw invalid();
-  }
-  return { occurredAt: decoded[0], seq: decoded[1] };
+  const { at, key } = decodeKeysetCursor(cursor, /^\d{1,19}$/);
+  return { occurredAt: at, seq: key };
 }
 
 /** The filters of a query as `name=value` pairs; every value passed validation as an id, flag or time. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AccessLogEntry } from '../access-log/access-log.types.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { InvalidRequestError, type InvalidParam } from '../common/problem.js';
 import type { CatalogueField, PersonRole, Phase } from '../policy/index.js';
 import { BSN_CIPHER, BsnCipher } from './bsn.js';
@@ -117,34 +118,16 @@ interface Checked {
   refused: Refused[];
 }
 
-const ISO_UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The keyset position of the last case on a page, opaque to clients. */
 export function encodeCursor(last: { openedAt: string; id: string }): string {
-  return Buffer.from(JSON.stringify([last.openedAt, last.id]), 'utf8').toString('base64url');
+  return encodeKeysetCursor(last.openedAt, last.id);
 }
 
 export function decodeCursor(cursor: string): { openedAt: string; id: string } {
-  const invalid = () =>
-    new InvalidRequestError([{ pointer: 'cursor', detail: 'cursor must be a nextCursor this API returned' }]);
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (
-    !Array.isArray(decoded) ||
-    decoded.length !== 2 ||
-    typeof decoded[0] !== 'string' ||
-    typeof decoded[1] !== 'string' ||
-    !ISO_UTC_MICROS.test(decoded[0]) ||
-    !UUID.test(decoded[1])
-  ) {
-    throw invalid();
-  }
-  return { openedAt: decoded[0], id: decoded[1] };
+  const { at, key } = decodeKeysetCursor(cursor, UUID);
+  return { openedAt: at, id: key };
 }
 
 /** RFC 6901: a field id inside a JSON pointer. */
