@@ -5,14 +5,12 @@ import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
 import { GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
-import { OfficerGuard } from '../audit/officer.guard.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
-import { LogUnavailableError } from '../common/problem.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
-import { AccessLogRepository } from './access-log.repository.js';
-import { readChain, readCheckpoints } from './chain.repository.js';
-import { verifyChain, type VerifyReport } from './verify.js';
+import { readChain, readCheckpoints } from '../access-log/chain.repository.js';
+import { verifyChain, type VerifyReport } from '../access-log/verify.js';
+import { AuditService } from './audit.service.js';
+import { OfficerGuard } from './officer.guard.js';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({
@@ -31,12 +29,12 @@ export class VerifyQueryDto {
 
 @ApiTags('audit')
 @Controller('v1/audit')
-export class AccessLogController {
+/** The access log's integrity: the checkpoint key (public) and verification (officers). */
+export class IntegrityController {
   constructor(
     @Inject(GATEWAY_KEY) private readonly key: GatewayKey,
     private readonly dataSource: DataSource,
-    private readonly accessLog: AccessLogRepository,
-    private readonly registry: PolicyRegistry,
+    private readonly audit: AuditService,
   ) {}
 
   /** Public on purpose: anyone holding an export must be able to check its checkpoints offline. */
@@ -73,39 +71,16 @@ export class AccessLogController {
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
     });
-    await this.record(officer, report, query);
+    // The verification is itself an access to the log, recorded before the answer (503 if it cannot be).
+    await this.audit.recordQuery(officer, {
+      caseId: null,
+      dataSubjectRef: null,
+      reason:
+        `Access log integrity verified (positions ${query.from ?? '1'}–${query.to ?? 'end'}): ` +
+        (report.ok
+          ? `ok, ${report.entries} entries`
+          : `FAILED, ${report.failure?.problem} at ${report.failure?.position}`),
+    });
     return report;
-  }
-
-  /** The verification is itself an access to the log, recorded before the answer (503 if it cannot be). */
-  private async record(officer: Actor, report: VerifyReport, query: VerifyQueryDto): Promise<void> {
-    const compiled = this.registry.current();
-    const purpose = compiled.convenant.purposes.find((p) => p.id === officer.purpose);
-    try {
-      await this.accessLog.append([
-        {
-          traceId: officer.traceId,
-          partner: officer.partner,
-          professional: officer.professional,
-          purpose: officer.purpose,
-          legalBasis: purpose?.legalBases ?? [],
-          action: 'audit',
-          caseId: null,
-          dataSubjectRef: null,
-          fields: [],
-          status: 'allowed',
-          ruleId: null,
-          reason:
-            `Access log integrity verified (positions ${query.from ?? '1'}–${query.to ?? 'end'}): ` +
-            (report.ok
-              ? `ok, ${report.entries} entries`
-              : `FAILED, ${report.failure?.problem} at ${report.failure?.position}`),
-          policyVersion: compiled.version,
-          emergency: false,
-        },
-      ]);
-    } catch {
-      throw new LogUnavailableError();
-    }
   }
 }
