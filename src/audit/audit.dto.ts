@@ -1,17 +1,15 @@
+import { PageCursor, PageLimit } from '../common/paging.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
-  IsInt,
   IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
-  Max,
   MaxLength,
-  Min,
 } from 'class-validator';
 import { FIELD_ID, SUBJECT_REF } from '../cases/cases.dto.js';
 
@@ -79,19 +77,10 @@ export class AuditEventsQueryDto {
   @IsBoolean()
   emergency?: boolean;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_EVENTS_PAGE, default: DEFAULT_EVENTS_PAGE })
-  @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value,
-  )
-  @IsInt()
-  @Min(1)
-  @Max(MAX_EVENTS_PAGE)
+  @PageLimit(MAX_EVENTS_PAGE, DEFAULT_EVENTS_PAGE)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a nextCursor this API returned' })
+  @PageCursor()
   cursor?: string;
 }
 
