@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { validationProblem } from './common/problem.js';
+import { AccessTokenVerifier } from './auth/access-token.verifier.js';
+import { DomainError, validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
 import type { AppConfig } from './config/config.js';
+import { Metrics, routeMetrics } from './ops/metrics.js';
 
 /** Bodies larger than this are refused with 413 before any parsing: case data is small. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -21,7 +27,30 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 export interface CreateAppOptions {
   /** Adds routes or hooks before the app is sealed (the benchmark's baseline route). */
   configure?: (app: NestFastifyApplication) => void;
+  /**
+   * Let Nest close the app on SIGTERM/SIGINT (default true). main.ts turns this off and runs
+   * its own drain (readiness down, finish in-flight requests, then seal and close).
+   */
+  shutdownHooks?: boolean;
 }
+
+/** Too many requests from one partner (or, before authentication, one address) in a minute. */
+export class RateLimitedError extends DomainError {
+  override readonly headers: Readonly<Record<string, string>>;
+
+  constructor(limit: number, retryAfterSeconds: number) {
+    super(
+      429,
+      'rate-limited',
+      'Too many requests',
+      `More than ${limit} requests in a minute; try again in ${retryAfterSeconds} s.`,
+    );
+    this.headers = { 'retry-after': String(retryAfterSeconds) };
+  }
+}
+
+/** Paths a load balancer or Prometheus polls: never rate-limited. */
+const OPERATIONS_PATH = /^\/(health(\/(live|ready))?|metrics)$/;
 
 export async function createApp(
   config: AppConfig,
@@ -29,6 +58,7 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    ...(config.tls ? { https: tlsOptions(config.tls) } : {}),
     genReqId: (raw: IncomingMessage) => {
       const id = traceIdFrom(raw.headers);
       // pino-http reads the same id from the raw request, so log lines and responses agree.
@@ -48,9 +78,15 @@ export async function createApp(
       exceptionFactory: validationProblem,
     }),
   );
-  app.enableShutdownHooks();
+  if (options.shutdownHooks !== false) app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  await registerHardening(app, config);
+  const metrics = app.get(Metrics);
+  metrics.instrument(fastify);
+  // With METRICS_PORT, main.ts serves them apart; in production they are never on the API port.
+  if (config.metricsPort === undefined && config.env !== 'production') routeMetrics(fastify, metrics);
+
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     // W3C Trace Context: the gateway's own span in the caller's trace (or in the trace it started).
@@ -64,6 +100,67 @@ export async function createApp(
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/**
+ * Security headers (CSP default-src 'self': the officers' page uses same-origin scripts and
+ * styles only), CORS closed unless CORS_ORIGINS names origins, and a rate limit per partner.
+ */
+async function registerHardening(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // TLS ends at the proxy or here; a plain-HTTP demo must not be told to upgrade.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'traceparent'],
+      exposedHeaders: ['x-request-id', 'traceparent', 'retry-after'],
+      maxAge: 600,
+    });
+  }
+  const verifier = app.get(AccessTokenVerifier);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => OPERATIONS_PATH.test(request.url.split('?')[0] ?? ''),
+    // Per partner once its token verifies (the verifier caches, so this costs a hash lookup);
+    // a bearer that does not verify cannot claim a partner's budget, it counts by address.
+    keyGenerator: async (request) => {
+      const bearer = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (bearer) {
+        try {
+          return `partner:${(await verifier.verify(bearer)).partner}`;
+        } catch {
+          // not a valid access token: fall through to the address
+        }
+      }
+      return `address:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) =>
+      new RateLimitedError(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+}
+
+function tlsOptions(tls: NonNullable<AppConfig['tls']>) {
+  return {
+    cert: readFileSync(tls.certFile),
+    key: readFileSync(tls.keyFile),
+    minVersion: 'TLSv1.2' as const,
+    ...(tls.clientCaFile
+      ? { ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: true }
+      : {}),
+  };
 }
 
 export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {

@@ -12,6 +12,7 @@ import { ConvenantModule } from './convenant/convenant.module.js';
 import { DatabaseModule } from './db/database.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
+import { OpsModule } from './ops/ops.module.js';
 
 @Module({})
 export class AppModule {
@@ -48,6 +49,7 @@ export class AppModule {
         AuditModule,
         DemoModule,
         HealthModule,
+        OpsModule,
       ],
       // A provider, not app.useGlobalFilters, so the filter can log refusals through the auth module.
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

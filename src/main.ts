@@ -1,24 +1,86 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { loadEnforceable, PolicyInvalidError } from './convenant/policy.registry.js';
+import { MigrationsPendingError } from './db/data-source.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
+import { Lifecycle } from './ops/lifecycle.js';
+import { Metrics, serveMetrics } from './ops/metrics.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   // Fail fast, before a database is started: an invalid convenant is never served.
   loadEnforceable(config.policyDir);
-  const app = await createApp(config);
+  const app = await createApp(config, { shutdownHooks: false });
+  const logger = app.get(Logger);
   await app.listen({ host: config.host, port: config.port });
-  app.get(Logger).log(`Listening on http://${config.host}:${config.port}`, 'Gateway');
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : await serveMetrics(app.get(Metrics), config.metricsHost, config.metricsPort);
+  const scheme = config.tls ? 'https' : 'http';
+  logger.log(`Listening on ${scheme}://${config.host}:${config.port}`, 'Gateway');
+  if (metricsServer) {
+    logger.log(`Metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`, 'Gateway');
+  }
+  let stopping: Promise<void> | undefined;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      stopping ??= drainAndStop(app, config, metricsServer, signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('convenant: shutdown failed', error);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+/**
+ * Graceful stop: readiness goes down, the load balancer gets SHUTDOWN_DELAY_MS to notice, then
+ * the server stops accepting and in-flight requests finish (each awaits its own access log
+ * write, so the group-commit writer is empty once they are done). Requests still running after
+ * SHUTDOWN_TIMEOUT_MS lose their connections. Then app.close(): the sealer seals what is left
+ * and writes a checkpoint, and the pool (and an embedded PostgreSQL) close.
+ */
+async function drainAndStop(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  metricsServer: Server | undefined,
+  signal: string,
+): Promise<void> {
+  const logger = app.get(Logger);
+  logger.log(`${signal}: draining (readiness down)`, 'Gateway');
+  app.get(Lifecycle).beginDrain();
+  if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+  const fastify = app.getHttpAdapter().getInstance();
+  const deadline = setTimeout(() => {
+    logger.warn(
+      `In-flight requests still running after ${config.shutdownTimeoutMs} ms; closing them`,
+      'Gateway',
+    );
+    fastify.server.closeAllConnections();
+  }, config.shutdownTimeoutMs);
+  await fastify.close();
+  clearTimeout(deadline);
+  metricsServer?.close();
+  await app.close();
+  logger.log('Stopped: access log sealed, database closed', 'Gateway');
 }
 
 main().catch((error: unknown) => {
   // Start-up failures a person can fix get a sentence, not a stack trace.
   if (error instanceof ConfigError) {
     console.error(`convenant: ${error.message}`);
-  } else if (error instanceof PolicyInvalidError || error instanceof EmbeddedPostgresError) {
+  } else if (
+    error instanceof PolicyInvalidError ||
+    error instanceof EmbeddedPostgresError ||
+    error instanceof MigrationsPendingError
+  ) {
     console.error(`convenant: ${error.message}`);
   } else {
     console.error('convenant: start-up failed', error);

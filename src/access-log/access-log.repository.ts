@@ -41,6 +41,12 @@ function values(e: AccessLogEntry): unknown[] {
 /** Rows per INSERT at most: 14 parameters a row stays far below PostgreSQL's 65,535. */
 const MAX_ROWS_PER_INSERT = 1000;
 
+/** Told of every INSERT's outcome and duration (the metrics). */
+export interface AccessLogObserver {
+  written(entries: readonly AccessLogEntry[], seconds: number): void;
+  failed(seconds: number): void;
+}
+
 interface Waiting {
   entries: readonly AccessLogEntry[];
   resolve: () => void;
@@ -62,6 +68,7 @@ export class AccessLogRepository {
   private readonly waiting: Waiting[] = [];
   private flushing = false;
   private readonly appendedListeners: ((count: number) => void)[] = [];
+  private readonly observers: AccessLogObserver[] = [];
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -77,6 +84,10 @@ export class AccessLogRepository {
   /** Called after rows are written (the sealer uses it to seal early under load). */
   onAppended(listener: (count: number) => void): void {
     this.appendedListeners.push(listener);
+  }
+
+  observe(observer: AccessLogObserver): void {
+    this.observers.push(observer);
   }
 
   /** Whether the request with this trace id has left any entry (committed ones: group commit resolves after COMMIT). */
@@ -136,7 +147,15 @@ export class AccessLogRepository {
       });
       return `(${placeholders.join(', ')})`;
     });
-    await manager.query(`INSERT INTO access_log (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+    const started = performance.now();
+    try {
+      await manager.query(`INSERT INTO access_log (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+    } catch (error) {
+      for (const observer of this.observers) observer.failed((performance.now() - started) / 1000);
+      throw error;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    for (const observer of this.observers) observer.written(entries, seconds);
     for (const listener of this.appendedListeners) listener(entries.length);
   }
 }

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
 
 /** One invalid input, as RFC 9457 suggests for validation problems: where, and what is wrong. */
 export interface InvalidParam {
@@ -90,6 +91,20 @@ export class LogUnavailableError extends DomainError {
   }
 }
 
+/** The database cannot be reached: the request is refused whole (fail closed) and may be retried. */
+export class DatabaseUnavailableError extends DomainError {
+  override readonly headers = { 'retry-after': '5' };
+
+  constructor() {
+    super(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'database-unavailable',
+      'Database unavailable',
+      'The database cannot be reached, so the request was not carried out. Try again later.',
+    );
+  }
+}
+
 function isApiRefusal(status: number, path: string, exception: unknown): boolean {
   if (status < 400 || status >= 500 || !path.startsWith('/v1/') || path === '/v1/openapi.json') return false;
   // A route that does not exist touches nothing; the router's own 404 is not an access.
@@ -137,6 +152,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (!(exception instanceof DomainError) && isDatabaseUnavailable(exception)) {
+      exception = new DatabaseUnavailableError();
+    }
     let problem = this.toProblem(exception);
     const path = request.url.split('?')[0] ?? '/';
     if (problem.status === 404 && !(exception instanceof DomainError)) {

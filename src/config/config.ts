@@ -4,6 +4,7 @@ import path from 'node:path';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
+const MIGRATION_MODES = ['apply', 'check'] as const;
 
 /**
  * The environment as the gateway reads it. Every variable is documented in the README's
@@ -80,6 +81,52 @@ class Environment {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'DEMO must be true or false' })
   DEMO?: 'true' | 'false';
+
+  @IsOptional()
+  @IsIn(MIGRATION_MODES, { message: `MIGRATIONS must be one of ${MIGRATION_MODES.join(', ')}` })
+  MIGRATIONS?: (typeof MIGRATION_MODES)[number];
+
+  @IsOptional()
+  @IsInt({ message: 'METRICS_PORT must be a whole number between 1 and 65535' })
+  @Min(1, { message: 'METRICS_PORT must be a whole number between 1 and 65535' })
+  @Max(65535, { message: 'METRICS_PORT must be a whole number between 1 and 65535' })
+  METRICS_PORT?: number;
+
+  @IsString()
+  METRICS_HOST = '127.0.0.1';
+
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be a whole number between 0 and 600000' })
+  @Min(0, { message: 'SHUTDOWN_TIMEOUT_MS must be a whole number between 0 and 600000' })
+  @Max(600_000, { message: 'SHUTDOWN_TIMEOUT_MS must be a whole number between 0 and 600000' })
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
+  @IsInt({ message: 'SHUTDOWN_DELAY_MS must be a whole number between 0 and 600000' })
+  @Min(0, { message: 'SHUTDOWN_DELAY_MS must be a whole number between 0 and 600000' })
+  @Max(600_000, { message: 'SHUTDOWN_DELAY_MS must be a whole number between 0 and 600000' })
+  SHUTDOWN_DELAY_MS = 0;
+
+  @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be a whole number of at least 1' })
+  @Min(1, { message: 'RATE_LIMIT_PER_MINUTE must be a whole number of at least 1' })
+  RATE_LIMIT_PER_MINUTE = 6000;
+
+  @IsOptional()
+  @Matches(/^\s*https?:\/\/[^\s,/]+(\s*,\s*https?:\/\/[^\s,/]+)*\s*$/, {
+    message:
+      'CORS_ORIGINS must be a comma-separated list of origins such as https://fg.example.nl (scheme and host, no path), or empty for none',
+  })
+  CORS_ORIGINS?: string;
+
+  @IsOptional()
+  @IsString()
+  TLS_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  TLS_KEY_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  TLS_CLIENT_CA_FILE?: string;
 }
 
 export interface AppConfig {
@@ -109,6 +156,21 @@ export interface AppConfig {
   /** A signed checkpoint every this many sealed entries, or after checkpointIntervalMs. */
   checkpointEvery: number;
   checkpointIntervalMs: number;
+  /** At start: apply pending migrations, or refuse to serve while any are pending (production default). */
+  migrations: (typeof MIGRATION_MODES)[number];
+  /** When set, /metrics is served on this port (and METRICS_HOST) only, not on the API port. */
+  metricsPort?: number;
+  metricsHost: string;
+  /** SIGTERM: readiness goes down, then after shutdownDelayMs the server stops taking requests. */
+  shutdownDelayMs: number;
+  /** In-flight requests get this long to finish before their connections are closed. */
+  shutdownTimeoutMs: number;
+  /** Requests per minute per partner (per client address before authentication). */
+  rateLimitPerMinute: number;
+  /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** Serve HTTPS directly (PEM files); the client CA additionally requires client certificates (mTLS). */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
 }
 
 export class ConfigError extends Error {
@@ -125,6 +187,10 @@ const INTEGER_KEYS = new Set([
   'SEAL_INTERVAL_MS',
   'CHECKPOINT_EVERY',
   'CHECKPOINT_INTERVAL_MS',
+  'METRICS_PORT',
+  'SHUTDOWN_TIMEOUT_MS',
+  'SHUTDOWN_DELAY_MS',
+  'RATE_LIMIT_PER_MINUTE',
 ]);
 
 /**
@@ -157,6 +223,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       throw new ConfigError(missing.map((key) => `${key} must be set in production (NODE_ENV=production)`));
     }
   }
+  if (Boolean(parsed.TLS_CERT_FILE) !== Boolean(parsed.TLS_KEY_FILE)) {
+    throw new ConfigError([
+      'TLS_CERT_FILE and TLS_KEY_FILE must be set together (PEM certificate and its key)',
+    ]);
+  }
+  if (parsed.TLS_CLIENT_CA_FILE && !parsed.TLS_CERT_FILE) {
+    throw new ConfigError([
+      'TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates need TLS',
+    ]);
+  }
   const dataDir = path.resolve(cwd, parsed.CONVENANT_DATA_DIR);
   return {
     env: parsed.NODE_ENV,
@@ -178,5 +254,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sealIntervalMs: parsed.SEAL_INTERVAL_MS,
     checkpointEvery: parsed.CHECKPOINT_EVERY,
     checkpointIntervalMs: parsed.CHECKPOINT_INTERVAL_MS,
+    migrations: parsed.MIGRATIONS ?? (parsed.NODE_ENV === 'production' ? 'check' : 'apply'),
+    ...(parsed.METRICS_PORT ? { metricsPort: parsed.METRICS_PORT } : {}),
+    metricsHost: parsed.METRICS_HOST,
+    shutdownDelayMs: parsed.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
+    corsOrigins: (parsed.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
+    ...(parsed.TLS_CERT_FILE && parsed.TLS_KEY_FILE
+      ? {
+          tls: {
+            certFile: path.resolve(cwd, parsed.TLS_CERT_FILE),
+            keyFile: path.resolve(cwd, parsed.TLS_KEY_FILE),
+            ...(parsed.TLS_CLIENT_CA_FILE
+              ? { clientCaFile: path.resolve(cwd, parsed.TLS_CLIENT_CA_FILE) }
+              : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -19,7 +19,8 @@ export function createDataSource(
     migrationsTableName: 'schema_migration',
     entities: [],
     applicationName: options.applicationName ?? 'convenant',
-    extra: { max: options.poolSize ?? 20 },
+    // A database that cannot be reached must fail a request within seconds (503), not hang it.
+    extra: { max: options.poolSize ?? 20, connectionTimeoutMillis: 5000 },
   });
 }
 
@@ -64,10 +65,36 @@ export async function openDatabase(
   };
 }
 
-/** Applies pending migrations, each in its own transaction; returns the names applied. */
+/** Advisory lock key held while migrating ('migr' in ASCII). */
+const MIGRATION_LOCK = 0x6d696772;
+
+/**
+ * Applies pending migrations, each in its own transaction; returns the names applied. Gateway
+ * instances starting together on one database take turns (session advisory lock): the second
+ * finds nothing left to apply instead of racing the first over the same CREATE TABLE.
+ */
 export async function migrate(dataSource: DataSource): Promise<string[]> {
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
-  return applied.map((m) => m.name);
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Start-up with MIGRATIONS=check found migrations not applied: the gateway does not serve. */
+export class MigrationsPendingError extends Error {
+  constructor(readonly pending: string[]) {
+    super(
+      `The database schema is behind: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
+        'Apply them with `convenant db migrate` (same DATABASE_URL), or start once with MIGRATIONS=apply.',
+    );
+    this.name = 'MigrationsPendingError';
+  }
 }
 
 /** Names of migrations not yet applied (start-up refuses to serve while any remain unapplied). */

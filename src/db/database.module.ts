@@ -2,12 +2,19 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { migrate, openDatabase, type Database } from './data-source.js';
+import {
+  migrate,
+  MigrationsPendingError,
+  openDatabase,
+  pendingMigrations,
+  type Database,
+} from './data-source.js';
 
 export const DATABASE = Symbol('DATABASE');
 
 /**
- * Opens the database at start-up (embedded or DATABASE_URL), applies pending migrations, and on
+ * Opens the database at start-up (embedded or DATABASE_URL), applies pending migrations (or, with
+ * MIGRATIONS=check, the production default, refuses to start while any are pending), and on
  * shutdown closes the pool before stopping an embedded server: Nest calls this after the HTTP
  * server has stopped taking requests.
  */
@@ -22,8 +29,13 @@ export const DATABASE = Symbol('DATABASE');
         const database = await openDatabase(config);
         if (database.embedded) logger.log(`Embedded PostgreSQL running, data in ${config.dataDir}`);
         try {
-          const applied = await migrate(database.dataSource);
-          if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
+          if (config.migrations === 'check') {
+            const pending = await pendingMigrations(database.dataSource);
+            if (pending.length > 0) throw new MigrationsPendingError(pending);
+          } else {
+            const applied = await migrate(database.dataSource);
+            if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
+          }
         } catch (error) {
           await database.close();
           throw error;
