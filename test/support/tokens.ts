@@ -75,7 +75,10 @@ export interface AssertionOptions {
 }
 
 /** A client assertion as a partner system would sign it, with every knob a security test needs. */
-export async function clientAssertion(t: TestApp, options: AssertionOptions): Promise<string> {
+export async function clientAssertion(
+  t: { config: Pick<TestApp['config'], 'keysDir' | 'publicUrl'> },
+  options: AssertionOptions,
+): Promise<string> {
   const privateJwk = await readDevPrivateKey(options.partner, t.config.keysDir);
   const iat = Math.floor(Date.now() / 1000) + (options.iatOffset ?? 0);
   const payload: JWTPayload = {
