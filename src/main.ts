@@ -65,7 +65,11 @@ async function drainAndStop(
     );
     fastify.server.closeAllConnections();
   }, config.shutdownTimeoutMs);
+  // Node closes the connections idle at close() only; one that finishes its response later stays
+  // open under keep-alive and would hold the exit until the deadline. Sweep them as they go idle.
+  const sweep = setInterval(() => fastify.server.closeIdleConnections(), 50);
   await fastify.close();
+  clearInterval(sweep);
   clearTimeout(deadline);
   metricsServer?.close();
   await app.close();

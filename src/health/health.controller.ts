@@ -1,10 +1,34 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
+import { DomainError } from '../common/problem.js';
 import { DataSource } from 'typeorm';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { pendingMigrations } from '../db/data-source.js';
 import { Lifecycle } from '../ops/lifecycle.js';
+
+/** A check is down: problem+json (503) that still carries every check's result. */
+export class HealthDownError extends DomainError {
+  constructor(result: unknown) {
+    const { info, error, details } = (result ?? {}) as Record<string, unknown>;
+    super(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'unhealthy',
+      'Unhealthy',
+      'One or more checks are down; see error.',
+      {
+        info,
+        error,
+        details,
+      },
+    );
+  }
+}
 
 /**
  * Liveness (is the process worth keeping: restart it if not) is apart from readiness (should it
@@ -26,14 +50,14 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Database reachability, the convenant version in force, and uptime' })
   check() {
-    return this.health.check([() => this.database(), () => this.convenant(), () => this.process()]);
+    return this.run([() => this.database(), () => this.convenant(), () => this.process()]);
   }
 
   @Get('live')
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process runs and answers (no dependency is checked)' })
   live() {
-    return this.health.check([() => this.process()]);
+    return this.run([() => this.process()]);
   }
 
   @Get('ready')
@@ -43,7 +67,7 @@ export class HealthController {
       'Readiness: database reachable, schema current, convenant loaded, not shutting down; 503 otherwise',
   })
   ready() {
-    return this.health.check([
+    return this.run([
       () => {
         const check = this.indicators.check('lifecycle');
         return this.lifecycle.draining ? check.down({ draining: true }) : check.up({ draining: false });
@@ -60,6 +84,15 @@ export class HealthController {
           .withTimeout(2000),
       () => this.convenant(),
     ]);
+  }
+
+  private async run(checks: HealthIndicatorFunction[]) {
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) throw new HealthDownError(error.getResponse());
+      throw error;
+    }
   }
 
   private database() {
