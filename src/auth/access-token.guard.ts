@@ -9,6 +9,7 @@ import {
   TokenInUrlError,
   TokenNoLongerAllowedError,
 } from './auth.errors.js';
+import { clientCertificateOf } from './client-certificate.js';
 import type { AuthenticatedRequest, Principal } from './principal.js';
 
 const JWT_LIKE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$/;
@@ -65,6 +66,14 @@ export class AccessTokenGuard implements CanActivate {
       throw new InvalidAccessTokenError('The Authorization header must be "Bearer <access token>".');
     }
     const principal = await this.verifier.verify(match[1]);
+    if (
+      principal.certificateThumbprint !== undefined &&
+      clientCertificateOf(request)?.thumbprint !== principal.certificateThumbprint
+    ) {
+      throw new InvalidAccessTokenError(
+        'The access token is bound to a client certificate that this connection did not present (RFC 8705).',
+      );
+    }
     const compiled = this.registry.current();
     const partner = compiled.convenant.partners.find((p) => p.id === principal.partner);
     if (partner) attempt.partner = partner.id;

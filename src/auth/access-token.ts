@@ -34,7 +34,13 @@ export class AccessTokenIssuer {
     private readonly config: Pick<AppConfig, 'publicUrl' | 'accessTokenTtlSeconds'>,
   ) {}
 
-  async issue(who: { partner: string; professional: string; purpose: string }): Promise<IssuedAccessToken> {
+  async issue(who: {
+    partner: string;
+    professional: string;
+    purpose: string;
+    /** Bind the token to the client certificate it was requested with (RFC 8705 §3). */
+    certificateThumbprint?: string | undefined;
+  }): Promise<IssuedAccessToken> {
     const { issuer, audience } = accessTokenAudience(this.config);
     const jti = randomBytes(16).toString('base64url');
     const iat = Math.floor(Date.now() / 1000);
@@ -44,6 +50,7 @@ export class AccessTokenIssuer {
       purpose: who.purpose,
       client_id: who.partner,
       scope: who.purpose,
+      ...(who.certificateThumbprint ? { cnf: { 'x5t#S256': who.certificateThumbprint } } : {}),
     })
       .setProtectedHeader({ alg: GATEWAY_ALG, typ: ACCESS_TOKEN_TYP, kid: this.key.kid })
       .setIssuer(issuer)

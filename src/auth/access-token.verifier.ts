@@ -73,7 +73,14 @@ export class AccessTokenVerifier {
         'The access token lacks a valid partner, purpose, professional or jti.',
       );
     }
-    const principal: Principal = { partner, professional: sub, purpose, tokenId: jti };
+    const bound = (payload.cnf as { 'x5t#S256'?: unknown } | undefined)?.['x5t#S256'];
+    const principal: Principal = {
+      partner,
+      professional: sub,
+      purpose,
+      tokenId: jti,
+      ...(typeof bound === 'string' ? { certificateThumbprint: bound } : {}),
+    };
     this.remember(hash, { principal, expiresAt: exp! * 1000 });
     return principal;
   }

@@ -6,6 +6,7 @@ import { AuthAudit } from './auth-audit.js';
 import { TokenInUrlError } from './auth.errors.js';
 import { PrincipalDto, TokenRequestDto, TokenResponseDto } from './auth.dto.js';
 import { CurrentPrincipal, type Principal } from './principal.js';
+import { clientCertificateOf } from './client-certificate.js';
 import { TokenService, type TokenResponse } from './token.service.js';
 
 @ApiTags('oauth')
@@ -44,7 +45,7 @@ export class AuthController {
       await this.audit.denied({ traceId: String(request.id), action: 'authenticate' }, error.message);
       throw error;
     }
-    return this.tokens.exchange(body, String(request.id));
+    return this.tokens.exchange(body, String(request.id), clientCertificateOf(request));
   }
 
   @Get('whoami')

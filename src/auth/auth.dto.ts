@@ -55,4 +55,10 @@ export class PrincipalDto {
     description: "The access token's jti; log entries of this token's requests can be correlated with it.",
   })
   tokenId!: string;
+
+  @ApiProperty({
+    required: false,
+    description: 'Set when the token is bound to a client certificate (mTLS, RFC 8705 x5t#S256).',
+  })
+  certificateThumbprint?: string;
 }

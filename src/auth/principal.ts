@@ -11,6 +11,8 @@ export interface Principal {
   purpose: string;
   /** The access token's jti, for correlating log entries with a token. */
   tokenId: string;
+  /** RFC 8705: the token is bound to this client certificate (x5t#S256) and valid only over it. */
+  certificateThumbprint?: string;
 }
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };

@@ -18,6 +18,7 @@ import {
   verifyClientAssertion,
   type AssertionContext,
 } from './client-assertion.js';
+import type { ClientCertificate } from './client-certificate.js';
 import { PartnerKeys } from './partner-keys.js';
 import { ReplayRepository } from './replay.repository.js';
 
@@ -130,12 +131,13 @@ export class TokenService {
     private readonly issuer: AccessTokenIssuer,
   ) {}
 
-  async exchange(body: unknown, traceId: string): Promise<TokenResponse> {
+  /** `certificate`: the verified mutual-TLS client certificate, if the request came with one. */
+  async exchange(body: unknown, traceId: string, certificate?: ClientCertificate): Promise<TokenResponse> {
     const compiled = this.registry.current();
     const context: AssertionContext & { purpose?: string } = {};
     let issued: { response: TokenResponse; tokenId: string };
     try {
-      issued = await this.authenticate(compiled, body, context);
+      issued = await this.authenticate(compiled, body, context, certificate);
     } catch (error) {
       const reason =
         error instanceof AuthRefusal ? error.message : 'The gateway could not process the token request.';
@@ -153,6 +155,7 @@ export class TokenService {
     compiled: CompiledConvenant,
     body: unknown,
     context: AssertionContext & { purpose?: string },
+    certificate: ClientCertificate | undefined,
   ): Promise<{ response: TokenResponse; tokenId: string }> {
     const request = parseTokenRequest(body);
     if (compiled.convenant.purposes.some((p) => p.id === request.purpose)) context.purpose = request.purpose;
@@ -166,6 +169,13 @@ export class TokenService {
       context,
     );
     const partner = assertion.partner.id;
+    // Under mTLS the certificate must be the partner's own (issued with CN = partner id), so a
+    // partner's key alone, without its certificate, cannot obtain tokens (RFC 8705 §2.1).
+    if (certificate && certificate.commonName !== partner) {
+      throw new InvalidClientError(
+        `The client certificate is issued to '${bounded(certificate.commonName ?? '(no CN)')}', not to partner '${partner}'.`,
+      );
+    }
     if (request.clientId !== undefined && request.clientId !== partner) {
       throw new InvalidClientError("client_id must be the client assertion's issuer.");
     }
@@ -184,6 +194,7 @@ export class TokenService {
       partner,
       professional: assertion.professional,
       purpose: request.purpose,
+      certificateThumbprint: certificate?.thumbprint,
     });
     return {
       response: {

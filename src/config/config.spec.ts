@@ -19,8 +19,51 @@ describe('loadConfig', () => {
       sealIntervalMs: 1000,
       checkpointEvery: 1000,
       checkpointIntervalMs: 60_000,
+      migrations: 'apply',
+      metricsHost: '127.0.0.1',
+      shutdownDelayMs: 0,
+      shutdownTimeoutMs: 10_000,
+      rateLimitPerMinute: 6000,
+      corsOrigins: [],
     });
     expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('checks migrations instead of applying them in production, unless told', () => {
+    const production = {
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://convenant.example.nl',
+      BSN_HMAC_KEY: 'a'.repeat(43) + '=',
+      BSN_ENCRYPTION_KEY: 'b'.repeat(43) + '=',
+    };
+    expect(loadConfig(production).migrations).toBe('check');
+    expect(loadConfig({ ...production, MIGRATIONS: 'apply' }).migrations).toBe('apply');
+    expect(() => loadConfig({ MIGRATIONS: 'maybe' })).toThrow(/MIGRATIONS must be one of apply, check/);
+  });
+
+  it('reads the operations settings: metrics port, CORS origins, TLS files in pairs', () => {
+    const config = loadConfig(
+      {
+        METRICS_PORT: '9464',
+        CORS_ORIGINS: 'https://fg.example.nl, https://zvh.example.nl',
+        TLS_CERT_FILE: 'tls/cert.pem',
+        TLS_KEY_FILE: 'tls/key.pem',
+        TLS_CLIENT_CA_FILE: 'tls/partners-ca.pem',
+      },
+      '/srv/app',
+    );
+    expect(config).toMatchObject({
+      metricsPort: 9464,
+      corsOrigins: ['https://fg.example.nl', 'https://zvh.example.nl'],
+      tls: {
+        certFile: '/srv/app/tls/cert.pem',
+        keyFile: '/srv/app/tls/key.pem',
+        clientCaFile: '/srv/app/tls/partners-ca.pem',
+      },
+    });
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS must be a comma-separated list/);
+    expect(() => loadConfig({ TLS_CERT_FILE: 'cert.pem' })).toThrow(/must be set together/);
+    expect(() => loadConfig({ TLS_CLIENT_CA_FILE: 'ca.pem' })).toThrow(/client certificates need TLS/);
   });
 
   it('takes DATABASE_URL when it is a PostgreSQL URL', () => {
