@@ -59,6 +59,7 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     ...(config.tls ? { https: tlsOptions(config.tls) } : {}),
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     genReqId: (raw: IncomingMessage) => {
       const id = traceIdFrom(raw.headers);
       // pino-http reads the same id from the raw request, so log lines and responses agree.

@@ -61,6 +61,11 @@ describe('loadConfig', () => {
         clientCaFile: '/srv/app/tls/partners-ca.pem',
       },
     });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
     expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS must be a comma-separated list/);
     expect(() => loadConfig({ TLS_CERT_FILE: 'cert.pem' })).toThrow(/must be set together/);
     expect(() => loadConfig({ TLS_CLIENT_CA_FILE: 'ca.pem' })).toThrow(/client certificates need TLS/);

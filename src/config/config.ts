@@ -127,6 +127,18 @@ class Environment {
   @IsOptional()
   @IsString()
   TLS_CLIENT_CA_FILE?: string;
+
+  @IsOptional()
+  @Matches(/^(true|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message:
+      'TRUST_PROXY must be true (trust X-Forwarded-For from any peer) or a comma-separated list of proxy addresses or CIDRs',
+  })
+  TRUST_PROXY?: string;
+}
+
+/** The variables the gateway reads (the Docker files are checked against this list). */
+export function environmentKeys(): string[] {
+  return Object.keys(new Environment());
 }
 
 export interface AppConfig {
@@ -171,6 +183,8 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Serve HTTPS directly (PEM files); the client CA additionally requires client certificates (mTLS). */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /** Behind a reverse proxy: whose X-Forwarded-For to believe for the client address (rate limits, logs). */
+  trustProxy?: true | string[];
 }
 
 export class ConfigError extends Error {
@@ -264,6 +278,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       .split(',')
       .map((origin) => origin.trim())
       .filter((origin) => origin !== ''),
+    ...(parsed.TRUST_PROXY
+      ? {
+          trustProxy:
+            parsed.TRUST_PROXY === 'true'
+              ? (true as const)
+              : parsed.TRUST_PROXY.split(',').map((a) => a.trim()),
+        }
+      : {}),
     ...(parsed.TLS_CERT_FILE && parsed.TLS_KEY_FILE
       ? {
           tls: {

