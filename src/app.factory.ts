@@ -62,8 +62,9 @@ export async function createApp(
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     genReqId: (raw: IncomingMessage) => {
       const id = traceIdFrom(raw.headers);
-      // pino-http reads the same id from the raw request, so log lines and responses agree.
-      (raw as { id?: string }).id = id;
+      // pino-http reads the same ids from the raw request, so log lines and responses agree.
+      (raw as { id?: string; spanId?: string }).id = id;
+      (raw as { spanId?: string }).spanId = randomBytes(8).toString('hex');
       return id;
     },
   });
@@ -91,7 +92,8 @@ export async function createApp(
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     // W3C Trace Context: the gateway's own span in the caller's trace (or in the trace it started).
-    void reply.header('traceparent', `00-${request.id}-${randomBytes(8).toString('hex')}-01`);
+    const spanId = (request.raw as { spanId?: string }).spanId ?? randomBytes(8).toString('hex');
+    void reply.header('traceparent', `00-${request.id}-${spanId}-01`);
   });
 
   const document = openApiDocument(app);

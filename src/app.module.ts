@@ -29,6 +29,11 @@ export class AppModule {
             // Fastify's genReqId (app.factory.ts) has put the trace id on the raw request already.
             genReqId: (req) => (req as { id?: string }).id ?? 'unknown',
             customAttributeKeys: { reqId: 'traceId' },
+            // OTLP/JSON field names, so a collector correlates these lines with the trace.
+            customProps: (req) => ({
+              traceId: (req as { id?: string }).id,
+              spanId: (req as { spanId?: string }).spanId,
+            }),
             redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query'],
             serializers: {
               // Query strings are never logged: personal data must not travel in URLs, but if a

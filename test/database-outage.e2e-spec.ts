@@ -137,6 +137,9 @@ describe('database outage under load', () => {
       expect(a.contentType).toContain('application/problem+json');
     }
     expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200);
+    // The refusal is in the gateway's own log under the trace id the client got (OTLP field name).
+    const lastRefused = answers.filter((a) => a.status === 503).at(-1)!;
+    expect(gateway.output()).toContain(`"traceId":"${lastRefused.traceId}"`);
 
     const ok = answers.filter((a) => a.status === 200).map((a) => a.traceId!);
     const client = new pg.Client({ connectionString: postgres.url });
