@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       sealIntervalMs: 1000,
       checkpointEvery: 1000,
       checkpointIntervalMs: 60_000,
+      emergencyWindowMinutes: 60,
     });
     expect(config.databaseUrl).toBeUndefined();
   });

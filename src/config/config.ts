@@ -80,6 +80,11 @@ class Environment {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'DEMO must be true or false' })
   DEMO?: 'true' | 'false';
+
+  @IsInt({ message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
+  @Min(1, { message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
+  @Max(1440, { message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
+  EMERGENCY_WINDOW_MINUTES = 60;
 }
 
 export interface AppConfig {
@@ -109,6 +114,8 @@ export interface AppConfig {
   /** A signed checkpoint every this many sealed entries, or after checkpointIntervalMs. */
   checkpointEvery: number;
   checkpointIntervalMs: number;
+  /** How long an emergency access grant lasts when its purpose names no window. */
+  emergencyWindowMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +132,7 @@ const INTEGER_KEYS = new Set([
   'SEAL_INTERVAL_MS',
   'CHECKPOINT_EVERY',
   'CHECKPOINT_INTERVAL_MS',
+  'EMERGENCY_WINDOW_MINUTES',
 ]);
 
 /**
@@ -178,5 +186,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sealIntervalMs: parsed.SEAL_INTERVAL_MS,
     checkpointEvery: parsed.CHECKPOINT_EVERY,
     checkpointIntervalMs: parsed.CHECKPOINT_INTERVAL_MS,
+    emergencyWindowMinutes: parsed.EMERGENCY_WINDOW_MINUTES,
   };
 }

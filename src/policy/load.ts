@@ -91,6 +91,7 @@ interface RawPurpose {
   legal_bases: string[];
   retention: string;
   emergency_access?: { allowed: boolean; window?: string };
+  involvement_matches?: boolean;
 }
 
 interface RawSection {
@@ -130,7 +131,9 @@ interface RawTest {
   as: { partner: string; purpose: string };
   case: { phase: Phase; participant?: boolean; flags?: string[]; emergency?: boolean };
   person?: { role: PersonRole };
-  expect: { read?: string[]; write?: string[]; deny?: string[]; deny_write?: string[]; manage?: boolean };
+  expect: { read?: string[]; write?: string[]; deny?: string[]; deny_write?: string[]; manage?: boolean;
+    involvement_matches?: boolean;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -805,6 +808,7 @@ function buildPurpose(file: string, index: number, raw: RawPurpose): Purpose {
       allowed: raw.emergency_access?.allowed ?? false,
       ...(window === undefined ? {} : { window }),
     },
+    involvementMatches: raw.involvement_matches ?? false,
     src: { file, path: ['purposes', index] },
   };
 }
@@ -965,6 +969,9 @@ function buildTest(file: string, index: number, raw: RawTest): PolicyTest {
       deny: refs('deny'),
       denyWrite: refs('deny_write'),
       ...(raw.expect.manage === undefined ? {} : { manage: raw.expect.manage }),
+      ...(raw.expect.involvement_matches === undefined
+        ? {}
+        : { involvementMatches: raw.expect.involvement_matches }),
     },
     src: { file, path: ['tests', index] },
   };

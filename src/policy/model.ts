@@ -90,6 +90,11 @@ export interface Purpose extends Located {
   /** ISO-8601 duration, e.g. P5Y. */
   retention: string;
   emergencyAccess: EmergencyAccess;
+  /**
+   * Whether partners that signal involvement with a person under this purpose (verwijsindex)
+   * learn which other partners signalled the same person, and how to reach them. Default false.
+   */
+  involvementMatches: boolean;
 }
 
 export interface CatalogueField extends Located {
@@ -154,6 +159,8 @@ export interface PolicyTestExpect {
   deny: FieldRef[];
   denyWrite: FieldRef[];
   manage?: boolean;
+  /** Whether the purpose must (true) or must not (false) disclose involvement matches. */
+  involvementMatches?: boolean;
 }
 
 export interface PolicyTest extends Located {

@@ -53,6 +53,7 @@ export interface TestSpec {
     deny?: string[];
     deny_write?: string[];
     manage?: boolean;
+    involvement_matches?: boolean;
   };
 }
 
@@ -73,6 +74,7 @@ export interface ConvenantSpec {
     legalBases: string[];
     retention?: string;
     emergency?: { window?: string };
+    involvementMatches?: boolean;
   }[];
   /** section → field name → field. */
   catalogue: Record<string, Record<string, FieldSpec>>;
@@ -135,6 +137,9 @@ function buildTest(spec: TestSpec, index: number): PolicyTest {
       deny: fieldRefs(expect.deny ?? [], ...src('deny')),
       denyWrite: fieldRefs(expect.deny_write ?? [], ...src('deny_write')),
       ...(expect.manage !== undefined ? { manage: expect.manage } : {}),
+      ...(expect.involvement_matches !== undefined
+        ? { involvementMatches: expect.involvement_matches }
+        : {}),
     },
   };
 }
@@ -186,6 +191,7 @@ export function buildConvenant(spec: ConvenantSpec): Convenant {
       legalBases: u.legalBases,
       retention: u.retention ?? 'P2Y',
       emergencyAccess: u.emergency ? { allowed: true, ...u.emergency } : { allowed: false },
+      involvementMatches: u.involvementMatches ?? false,
     })),
     sections,
     fields: sections.flatMap((s) => s.fields),
