@@ -16,6 +16,7 @@ import {
 } from './cases.repository.js';
 import {
   CaseNotFoundError,
+  EmergencyAccessExpiredError,
   FieldNotReadableError,
   FieldsNotWritableError,
   InvalidFieldValuesError,
@@ -63,7 +64,9 @@ export interface CaseView {
   reference: string;
   phase: Phase;
   policyVersion: string;
-  participation: { participant: true; purpose: string; validUntil: string | null };
+  participation: { participant: boolean; purpose: string; validUntil: string | null };
+  /** Present only when read under a live emergency access grant (doorbraak). */
+  emergencyAccess?: { until: string };
   fields: Record<string, FieldView>;
   persons: { subjectRef: string; role: PersonRole; fields: Record<string, FieldView> }[];
 }
@@ -284,11 +287,34 @@ export class CasesService {
     const policy = this.policy.inForce(actor);
     const { access } = policy;
     const candidates = access.readCandidates(actor.partner, actor.purpose);
-    const found = await this.cases.readForPartner(caseId, actor.partner, actor.purpose, candidates);
-    const snapshot = await this.requireParticipant(actor, policy, 'read', caseId, found);
+    const found = await this.cases.readForPartner(
+      caseId,
+      actor.partner,
+      actor.purpose,
+      candidates,
+      actor.professional,
+    );
+    // A live emergency grant (doorbraak) stands in for a participation: the convenant's
+    // `emergency: true` rules decide, and every entry of this read is marked as emergency.
+    const emergencyUntil = found?.emergencyUntil ?? null;
+    if (found && !found.participant && emergencyUntil === null && found.lastEmergencyUntil !== null) {
+      const refusal = new EmergencyAccessExpiredError(found.lastEmergencyUntil);
+      await this.policy.record([this.policy.refused(actor, policy, 'read', caseId, refusal.message)]);
+      throw refusal;
+    }
+    const snapshot =
+      found && emergencyUntil !== null
+        ? found
+        : await this.requireParticipant(actor, policy, 'read', caseId, found);
     const values = found!.values;
+    const emergency = emergencyUntil !== null;
 
-    const base: Situation = { phase: snapshot.phase, participant: true, flags: snapshot.flags };
+    const base: Situation = {
+      phase: snapshot.phase,
+      participant: snapshot.participant,
+      flags: snapshot.flags,
+      emergency,
+    };
     const readable = (person: PersonRow | null) =>
       access.permitted(actor.partner, actor.purpose, 'read', person ? { ...base, role: person.role } : base);
     const fieldsOf = (person: PersonRow | null): Record<string, FieldView> => {
@@ -321,14 +347,19 @@ export class CasesService {
         ),
       ),
     ];
-    await this.policy.record(entries);
+    await this.policy.record(emergency ? entries.map((e) => ({ ...e, emergency: true })) : entries);
 
     return {
       id: snapshot.id,
       reference: snapshot.reference,
       phase: snapshot.phase,
       policyVersion: policy.compiled.version,
-      participation: { participant: true, purpose: actor.purpose, validUntil: found!.participationUntil },
+      participation: {
+        participant: snapshot.participant,
+        purpose: actor.purpose,
+        validUntil: found!.participationUntil,
+      },
+      ...(emergencyUntil !== null ? { emergencyAccess: { until: emergencyUntil } } : {}),
       fields: caseFields,
       persons: persons.map(({ person, fields }) => ({
         subjectRef: person.subjectRef,
@@ -703,7 +734,9 @@ export class CasesService {
           fields: [],
           status: 'allowed',
           ruleId: null,
-          reason: `Takes part in the case for ${actor.purpose}.`,
+          reason: situation.emergency
+            ? `Under emergency access (doorbraak) for ${actor.purpose}.`
+            : `Takes part in the case for ${actor.purpose}.`,
           legalBasis: policy.access.purposeLegalBasis(actor.purpose),
         }),
       ];
