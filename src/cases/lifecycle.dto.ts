@@ -17,7 +17,11 @@ export function isSentence(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   const text = value.trim();
   const words = text.match(/\p{L}{2,}/gu) ?? [];
-  return text.length >= SENTENCE_MIN_CHARS && text.length <= SENTENCE_MAX_CHARS && words.length >= SENTENCE_MIN_WORDS;
+  return (
+    text.length >= SENTENCE_MIN_CHARS &&
+    text.length <= SENTENCE_MAX_CHARS &&
+    words.length >= SENTENCE_MIN_WORDS
+  );
 }
 
 function IsSentence(options?: ValidationOptions): PropertyDecorator {
@@ -42,7 +46,10 @@ const REASON_DOC = {
 };
 
 export class ChangePhaseDto {
-  @ApiProperty({ enum: PHASES, description: 'The new phase; afgesloten closes the case, leaving it reopens it.' })
+  @ApiProperty({
+    enum: PHASES,
+    description: 'The new phase; afgesloten closes the case, leaving it reopens it.',
+  })
   @IsIn(PHASES)
   phase!: Phase;
 

@@ -78,7 +78,11 @@ export class LifecycleService {
     private readonly lifecycle: LifecycleRepository,
   ) {}
 
-  async changePhase(actor: Actor, caseId: string, input: { phase: Phase; reason: string }): Promise<PhaseChangeView> {
+  async changePhase(
+    actor: Actor,
+    caseId: string,
+    input: { phase: Phase; reason: string },
+  ): Promise<PhaseChangeView> {
     const policy = this.policy.inForce(actor);
     const outcome = await this.cases.transaction(async (tx): Promise<Outcome<PhaseChangeView>> => {
       const locked = await this.lifecycle.lock(tx, caseId, actor.partner, actor.purpose);

@@ -131,7 +131,12 @@ interface RawTest {
   as: { partner: string; purpose: string };
   case: { phase: Phase; participant?: boolean; flags?: string[]; emergency?: boolean };
   person?: { role: PersonRole };
-  expect: { read?: string[]; write?: string[]; deny?: string[]; deny_write?: string[]; manage?: boolean;
+  expect: {
+    read?: string[];
+    write?: string[];
+    deny?: string[];
+    deny_write?: string[];
+    manage?: boolean;
     involvement_matches?: boolean;
   };
 }

@@ -125,7 +125,9 @@ describe('runPolicyTests', () => {
     ];
     const spec = {
       ...EXAMPLE_SPEC,
-      purposes: EXAMPLE_SPEC.purposes.map((u) => (u.id === 'triage' ? { ...u, involvementMatches: true } : u)),
+      purposes: EXAMPLE_SPEC.purposes.map((u) =>
+        u.id === 'triage' ? { ...u, involvementMatches: true } : u,
+      ),
       tests,
     };
     const report = runPolicyTests(compileConvenant(buildConvenant(spec)));

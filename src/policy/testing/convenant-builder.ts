@@ -137,9 +137,7 @@ function buildTest(spec: TestSpec, index: number): PolicyTest {
       deny: fieldRefs(expect.deny ?? [], ...src('deny')),
       denyWrite: fieldRefs(expect.deny_write ?? [], ...src('deny_write')),
       ...(expect.manage !== undefined ? { manage: expect.manage } : {}),
-      ...(expect.involvement_matches !== undefined
-        ? { involvementMatches: expect.involvement_matches }
-        : {}),
+      ...(expect.involvement_matches !== undefined ? { involvementMatches: expect.involvement_matches } : {}),
     },
   };
 }
