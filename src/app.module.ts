@@ -12,6 +12,7 @@ import { ConvenantModule } from './convenant/convenant.module.js';
 import { DatabaseModule } from './db/database.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
+import { SignalsModule } from './signals/signals.module.js';
 
 @Module({})
 export class AppModule {
@@ -48,6 +49,7 @@ export class AppModule {
         AuditModule,
         DemoModule,
         HealthModule,
+        SignalsModule,
       ],
       // A provider, not app.useGlobalFilters, so the filter can log refusals through the auth module.
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

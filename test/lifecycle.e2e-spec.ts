@@ -185,7 +185,7 @@ describe('case lifecycle over HTTP (phases, closing, emergency access)', () => {
       expect((terse.body as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toContain(
         '/reason',
       );
-      const [{ phase }] = await t.db.dataSource.query<{ phase: string }[]>(
+      const [{ phase }] = await t.db.dataSource.query<[{ phase: string }]>(
         `SELECT phase FROM cases WHERE id = $1`,
         [id],
       );
@@ -367,7 +367,7 @@ describe('case lifecycle over HTTP (phases, closing, emergency access)', () => {
       expect(await logOf(unknown)).toEqual([
         expect.objectContaining({ action: 'emergency-access', status: 'denied' }),
       ]);
-      const [{ n }] = await t.db.dataSource.query<{ n: string }[]>(
+      const [{ n }] = await t.db.dataSource.query<[{ n: string }]>(
         `SELECT count(*) AS n FROM emergency_grant WHERE case_id = $1`,
         [id],
       );

@@ -32,6 +32,6 @@ import { ParticipationsService } from './participations.service.js';
     LifecycleRepository,
     LifecycleService,
   ],
-  exports: [CasesRepository, BSN_CIPHER],
+  exports: [CasesRepository, BSN_CIPHER, CasePolicy],
 })
 export class CasesModule {}
