@@ -98,6 +98,8 @@ export interface NewValue {
   recordedBy: string;
   purpose: string;
   reason: string | null;
+  /** Absent: now (the database clock). The demo seeder backdates values of long-closed cases. */
+  recordedAt?: Date;
 }
 
 export interface ParticipationRow {
@@ -380,13 +382,19 @@ export class CasesRepository {
         v.recordedBy,
         v.purpose,
         v.reason,
+        v.recordedAt ?? null,
       ]),
     );
+    // COALESCE per row: an absent recordedAt means the database's now(), as the column default.
     await tx.query(
       `INSERT INTO case_field_value
          (case_id, person_id, field_id, value, value_encrypted, value_hash,
-          source_partner, recorded_by, purpose, reason)
-       VALUES ${sql}`,
+          source_partner, recorded_by, purpose, reason, recorded_at)
+       SELECT case_id::uuid, person_id::uuid, field_id, value::jsonb, value_encrypted::bytea,
+              value_hash::bytea, source_partner, recorded_by, purpose, reason,
+              COALESCE(recorded_at::timestamptz, now())
+         FROM (VALUES ${sql}) AS v (case_id, person_id, field_id, value, value_encrypted, value_hash,
+                                    source_partner, recorded_by, purpose, reason, recorded_at)`,
       params,
     );
   }
