@@ -370,31 +370,31 @@ export class CasesRepository {
   /** Appends values (never updates: the table refuses UPDATE and DELETE). */
   async insertValues(tx: Tx, values: readonly NewValue[]): Promise<void> {
     if (values.length === 0) return;
-    const { sql, params } = rowsOf(
-      values.map((v) => [
-        v.caseId,
-        v.personId,
-        v.field,
-        v.encrypted ? null : JSON.stringify(v.value ?? null),
-        v.encrypted ?? null,
-        v.hash ?? null,
-        v.sourcePartner,
-        v.recordedBy,
-        v.purpose,
-        v.reason,
-        v.recordedAt ?? null,
-      ]),
+    const params: unknown[] = [];
+    const slot = (v: unknown) => (params.push(v), `$${params.length}`);
+    // recorded_at is the database's now() unless given: the column default, kept per row.
+    const rows = values.map(
+      (v) =>
+        `(${[
+          v.caseId,
+          v.personId,
+          v.field,
+          v.encrypted ? null : JSON.stringify(v.value ?? null),
+          v.encrypted ?? null,
+          v.hash ?? null,
+          v.sourcePartner,
+          v.recordedBy,
+          v.purpose,
+          v.reason,
+        ]
+          .map(slot)
+          .join(', ')}, COALESCE(${slot(v.recordedAt ?? null)}::timestamptz, now()))`,
     );
-    // COALESCE per row: an absent recordedAt means the database's now(), as the column default.
     await tx.query(
       `INSERT INTO case_field_value
          (case_id, person_id, field_id, value, value_encrypted, value_hash,
           source_partner, recorded_by, purpose, reason, recorded_at)
-       SELECT case_id::uuid, person_id::uuid, field_id, value::jsonb, value_encrypted::bytea,
-              value_hash::bytea, source_partner, recorded_by, purpose, reason,
-              COALESCE(recorded_at::timestamptz, now())
-         FROM (VALUES ${sql}) AS v (case_id, person_id, field_id, value, value_encrypted, value_hash,
-                                    source_partner, recorded_by, purpose, reason, recorded_at)`,
+       VALUES ${rows.join(', ')}`,
       params,
     );
   }
