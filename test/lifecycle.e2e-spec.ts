@@ -240,6 +240,64 @@ describe('case lifecycle over HTTP (phases, closing, emergency access)', () => {
     });
   });
 
+  describe('contribution history', () => {
+    it('keeps every version: a correction needs a reason, readers see the current value', async () => {
+      const { id } = await newCase('herstel');
+      const write = async (values: unknown[]) =>
+        http()
+          .put(`/v1/cases/${id}/fields`)
+          .set('authorization', await as(WIJKTEAM))
+          .send({ values });
+      const unexplained = await write([{ field: 'plan.doelen', value: 'Zelfstandig wonen' }]);
+      expect(unexplained.status).toBe(422);
+      expect((unexplained.body as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([
+        '/values/0/reason',
+      ]);
+      const corrected = await write([
+        {
+          field: 'plan.doelen',
+          value: 'Zelfstandig wonen',
+          reason: 'Doel bijgesteld na evaluatie met het gezin.',
+        },
+      ]);
+      expect(corrected.status).toBe(200);
+
+      const current = await readCase(WIJKTEAM, id);
+      expect(
+        (current.body as { fields: Record<string, { value: unknown }> }).fields['plan.doelen']?.value,
+      ).toBe('Zelfstandig wonen');
+      const history = await http()
+        .get(`/v1/cases/${id}/fields/plan.doelen/history`)
+        .set('authorization', await as(WIJKTEAM));
+      expect(history.status).toBe(200);
+      expect(
+        (history.body as { versions: { value: string; reason: string | null }[] }).versions.map((v) => [
+          v.value,
+          v.reason,
+        ]),
+      ).toEqual([
+        ['Zelfstandig wonen', 'Doel bijgesteld na evaluatie met het gezin.'],
+        ['Veilig thuis wonen', null],
+      ]);
+    });
+
+    it('shows no history under a purpose without field_history, and logs the refusal', async () => {
+      const { id } = await newCase('acute');
+      const added = await http()
+        .post(`/v1/cases/${id}/participations`)
+        .set('authorization', await as(VTRR))
+        .send({ partner: 'politie', purposes: ['acute-veiligheid'] });
+      expect(added.status).toBe(201);
+      expect((await readCase(POLITIE_ACUUT, id)).status).toBe(200);
+      const res = await http()
+        .get(`/v1/cases/${id}/fields/veiligheid.risiconiveau/history`)
+        .set('authorization', await as(POLITIE_ACUUT));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ type: expect.stringContaining('history-not-allowed') });
+      expect(await logOf(res)).toEqual([expect.objectContaining({ action: 'history', status: 'denied' })]);
+    });
+  });
+
   describe('emergency access (doorbraak)', () => {
     it('grants the emergency fields for its window without participation, marks every access, then stops', async () => {
       const { id } = await newCase('herstel');

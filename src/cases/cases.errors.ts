@@ -177,3 +177,15 @@ export class NotControllerError extends DomainError {
     );
   }
 }
+
+/** The convenant shows only current values under this purpose (no `field_history`). */
+export class HistoryNotAllowedError extends DomainError {
+  constructor(purpose: string) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'history-not-allowed',
+      'History not allowed',
+      `The convenant shows only current values under purpose ${purpose}, not their earlier versions.`,
+    );
+  }
+}

@@ -428,6 +428,16 @@ export class CasesRepository {
     return rows[0][0]!;
   }
 
+  /** `<personId or ''>|<field>` for each of `fields` that has a value in the case (inside `tx`). */
+  async recordedFields(tx: Tx, caseId: string, fields: readonly string[]): Promise<Set<string>> {
+    const rows = await tx.query<{ key: string }[]>(
+      `SELECT DISTINCT COALESCE(person_id::text, '') || '|' || field_id AS key
+         FROM case_field_value WHERE case_id = $1 AND field_id = ANY ($2::text[])`,
+      [caseId, fields],
+    );
+    return new Set(rows.map((r) => r.key));
+  }
+
   /** Every recorded version of one field, newest first. */
   async history(caseId: string, personId: string | null, fieldId: string): Promise<HistoryRow[]> {
     const person = personId === null ? 'person_id IS NULL' : 'person_id = $3';

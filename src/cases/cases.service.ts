@@ -19,6 +19,7 @@ import {
   EmergencyAccessExpiredError,
   FieldNotReadableError,
   FieldsNotWritableError,
+  HistoryNotAllowedError,
   InvalidFieldValuesError,
   NotParticipatingError,
   PersonNotFoundError,
@@ -102,6 +103,7 @@ interface Proposal {
 }
 
 interface Accepted {
+  pointer: string;
   field: CatalogueField;
   person: PersonRow | null;
   value: FieldValue;
@@ -410,6 +412,7 @@ export class CasesService {
         const situation = { phase: snapshot.phase, participant: true, flags: snapshot.flags };
         const checked = this.check(actor, policy, situation, proposals);
         checked.malformed.unshift(...malformed);
+        await this.requireCorrectionReasons(tx, caseId, checked);
         const refused = await this.refuseIfAny(
           actor,
           policy,
@@ -444,7 +447,10 @@ export class CasesService {
     return { policyVersion: policy.compiled.version, recorded: outcome.recorded };
   }
 
-  /** Every version of one field, only if the caller may read that field of that person now. */
+  /**
+   * Every version of one field, only under a purpose whose `field_history` the convenant sets,
+   * and only if the caller may read that field of that person now.
+   */
   async history(actor: Actor, caseId: string, fieldId: string, subjectRef?: string): Promise<FieldHistory> {
     const policy = this.policy.inForce(actor);
     const field = policy.compiled.field(fieldId);
@@ -464,6 +470,11 @@ export class CasesService {
     }
     const found = await this.cases.snapshot(caseId, actor.partner, actor.purpose);
     const snapshot = await this.requireParticipant(actor, policy, 'history', caseId, found);
+    if (!policy.compiled.purpose(actor.purpose).fieldHistory) {
+      const refusal = new HistoryNotAllowedError(actor.purpose);
+      await this.policy.record([this.policy.refused(actor, policy, 'history', caseId, refusal.message)]);
+      throw refusal;
+    }
     const person =
       subjectRef !== undefined ? snapshot.persons.find((p) => p.subjectRef === subjectRef) : null;
     if (person === undefined) {
@@ -542,6 +553,29 @@ export class CasesService {
     return error;
   }
 
+  /**
+   * Values are never overwritten: a value for a field that already has one is a correction, a new
+   * version, and must say why. A correction without a reason becomes a malformed value (422).
+   */
+  private async requireCorrectionReasons(tx: Tx, caseId: string, checked: Checked): Promise<void> {
+    const unexplained = checked.accepted.filter((a) => a.reason === null || a.reason.trim() === '');
+    if (unexplained.length === 0) return;
+    const recorded = await this.cases.recordedFields(
+      tx,
+      caseId,
+      unexplained.map((a) => a.field.id),
+    );
+    const corrections = unexplained.filter((a) => recorded.has(`${a.person?.id ?? ''}|${a.field.id}`));
+    if (corrections.length === 0) return;
+    checked.accepted = checked.accepted.filter((a) => !corrections.includes(a));
+    checked.malformed.push(
+      ...corrections.map((a) => ({
+        pointer: `${a.pointer}/reason`,
+        detail: `${a.field.id} already has a value: a correction is a new version and needs a reason saying why.`,
+      })),
+    );
+  }
+
   /** Checks every proposal against the catalogue and the convenant; collects all problems at once. */
   private check(
     actor: Actor,
@@ -602,7 +636,7 @@ export class CasesService {
         });
         continue;
       }
-      out.accepted.push({ field, person: p.person, value: p.value, reason: p.reason });
+      out.accepted.push({ pointer: p.pointer, field, person: p.person, value: p.value, reason: p.reason });
     }
     return out;
   }

@@ -92,6 +92,7 @@ interface RawPurpose {
   retention: string;
   emergency_access?: { allowed: boolean; window?: string };
   involvement_matches?: boolean;
+  field_history?: boolean;
 }
 
 interface RawSection {
@@ -138,6 +139,7 @@ interface RawTest {
     deny_write?: string[];
     manage?: boolean;
     involvement_matches?: boolean;
+    field_history?: boolean;
   };
 }
 
@@ -814,6 +816,7 @@ function buildPurpose(file: string, index: number, raw: RawPurpose): Purpose {
       ...(window === undefined ? {} : { window }),
     },
     involvementMatches: raw.involvement_matches ?? false,
+    fieldHistory: raw.field_history ?? false,
     src: { file, path: ['purposes', index] },
   };
 }
@@ -977,6 +980,7 @@ function buildTest(file: string, index: number, raw: RawTest): PolicyTest {
       ...(raw.expect.involvement_matches === undefined
         ? {}
         : { involvementMatches: raw.expect.involvement_matches }),
+      ...(raw.expect.field_history === undefined ? {} : { fieldHistory: raw.expect.field_history }),
     },
     src: { file, path: ['tests', index] },
   };

@@ -95,6 +95,11 @@ export interface Purpose extends Located {
    * learn which other partners signalled the same person, and how to reach them. Default false.
    */
   involvementMatches: boolean;
+  /**
+   * Whether partners acting under this purpose may see the earlier versions (with their reasons)
+   * of the fields they may read now, not only the current value. Default false.
+   */
+  fieldHistory: boolean;
 }
 
 export interface CatalogueField extends Located {
@@ -161,6 +166,8 @@ export interface PolicyTestExpect {
   manage?: boolean;
   /** Whether the purpose must (true) or must not (false) disclose involvement matches. */
   involvementMatches?: boolean;
+  /** Whether the purpose must (true) or must not (false) show the history of readable fields. */
+  fieldHistory?: boolean;
 }
 
 export interface PolicyTest extends Located {

@@ -71,7 +71,12 @@ function checkTest(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFai
   const fieldFailures = EXPECTATIONS.flatMap(({ key, expectation }) =>
     test.expect[key].flatMap((ref) => checkPattern(ctx, ref, expectation)),
   );
-  return [...fieldFailures, ...checkManage(ctx), ...checkInvolvement(compiled, test)];
+  return [
+    ...fieldFailures,
+    ...checkManage(ctx),
+    ...checkInvolvement(compiled, test),
+    ...checkFieldHistory(compiled, test),
+  ];
 }
 
 interface TestContext {
@@ -130,6 +135,18 @@ function checkInvolvement(compiled: CompiledConvenant, test: PolicyTest): Policy
   const message =
     `expected ${test.as.partner}/${test.as.purpose} ${expected ? 'to learn' : 'not to learn'} which other ` +
     `partners signalled the same person, but purpose ${test.as.purpose} has involvement_matches: ${actual}.`;
+  return [{ src, message }];
+}
+
+function checkFieldHistory(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFailure[] {
+  const expected = test.expect.fieldHistory;
+  if (expected === undefined) return [];
+  const actual = compiled.purpose(test.as.purpose).fieldHistory;
+  if (actual === expected) return [];
+  const src = { ...test.src, path: [...test.src.path, 'expect', 'field_history'] };
+  const message =
+    `expected ${test.as.partner}/${test.as.purpose} ${expected ? 'to see' : 'not to see'} the history of the ` +
+    `fields it may read, but purpose ${test.as.purpose} has field_history: ${actual}.`;
   return [{ src, message }];
 }
 

@@ -54,6 +54,7 @@ export interface TestSpec {
     deny_write?: string[];
     manage?: boolean;
     involvement_matches?: boolean;
+    field_history?: boolean;
   };
 }
 
@@ -75,6 +76,7 @@ export interface ConvenantSpec {
     retention?: string;
     emergency?: { window?: string };
     involvementMatches?: boolean;
+    fieldHistory?: boolean;
   }[];
   /** section → field name → field. */
   catalogue: Record<string, Record<string, FieldSpec>>;
@@ -138,6 +140,7 @@ function buildTest(spec: TestSpec, index: number): PolicyTest {
       denyWrite: fieldRefs(expect.deny_write ?? [], ...src('deny_write')),
       ...(expect.manage !== undefined ? { manage: expect.manage } : {}),
       ...(expect.involvement_matches !== undefined ? { involvementMatches: expect.involvement_matches } : {}),
+      ...(expect.field_history !== undefined ? { fieldHistory: expect.field_history } : {}),
     },
   };
 }
@@ -190,6 +193,7 @@ export function buildConvenant(spec: ConvenantSpec): Convenant {
       retention: u.retention ?? 'P2Y',
       emergencyAccess: u.emergency ? { allowed: true, ...u.emergency } : { allowed: false },
       involvementMatches: u.involvementMatches ?? false,
+      fieldHistory: u.fieldHistory ?? false,
     })),
     sections,
     fields: sections.flatMap((s) => s.fields),
