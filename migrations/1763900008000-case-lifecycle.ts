@@ -67,7 +67,9 @@ export class CaseLifecycle1763900008000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX involvement_signal_person_idx ON involvement_signal (person_hash) WHERE withdrawn_at IS NULL`,
     );
-    await queryRunner.query(`CREATE INDEX involvement_signal_partner_idx ON involvement_signal (partner, purpose)`);
+    await queryRunner.query(
+      `CREATE INDEX involvement_signal_partner_idx ON involvement_signal (partner, purpose)`,
+    );
 
     await queryRunner.query(`DROP TRIGGER case_field_value_append_only ON case_field_value`);
     await queryRunner.query(`DROP TRIGGER case_field_value_no_truncate ON case_field_value`);
