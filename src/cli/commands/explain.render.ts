@@ -42,6 +42,11 @@ export function renderExplanation(e: Explanation, style: Styler): string[] {
             ? `allowed${e.purpose.emergencyAccess.window ? `, window ${e.purpose.emergencyAccess.window}` : ''}`
             : 'not allowed',
         ],
+        ['Involvement', e.purpose.involvementMatches ? 'matches disclosed' : 'matches not disclosed'],
+        [
+          'History',
+          e.purpose.fieldHistory ? 'earlier versions of readable fields shown' : 'current values only',
+        ],
       ],
       style,
     ),
