@@ -43,10 +43,7 @@ export function renderExplanation(e: Explanation, style: Styler): string[] {
             : 'not allowed',
         ],
         ['Involvement', e.purpose.involvementMatches ? 'matches disclosed' : 'matches not disclosed'],
-        [
-          'History',
-          e.purpose.fieldHistory ? 'earlier versions of readable fields shown' : 'current values only',
-        ],
+        ['History', e.purpose.fieldHistory ? 'earlier versions shown' : 'current values only'],
       ],
       style,
     ),
