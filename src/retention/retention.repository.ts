@@ -38,6 +38,17 @@ export interface LapsedSignalRow {
 
 const PERIODS = `periods AS (SELECT key AS purpose, value::interval AS keep FROM jsonb_each_text($2::jsonb))`;
 
+/** The connecting user cannot act as convenant_retention, so nothing can be removed. */
+export class RetentionRoleError extends Error {
+  constructor(cause: string) {
+    super(
+      `Cannot act as the retention role (${cause}). Connect as a user that is a member of ` +
+        'convenant_retention (README: the database roles); nothing was removed.',
+    );
+    this.name = 'RetentionRoleError';
+  }
+}
+
 export class RetentionRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -143,7 +154,11 @@ export class RetentionRepository {
     ids: { values: readonly string[]; cases: readonly string[]; signals: readonly string[] },
   ): Promise<{ values: number; cases: number; signals: number }> {
     // SET LOCAL ends with the transaction, also when a statement fails and it rolls back.
-    await tx.query(`SET LOCAL ROLE convenant_retention`);
+    try {
+      await tx.query(`SET LOCAL ROLE convenant_retention`);
+    } catch (error) {
+      throw new RetentionRoleError(error instanceof Error ? error.message : String(error));
+    }
     const values = await deleted(tx, `DELETE FROM case_field_value WHERE id = ANY ($1::bigint[])`, [
       ids.values,
     ]);

@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { REAL_CONVENANT } from '../../test/support/app.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { CasesRepository, type Tx } from '../cases/cases.repository.js';
 import { newSubjectRef } from '../cases/identifiers.js';
 import { loadEnforceable } from '../convenant/policy.registry.js';
+import { createDataSource } from '../db/data-source.js';
 import type { Phase } from '../policy/index.js';
+import { RetentionRoleError } from './retention.repository.js';
 import { RetentionService } from './retention.service.js';
 
 /**
@@ -226,6 +228,35 @@ describe('RetentionService (real PostgreSQL, real convenant)', () => {
 
     // A second run finds nothing left to remove.
     expect((await sut.plan(NOW)).totals).toEqual({ cases: 0, values: 0, signals: 0 });
+  });
+
+  it('refuses to purge for a user that cannot act as convenant_retention, removing nothing', async () => {
+    const role = `convenant_test_${randomBytes(5).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    await db.dataSource.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await db.dataSource.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    const other = createDataSource(url.toString(), { poolSize: 1 });
+    await other.initialize();
+    try {
+      const [{ before }] = await db.dataSource.query<[{ before: string }]>(
+        `SELECT count(*) AS before FROM cases`,
+      );
+      const job = new RetentionService(other, loadEnforceable(REAL_CONVENANT));
+      const later = new Date('2040-01-01T00:00:00Z');
+      expect((await job.plan(later)).totals.cases).toBeGreaterThan(0);
+      await expect(job.run(later)).rejects.toBeInstanceOf(RetentionRoleError);
+      const [{ after }] = await db.dataSource.query<[{ after: string }]>(
+        `SELECT count(*) AS after FROM cases`,
+      );
+      expect(after).toBe(before);
+    } finally {
+      await other.destroy();
+      await db.dataSource.query(`DROP OWNED BY ${role}`);
+      await db.dataSource.query(`DROP ROLE ${role}`);
+    }
   });
 
   it('is the only way case data can be deleted', async () => {

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../config/config.js';
 import { loadEnforceable } from '../../convenant/policy.registry.js';
 import { openDatabase, pendingMigrations } from '../../db/data-source.js';
+import { RetentionRoleError } from '../../retention/retention.repository.js';
 import { RetentionService, type RetentionPlan } from '../../retention/retention.service.js';
 import type { CliContext, CommandRegistration } from '../context.js';
 
@@ -51,8 +52,14 @@ async function runAction(ctx: CliContext, options: RunOptions): Promise<void> {
       return;
     }
     const service = new RetentionService(database.dataSource, compiled);
-    const plan = options.dryRun ? await service.plan(now) : await service.run(now);
-    print(ctx, plan, options);
+    try {
+      const plan = options.dryRun ? await service.plan(now) : await service.run(now);
+      print(ctx, plan, options);
+    } catch (error) {
+      if (!(error instanceof RetentionRoleError)) throw error;
+      ctx.err(error.message);
+      ctx.exitCode = 1;
+    }
   } finally {
     await database.close();
   }
