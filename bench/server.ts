@@ -34,7 +34,7 @@ async function main(): Promise<void> {
           .convenant.fields.map((f) => f.id);
         return nest
           .get(CasesRepository)
-          .readForPartner(request.params.id, BENCH_PARTNER, BENCH_PURPOSE, fields);
+          .readForPartner(request.params.id, BENCH_PARTNER, BENCH_PURPOSE, fields, 'bench-baseline');
       });
     },
   });

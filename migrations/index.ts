@@ -6,6 +6,7 @@ import { AccessLogIntegrity1763900004000 } from './1763900004000-access-log-inte
 import { AccessLogSeal1763900004100 } from './1763900004100-access-log-seal.js';
 import { AuditIndexes1763900005000 } from './1763900005000-audit-indexes.js';
 import { EmergencyReview1763900006000 } from './1763900006000-emergency-review.js';
+import { CaseLifecycle1763900008000 } from './1763900008000-case-lifecycle.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   AccessLogSeal1763900004100,
   AuditIndexes1763900005000,
   EmergencyReview1763900006000,
+  CaseLifecycle1763900008000,
 ];

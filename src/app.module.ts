@@ -13,6 +13,7 @@ import { DatabaseModule } from './db/database.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
 import { OpsModule } from './ops/ops.module.js';
+import { SignalsModule } from './signals/signals.module.js';
 
 @Module({})
 export class AppModule {
@@ -55,6 +56,7 @@ export class AppModule {
         DemoModule,
         HealthModule,
         OpsModule,
+        SignalsModule,
       ],
       // A provider, not app.useGlobalFilters, so the filter can log refusals through the auth module.
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

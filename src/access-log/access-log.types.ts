@@ -1,8 +1,21 @@
 /**
  * The actions the access log records. `authenticate` covers token requests; `list` case listings;
- * `audit` a privacy officer's query of the log itself (the log column has no CHECK on actions).
+ * `audit` a privacy officer's query of the log itself (the log column has no CHECK on actions);
+ * `emergency-access` a claim of emergency access (doorbraak); `signal` an involvement signal or
+ * the disclosure of its matches (verwijsindex); `retention` the removal of case data whose
+ * retention period has passed.
  */
-export type AccessAction = 'authenticate' | 'list' | 'read' | 'write' | 'manage' | 'history' | 'audit';
+export type AccessAction =
+  | 'authenticate'
+  | 'list'
+  | 'read'
+  | 'write'
+  | 'manage'
+  | 'history'
+  | 'audit'
+  | 'emergency-access'
+  | 'signal'
+  | 'retention';
 
 /** One access log entry before it is written: one per access per data subject touched. */
 export interface AccessLogEntry {

@@ -41,6 +41,15 @@ export interface EmergencyRow {
   purpose: string | null;
 }
 
+export interface EmergencyClaimsRow {
+  partner: string | null;
+  professional: string;
+  claims: number;
+  cases: number;
+  firstAt: string;
+  lastAt: string;
+}
+
 export interface NightRow {
   partner: string | null;
   professional: string;
@@ -134,6 +143,21 @@ export class AnomaliesRepository {
         ORDER BY access_log.seq DESC
         LIMIT 200`,
       [window.from, window.to],
+    );
+  }
+
+  /** Professionals with at least `atLeast` emergency access claims (allowed or refused) in the window. */
+  async emergencyClaims(window: Window, atLeast: number): Promise<EmergencyClaimsRow[]> {
+    return this.dataSource.query<EmergencyClaimsRow[]>(
+      `SELECT partner, professional, count(*)::int AS claims, count(DISTINCT case_id)::int AS cases,
+              ${ISO('min(occurred_at)')} AS "firstAt", ${ISO('max(occurred_at)')} AS "lastAt"
+         FROM access_log
+        WHERE occurred_at >= $1 AND occurred_at < $2 AND action = 'emergency-access'
+          AND professional IS NOT NULL
+        GROUP BY partner, professional
+       HAVING count(*) >= $3
+        ORDER BY claims DESC`,
+      [window.from, window.to, atLeast],
     );
   }
 

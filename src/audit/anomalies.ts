@@ -2,6 +2,7 @@ import type {
   AfterEndRow,
   CaseVolumeRow,
   DenialBurstRow,
+  EmergencyClaimsRow,
   EmergencyRow,
   NightRow,
 } from './anomalies.repository.js';
@@ -24,6 +25,8 @@ export const THRESHOLDS = {
   nightFrom: 22,
   nightUntil: 6,
   timeZone: 'Europe/Amsterdam',
+  /** Emergency access claims (doorbraak) by one professional in the window, allowed or refused. */
+  emergencyClaims: 3,
 } as const;
 
 export type Signal =
@@ -47,6 +50,16 @@ export type Signal =
     }
   | { kind: 'access-after-participation-ended'; entry: AfterEndRow; explanation: string }
   | { kind: 'emergency-unreviewed'; entry: EmergencyRow; explanation: string }
+  | {
+      kind: 'repeated-emergency-claims';
+      partner: string | null;
+      professional: string;
+      claims: number;
+      cases: number;
+      firstAt: string;
+      lastAt: string;
+      explanation: string;
+    }
   | {
       kind: 'unusual-hours';
       partner: string | null;
@@ -107,5 +120,15 @@ export function nightSignals(rows: readonly NightRow[]): Signal[] {
     explanation:
       `${r.professional} accessed case data ${r.accesses} times between ${t.nightFrom}:00 and ` +
       `0${t.nightUntil}:00 ${t.timeZone} time.`,
+  }));
+}
+
+export function emergencyClaimSignals(rows: readonly EmergencyClaimsRow[]): Signal[] {
+  return rows.map((r) => ({
+    kind: 'repeated-emergency-claims' as const,
+    ...r,
+    explanation:
+      `${r.professional} (${r.partner ?? 'unknown partner'}) claimed emergency access ${r.claims} times ` +
+      `on ${r.cases} case(s) between ${r.firstAt} and ${r.lastAt} (threshold: ${THRESHOLDS.emergencyClaims}).`,
   }));
 }

@@ -22,7 +22,18 @@ import { FIELD_ID, SUBJECT_REF } from '../cases/cases.dto.js';
 export const MAX_EVENTS_PAGE = 200;
 export const DEFAULT_EVENTS_PAGE = 50;
 const ID = /^[A-Za-z0-9._@-]{1,64}$/;
-const ACTIONS = ['authenticate', 'list', 'read', 'write', 'manage', 'history', 'audit'] as const;
+const ACTIONS = [
+  'authenticate',
+  'list',
+  'read',
+  'write',
+  'manage',
+  'history',
+  'audit',
+  'emergency-access',
+  'signal',
+  'retention',
+] as const;
 
 export class AuditEventsQueryDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this moment.' })

@@ -18,6 +18,7 @@ import {
   afterEndSignals,
   caseVolumeSignals,
   denialSignals,
+  emergencyClaimSignals,
   emergencySignals,
   nightSignals,
   THRESHOLDS,
@@ -188,12 +189,13 @@ export class AuditService {
     const window = { from, to };
     const t = THRESHOLDS;
     const repo = this.anomaliesRepository;
-    const [volumes, denials, afterEnd, emergencies, nights] = await Promise.all([
+    const [volumes, denials, afterEnd, emergencies, nights, claims] = await Promise.all([
       repo.caseVolumes(window),
       repo.denialBursts(window, t.denialWindow, t.denialBurst),
       repo.accessAfterEnd(window),
       repo.emergencies(window),
       repo.nightAccess(window, t.timeZone, t.nightFrom, t.nightUntil),
+      repo.emergencyClaims(window, t.emergencyClaims),
     ]);
     const signals = [
       ...caseVolumeSignals(volumes),
@@ -201,6 +203,7 @@ export class AuditService {
       ...afterEndSignals(afterEnd),
       ...emergencySignals(emergencies),
       ...nightSignals(nights),
+      ...emergencyClaimSignals(claims),
     ];
     await this.recordQuery(officer, {
       caseId: null,

@@ -292,14 +292,21 @@ export class ParticipationViewDto {
 }
 
 export class CallerParticipationDto {
-  @ApiProperty({ description: 'Always true in a response: non-participants get 403.' })
-  participant!: true;
+  @ApiProperty({
+    description: 'true in a response unless you read under emergency access (then see emergencyAccess).',
+  })
+  participant!: boolean;
 
   @ApiProperty({ description: 'The purpose of your token, under which you take part.' })
   purpose!: string;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When your access ends.' })
   validUntil!: string | null;
+}
+
+export class EmergencyAccessUntilDto {
+  @ApiProperty({ format: 'date-time', description: 'When your emergency access ends.' })
+  until!: string;
 }
 
 @ApiExtraModels(FieldValueViewDto)
@@ -309,6 +316,12 @@ export class CaseViewDto extends CaseIdentityDto {
 
   @ApiProperty({ type: CallerParticipationDto })
   participation!: CallerParticipationDto;
+
+  @ApiPropertyOptional({
+    type: EmergencyAccessUntilDto,
+    description: 'Present only when you read under a live emergency access grant (doorbraak).',
+  })
+  emergencyAccess?: EmergencyAccessUntilDto;
 
   @ApiProperty(FIELD_VIEW_MAP)
   fields!: Record<string, FieldValueViewDto>;

@@ -130,3 +130,62 @@ export class PurposeNotAllowedHereError extends DomainError {
     super(HttpStatus.FORBIDDEN, 'purpose-not-allowed', 'Purpose not allowed', detail);
   }
 }
+
+export class PhaseUnchangedError extends DomainError {
+  constructor(phase: string) {
+    super(
+      HttpStatus.CONFLICT,
+      'phase-unchanged',
+      'Phase unchanged',
+      `The case is already in phase ${phase}; nothing was changed.`,
+    );
+  }
+}
+
+/** The token's purpose does not allow emergency access (doorbraak) in the convenant. */
+export class EmergencyAccessNotAllowedError extends DomainError {
+  constructor(purpose: string) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'emergency-access-not-allowed',
+      'Emergency access not allowed',
+      `The convenant does not allow emergency access (doorbraak) under purpose ${purpose}.`,
+    );
+  }
+}
+
+/** The professional had emergency access to this case, but its window is over. */
+export class EmergencyAccessExpiredError extends DomainError {
+  constructor(until: string) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'emergency-access-expired',
+      'Emergency access expired',
+      `Your emergency access to this case ended at ${until}, and you take no part in it for this purpose. ` +
+        'Claim emergency access again only if the danger is still acute.',
+    );
+  }
+}
+
+export class NotControllerError extends DomainError {
+  constructor() {
+    super(
+      HttpStatus.FORBIDDEN,
+      'not-controller-of-record',
+      'Not the controller of record',
+      'Only the partner that brought the case in (its controller of record) sees the emergency accesses to it.',
+    );
+  }
+}
+
+/** The convenant shows only current values under this purpose (no `field_history`). */
+export class HistoryNotAllowedError extends DomainError {
+  constructor(purpose: string) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'history-not-allowed',
+      'History not allowed',
+      `The convenant shows only current values under purpose ${purpose}, not their earlier versions.`,
+    );
+  }
+}

@@ -6,6 +6,9 @@ import { CasePolicy } from './case-policy.js';
 import { CasesController } from './cases.controller.js';
 import { CasesRepository } from './cases.repository.js';
 import { CasesService } from './cases.service.js';
+import { LifecycleController } from './lifecycle.controller.js';
+import { LifecycleRepository } from './lifecycle.repository.js';
+import { LifecycleService } from './lifecycle.service.js';
 import { ParticipationsController } from './participations.controller.js';
 import { ParticipationsService } from './participations.service.js';
 
@@ -15,7 +18,7 @@ import { ParticipationsService } from './participations.service.js';
  * same way.
  */
 @Module({
-  controllers: [CasesController, ParticipationsController],
+  controllers: [CasesController, ParticipationsController, LifecycleController],
   providers: [
     {
       provide: BSN_CIPHER,
@@ -26,7 +29,9 @@ import { ParticipationsService } from './participations.service.js';
     CasesRepository,
     CasesService,
     ParticipationsService,
+    LifecycleRepository,
+    LifecycleService,
   ],
-  exports: [CasesRepository, BSN_CIPHER],
+  exports: [CasesRepository, BSN_CIPHER, CasePolicy],
 })
 export class CasesModule {}

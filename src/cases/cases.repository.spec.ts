@@ -56,7 +56,7 @@ describe('CasesRepository (real PostgreSQL)', () => {
     const { caseId, created } = await newCase();
     expect(created.reference).toMatch(/^ZVH-\d{4}-\d{6}$/);
     expect(created.openedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
-    const found = await sut.readForPartner(caseId, 'wijkteam', 'uitvoering-plan', []);
+    const found = await sut.readForPartner(caseId, 'wijkteam', 'uitvoering-plan', [], 'wt-1');
     expect(found).toMatchObject({
       id: caseId,
       phase: 'stabilisatie',
@@ -86,10 +86,13 @@ describe('CasesRepository (real PostgreSQL)', () => {
         },
       ]);
     });
-    const found = await sut.readForPartner(caseId, 'wijkteam', 'uitvoering-plan', [
-      'plan.doelen',
-      'betrokkenen.naam',
-    ]);
+    const found = await sut.readForPartner(
+      caseId,
+      'wijkteam',
+      'uitvoering-plan',
+      ['plan.doelen', 'betrokkenen.naam'],
+      'wt-1',
+    );
     expect(found?.persons).toEqual([{ id: person.id, subjectRef: person.subjectRef, role: 'slachtoffer' }]);
     const values = found!.values.map((v) => [v.personId, v.field, v.value, v.source]).sort();
     expect(values).toEqual(
@@ -111,10 +114,10 @@ describe('CasesRepository (real PostgreSQL)', () => {
       ['politie', 'uitvoering-plan'],
       ['wijkteam', 'nazorg'],
     ] as const) {
-      const found = await sut.readForPartner(caseId, partner, purpose, ['betrokkenen.naam']);
+      const found = await sut.readForPartner(caseId, partner, purpose, ['betrokkenen.naam'], 'p-1');
       expect(found).toMatchObject({ participant: false, persons: [], values: [] });
     }
-    expect(await sut.readForPartner(randomUUID(), 'wijkteam', 'uitvoering-plan', [])).toBeUndefined();
+    expect(await sut.readForPartner(randomUUID(), 'wijkteam', 'uitvoering-plan', [], 'wt-1')).toBeUndefined();
   });
 
   it('grants participation only in [valid_from, valid_until), and ending one ends it now', async () => {

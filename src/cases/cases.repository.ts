@@ -44,6 +44,10 @@ export interface CaseSnapshot {
 export interface CaseWithValues extends CaseSnapshot {
   /** End of the caller's participation that grants access now; null when open-ended (or none). */
   participationUntil: string | null;
+  /** End of the professional's live emergency access grant (doorbraak); null when none is live. */
+  emergencyUntil: string | null;
+  /** End of the professional's latest emergency grant on this case, live or expired; null when none. */
+  lastEmergencyUntil: string | null;
   /** Current values of the requested fields; empty unless `participant`. */
   values: StoredValue[];
 }
@@ -94,6 +98,8 @@ export interface NewValue {
   recordedBy: string;
   purpose: string;
   reason: string | null;
+  /** Absent: now (the database clock). The demo seeder backdates values of long-closed cases. */
+  recordedAt?: Date;
 }
 
 export interface ParticipationRow {
@@ -155,6 +161,8 @@ interface SnapshotRow {
   participant: boolean;
   persons: PersonRow[];
   participationUntil?: Date | null;
+  emergencyUntil?: Date | null;
+  lastEmergencyUntil?: Date | null;
   values?: {
     personId: string | null;
     field: string;
@@ -190,18 +198,20 @@ export class CasesRepository {
   }
 
   /**
-   * The case, whether `partner` takes part in it for `purpose` now, its persons, and the current
-   * values of `fields`: ONE round trip. Persons and values come back only for a participant, so
-   * a refused request never even loads them.
+   * The case, whether `partner` takes part in it for `purpose` now, whether `professional` holds
+   * an emergency access grant on it, its persons, and the current values of `fields`: ONE round
+   * trip. Persons and values come back only for a participant or under a live grant, so a refused
+   * request never even loads them.
    */
   async readForPartner(
     caseId: string,
     partner: string,
     purpose: string,
     fields: readonly string[],
+    professional: string,
   ): Promise<CaseWithValues | undefined> {
     const rows = await this.prepared<SnapshotRow>(
-      'cases_read_for_partner',
+      'cases_read_for_partner_v2',
       `WITH c AS (
          SELECT id, reference, phase, flags FROM cases WHERE id = $1
        ), part AS (
@@ -209,15 +219,24 @@ export class CasesRepository {
           WHERE p.case_id = $1 AND p.partner = $2 AND $3 = ANY (p.purposes) AND ${VALID_NOW}
           ORDER BY p.valid_until DESC NULLS FIRST
           LIMIT 1
+       ), grants AS (
+         SELECT max(g.expires_at) AS last_until,
+                max(g.expires_at) FILTER (WHERE g.granted_at <= now() AND g.expires_at > now()) AS live_until
+           FROM emergency_grant g
+          WHERE g.case_id = $1 AND g.partner = $2 AND g.purpose = $3 AND g.professional = $5
+       ), visible AS (
+         SELECT EXISTS (SELECT 1 FROM part) OR (SELECT live_until IS NOT NULL FROM grants) AS yes
        )
        SELECT c.id, c.reference, c.phase, c.flags,
          EXISTS (SELECT 1 FROM part) AS participant,
          part.valid_until AS "participationUntil",
+         (SELECT live_until FROM grants) AS "emergencyUntil",
+         (SELECT last_until FROM grants) AS "lastEmergencyUntil",
          COALESCE((
            SELECT json_agg(json_build_object('id', cp.id, 'subjectRef', cp.subject_ref, 'role', cp.role)
                            ORDER BY ${PERSON_ORDER})
              FROM case_person cp
-            WHERE cp.case_id = $1 AND EXISTS (SELECT 1 FROM part)
+            WHERE cp.case_id = $1 AND (SELECT yes FROM visible)
          ), '[]') AS persons,
          COALESCE((
            SELECT json_agg(json_build_object(
@@ -231,16 +250,18 @@ export class CasesRepository {
                 WHERE case_id = $1 AND field_id = ANY ($4::text[])
                 ORDER BY person_id, field_id, id DESC
              ) v
-            WHERE EXISTS (SELECT 1 FROM part)
+            WHERE (SELECT yes FROM visible)
          ), '[]') AS values
        FROM c LEFT JOIN part ON true`,
-      [caseId, partner, purpose, fields],
+      [caseId, partner, purpose, fields, professional],
     );
     const row = rows[0];
     if (!row) return undefined;
     return {
       ...snapshotOf(row),
       participationUntil: row.participationUntil ? row.participationUntil.toISOString() : null,
+      emergencyUntil: row.emergencyUntil ? row.emergencyUntil.toISOString() : null,
+      lastEmergencyUntil: row.lastEmergencyUntil ? row.lastEmergencyUntil.toISOString() : null,
       values: (row.values ?? []).map((v) => ({
         personId: v.personId,
         field: v.field,
@@ -349,25 +370,31 @@ export class CasesRepository {
   /** Appends values (never updates: the table refuses UPDATE and DELETE). */
   async insertValues(tx: Tx, values: readonly NewValue[]): Promise<void> {
     if (values.length === 0) return;
-    const { sql, params } = rowsOf(
-      values.map((v) => [
-        v.caseId,
-        v.personId,
-        v.field,
-        v.encrypted ? null : JSON.stringify(v.value ?? null),
-        v.encrypted ?? null,
-        v.hash ?? null,
-        v.sourcePartner,
-        v.recordedBy,
-        v.purpose,
-        v.reason,
-      ]),
+    const params: unknown[] = [];
+    const slot = (v: unknown) => (params.push(v), `$${params.length}`);
+    // recorded_at is the database's now() unless given: the column default, kept per row.
+    const rows = values.map(
+      (v) =>
+        `(${[
+          v.caseId,
+          v.personId,
+          v.field,
+          v.encrypted ? null : JSON.stringify(v.value ?? null),
+          v.encrypted ?? null,
+          v.hash ?? null,
+          v.sourcePartner,
+          v.recordedBy,
+          v.purpose,
+          v.reason,
+        ]
+          .map(slot)
+          .join(', ')}, COALESCE(${slot(v.recordedAt ?? null)}::timestamptz, now()))`,
     );
     await tx.query(
       `INSERT INTO case_field_value
          (case_id, person_id, field_id, value, value_encrypted, value_hash,
-          source_partner, recorded_by, purpose, reason)
-       VALUES ${sql}`,
+          source_partner, recorded_by, purpose, reason, recorded_at)
+       VALUES ${rows.join(', ')}`,
       params,
     );
   }
@@ -399,6 +426,16 @@ export class CasesRepository {
       [id, by.partner, by.professional],
     );
     return rows[0][0]!;
+  }
+
+  /** `<personId or ''>|<field>` for each of `fields` that has a value in the case (inside `tx`). */
+  async recordedFields(tx: Tx, caseId: string, fields: readonly string[]): Promise<Set<string>> {
+    const rows = await tx.query<{ key: string }[]>(
+      `SELECT DISTINCT COALESCE(person_id::text, '') || '|' || field_id AS key
+         FROM case_field_value WHERE case_id = $1 AND field_id = ANY ($2::text[])`,
+      [caseId, fields],
+    );
+    return new Set(rows.map((r) => r.key));
   }
 
   /** Every recorded version of one field, newest first. */

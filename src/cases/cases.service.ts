@@ -16,8 +16,10 @@ import {
 } from './cases.repository.js';
 import {
   CaseNotFoundError,
+  EmergencyAccessExpiredError,
   FieldNotReadableError,
   FieldsNotWritableError,
+  HistoryNotAllowedError,
   InvalidFieldValuesError,
   NotParticipatingError,
   PersonNotFoundError,
@@ -63,7 +65,9 @@ export interface CaseView {
   reference: string;
   phase: Phase;
   policyVersion: string;
-  participation: { participant: true; purpose: string; validUntil: string | null };
+  participation: { participant: boolean; purpose: string; validUntil: string | null };
+  /** Present only when read under a live emergency access grant (doorbraak). */
+  emergencyAccess?: { until: string };
   fields: Record<string, FieldView>;
   persons: { subjectRef: string; role: PersonRole; fields: Record<string, FieldView> }[];
 }
@@ -99,6 +103,7 @@ interface Proposal {
 }
 
 interface Accepted {
+  pointer: string;
   field: CatalogueField;
   person: PersonRow | null;
   value: FieldValue;
@@ -284,11 +289,34 @@ export class CasesService {
     const policy = this.policy.inForce(actor);
     const { access } = policy;
     const candidates = access.readCandidates(actor.partner, actor.purpose);
-    const found = await this.cases.readForPartner(caseId, actor.partner, actor.purpose, candidates);
-    const snapshot = await this.requireParticipant(actor, policy, 'read', caseId, found);
+    const found = await this.cases.readForPartner(
+      caseId,
+      actor.partner,
+      actor.purpose,
+      candidates,
+      actor.professional,
+    );
+    // A live emergency grant (doorbraak) stands in for a participation: the convenant's
+    // `emergency: true` rules decide, and every entry of this read is marked as emergency.
+    const emergencyUntil = found?.emergencyUntil ?? null;
+    if (found && !found.participant && emergencyUntil === null && found.lastEmergencyUntil !== null) {
+      const refusal = new EmergencyAccessExpiredError(found.lastEmergencyUntil);
+      await this.policy.record([this.policy.refused(actor, policy, 'read', caseId, refusal.message)]);
+      throw refusal;
+    }
+    const snapshot =
+      found && emergencyUntil !== null
+        ? found
+        : await this.requireParticipant(actor, policy, 'read', caseId, found);
     const values = found!.values;
+    const emergency = emergencyUntil !== null;
 
-    const base: Situation = { phase: snapshot.phase, participant: true, flags: snapshot.flags };
+    const base: Situation = {
+      phase: snapshot.phase,
+      participant: snapshot.participant,
+      flags: snapshot.flags,
+      emergency,
+    };
     const readable = (person: PersonRow | null) =>
       access.permitted(actor.partner, actor.purpose, 'read', person ? { ...base, role: person.role } : base);
     const fieldsOf = (person: PersonRow | null): Record<string, FieldView> => {
@@ -321,14 +349,19 @@ export class CasesService {
         ),
       ),
     ];
-    await this.policy.record(entries);
+    await this.policy.record(emergency ? entries.map((e) => ({ ...e, emergency: true })) : entries);
 
     return {
       id: snapshot.id,
       reference: snapshot.reference,
       phase: snapshot.phase,
       policyVersion: policy.compiled.version,
-      participation: { participant: true, purpose: actor.purpose, validUntil: found!.participationUntil },
+      participation: {
+        participant: snapshot.participant,
+        purpose: actor.purpose,
+        validUntil: found!.participationUntil,
+      },
+      ...(emergencyUntil !== null ? { emergencyAccess: { until: emergencyUntil } } : {}),
       fields: caseFields,
       persons: persons.map(({ person, fields }) => ({
         subjectRef: person.subjectRef,
@@ -379,6 +412,7 @@ export class CasesService {
         const situation = { phase: snapshot.phase, participant: true, flags: snapshot.flags };
         const checked = this.check(actor, policy, situation, proposals);
         checked.malformed.unshift(...malformed);
+        await this.requireCorrectionReasons(tx, caseId, checked);
         const refused = await this.refuseIfAny(
           actor,
           policy,
@@ -413,7 +447,10 @@ export class CasesService {
     return { policyVersion: policy.compiled.version, recorded: outcome.recorded };
   }
 
-  /** Every version of one field, only if the caller may read that field of that person now. */
+  /**
+   * Every version of one field, only under a purpose whose `field_history` the convenant sets,
+   * and only if the caller may read that field of that person now.
+   */
   async history(actor: Actor, caseId: string, fieldId: string, subjectRef?: string): Promise<FieldHistory> {
     const policy = this.policy.inForce(actor);
     const field = policy.compiled.field(fieldId);
@@ -433,6 +470,11 @@ export class CasesService {
     }
     const found = await this.cases.snapshot(caseId, actor.partner, actor.purpose);
     const snapshot = await this.requireParticipant(actor, policy, 'history', caseId, found);
+    if (!policy.compiled.purpose(actor.purpose).fieldHistory) {
+      const refusal = new HistoryNotAllowedError(actor.purpose);
+      await this.policy.record([this.policy.refused(actor, policy, 'history', caseId, refusal.message)]);
+      throw refusal;
+    }
     const person =
       subjectRef !== undefined ? snapshot.persons.find((p) => p.subjectRef === subjectRef) : null;
     if (person === undefined) {
@@ -511,6 +553,29 @@ export class CasesService {
     return error;
   }
 
+  /**
+   * Values are never overwritten: a value for a field that already has one is a correction, a new
+   * version, and must say why. A correction without a reason becomes a malformed value (422).
+   */
+  private async requireCorrectionReasons(tx: Tx, caseId: string, checked: Checked): Promise<void> {
+    const unexplained = checked.accepted.filter((a) => a.reason === null || a.reason.trim() === '');
+    if (unexplained.length === 0) return;
+    const recorded = await this.cases.recordedFields(
+      tx,
+      caseId,
+      unexplained.map((a) => a.field.id),
+    );
+    const corrections = unexplained.filter((a) => recorded.has(`${a.person?.id ?? ''}|${a.field.id}`));
+    if (corrections.length === 0) return;
+    checked.accepted = checked.accepted.filter((a) => !corrections.includes(a));
+    checked.malformed.push(
+      ...corrections.map((a) => ({
+        pointer: `${a.pointer}/reason`,
+        detail: `${a.field.id} already has a value: a correction is a new version and needs a reason saying why.`,
+      })),
+    );
+  }
+
   /** Checks every proposal against the catalogue and the convenant; collects all problems at once. */
   private check(
     actor: Actor,
@@ -571,7 +636,7 @@ export class CasesService {
         });
         continue;
       }
-      out.accepted.push({ field, person: p.person, value: p.value, reason: p.reason });
+      out.accepted.push({ pointer: p.pointer, field, person: p.person, value: p.value, reason: p.reason });
     }
     return out;
   }
@@ -703,7 +768,9 @@ export class CasesService {
           fields: [],
           status: 'allowed',
           ruleId: null,
-          reason: `Takes part in the case for ${actor.purpose}.`,
+          reason: situation.emergency
+            ? `Under emergency access (doorbraak) for ${actor.purpose}.`
+            : `Takes part in the case for ${actor.purpose}.`,
           legalBasis: policy.access.purposeLegalBasis(actor.purpose),
         }),
       ];

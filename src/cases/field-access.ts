@@ -17,13 +17,15 @@ import {
  * every request while the convenant version stays the same.
  */
 
-/** What a decision looks at, from the case as stored. No emergency access on these routes. */
+/** What a decision looks at, from the case as stored and the caller's emergency grant. */
 export interface Situation {
   phase: Phase;
   participant: boolean;
   flags: readonly string[];
   /** Set for person-level fields; absent for case-level fields. */
   role?: PersonRole;
+  /** The caller reads under a live emergency access grant (doorbraak); default false. */
+  emergency?: boolean;
 }
 
 export interface Decision {
@@ -47,13 +49,22 @@ function subjectOf(s: Situation): AccessSubject {
   return {
     case: { phase: s.phase, participant: s.participant, flags: [...s.flags] },
     ...(s.role !== undefined ? { person: { role: s.role } } : {}),
-    access: { emergency: false },
+    access: { emergency: s.emergency === true },
   };
 }
 
 function situationKey(partner: string, purpose: string, action: string, s: Situation): string {
   const flags = [...new Set(s.flags)].sort().join(',');
-  return [partner, purpose, action, s.phase, s.participant ? 'p' : '-', flags, s.role ?? ''].join('\u0000');
+  return [
+    partner,
+    purpose,
+    action,
+    s.phase,
+    s.participant ? 'p' : '-',
+    s.emergency === true ? 'e' : '-',
+    flags,
+    s.role ?? '',
+  ].join('\u0000');
 }
 
 interface CachedSituation {

@@ -157,6 +157,31 @@ describe('convenant explain', () => {
     expect(stdout).not.toContain(ANSI);
   });
 
+  it('says whether the purpose discloses involvement matches and shows field history', async () => {
+    const signalling = await run([
+      'explain',
+      '--dir',
+      REAL,
+      '--partner',
+      'wijkteam',
+      '--purpose',
+      'signalering',
+    ]);
+    expect(signalling.stdout).toMatch(/^ {2}Involvement +matches disclosed$/m);
+    expect(signalling.stdout).toMatch(/^ {2}History +current values only$/m);
+    const plan = await run([
+      'explain',
+      '--dir',
+      REAL,
+      '--partner',
+      'wijkteam',
+      '--purpose',
+      'uitvoering-plan',
+    ]);
+    expect(plan.stdout).toMatch(/^ {2}Involvement +matches not disclosed$/m);
+    expect(plan.stdout).toMatch(/^ {2}History +earlier versions shown$/m);
+  });
+
   it('narrows to a phase, role and flags', async () => {
     const { stdout } = await explainMinimal(
       ...['--partner', 'vtrr', '--purpose', 'triage', '--phase', 'acute', '--flag', 'geheim-adres'],

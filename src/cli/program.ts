@@ -4,6 +4,7 @@ import { compileCommand } from './commands/compile.command.js';
 import { dbCommand } from './commands/db.command.js';
 import { explainCommand } from './commands/explain.command.js';
 import { keysCommand } from './commands/keys.command.js';
+import { retentionCommand } from './commands/retention.command.js';
 import { testCommand } from './commands/test.command.js';
 import { tokenCommand } from './commands/token.command.js';
 import { validateCommand } from './commands/validate.command.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   keysCommand,
   tokenCommand,
   auditCommand,
+  retentionCommand,
 ];
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       rateLimitPerMinute: 6000,
       corsOrigins: [],
+      emergencyWindowMinutes: 60,
     });
     expect(config.databaseUrl).toBeUndefined();
   });

@@ -134,6 +134,11 @@ class Environment {
       'TRUST_PROXY must be true (trust X-Forwarded-For from any peer) or a comma-separated list of proxy addresses or CIDRs',
   })
   TRUST_PROXY?: string;
+
+  @IsInt({ message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
+  @Min(1, { message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
+  @Max(1440, { message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
+  EMERGENCY_WINDOW_MINUTES = 60;
 }
 
 /** The variables the gateway reads (the Docker files are checked against this list). */
@@ -185,6 +190,8 @@ export interface AppConfig {
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** Behind a reverse proxy: whose X-Forwarded-For to believe for the client address (rate limits, logs). */
   trustProxy?: true | string[];
+  /** How long an emergency access grant lasts when its purpose names no window. */
+  emergencyWindowMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -205,6 +212,7 @@ const INTEGER_KEYS = new Set([
   'SHUTDOWN_TIMEOUT_MS',
   'SHUTDOWN_DELAY_MS',
   'RATE_LIMIT_PER_MINUTE',
+  'EMERGENCY_WINDOW_MINUTES',
 ]);
 
 /**
@@ -297,5 +305,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
           },
         }
       : {}),
+    emergencyWindowMinutes: parsed.EMERGENCY_WINDOW_MINUTES,
   };
 }

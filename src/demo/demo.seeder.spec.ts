@@ -38,6 +38,19 @@ describe('DemoSeeder (real PostgreSQL, real convenant)', () => {
     expect(Number(partners[0]!.n)).toBeGreaterThanOrEqual(10);
   });
 
+  it('has closed cases of three and six years ago, so a retention dry run on the demo lists something', async () => {
+    const rows = await db.dataSource.query<{ age: number; n: string }[]>(
+      `SELECT floor(extract(epoch FROM now() - closed_at) / (365 * 86400))::int AS age, count(*) AS n
+         FROM cases WHERE phase = 'afgesloten' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.age)).toEqual([0, 3, 6]);
+    const [{ inconsistent }] = await db.dataSource.query<[{ inconsistent: string }]>(
+      `SELECT count(*) AS inconsistent FROM case_participation p JOIN cases c ON c.id = p.case_id
+        WHERE c.closed_at IS NOT NULL AND (p.valid_until IS NULL OR p.valid_until > c.closed_at)`,
+    );
+    expect(Number(inconsistent)).toBe(0);
+  });
+
   it('stores no BSN in clear: only hashes and ciphertexts', async () => {
     const clear = await db.dataSource.query<{ n: string }[]>(
       `SELECT count(*) AS n FROM case_field_value WHERE value::text ~ '9999[0-9]{5}'`,

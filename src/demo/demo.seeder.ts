@@ -141,8 +141,13 @@ export class DemoSeeder implements OnApplicationBootstrap {
     const controller = controllers[index % controllers.length]!;
     const caseId = random.uuid();
     await this.cases.insertCase(tx, { id: caseId, phase, flags, controllerPartner: controller });
-    const openedAt = new Date(now - random.int(5, 400) * DAY_MS);
-    const closedAt = phase === 'afgesloten' ? new Date(now - random.int(1, 4) * DAY_MS) : null;
+    // Some closed cases were closed long ago, so that `convenant retention run --dry-run` on the
+    // demo always has something to show: every third closed case three years back (its one- and
+    // two-year purposes have lapsed), every third six years back (all of it has). No extra random
+    // draws, so the rest of the demo stays as it was.
+    const age = phase === 'afgesloten' ? [0, 3 * 365, 6 * 365][index % 3]! * DAY_MS : 0;
+    const openedAt = new Date(now - random.int(5, 400) * DAY_MS - age);
+    const closedAt = phase === 'afgesloten' ? new Date(now - random.int(1, 4) * DAY_MS - age) : null;
     await tx.query(`UPDATE cases SET opened_at = $2, closed_at = $3 WHERE id = $1`, [
       caseId,
       openedAt,
@@ -185,7 +190,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
         partner,
         purposes,
         validFrom: future ? new Date(now + 7 * DAY_MS) : openedAt,
-        validUntil: ended ? new Date(now - DAY_MS) : (closedAt ?? null),
+        validUntil: closedAt ?? (ended ? new Date(now - DAY_MS) : null),
         addedByPartner: controller,
         addedByProfessional: DEMO_PROFESSIONAL,
       });
@@ -207,6 +212,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
         recordedBy: DEMO_PROFESSIONAL,
         purpose: writer.purpose,
         reason: null,
+        ...(age > 0 ? { recordedAt: openedAt } : {}),
       };
       if (field.sensitivity === 'bsn') {
         const bsn = testBsn(random);

@@ -113,6 +113,8 @@ describe('explain', () => {
       id: 'triage',
       retention: 'P5Y',
       emergencyAccess: { allowed: false },
+      involvementMatches: false,
+      fieldHistory: false,
       legalBases: [
         { id: 'avg-6-1-e', citation: 'AVG art. 6 lid 1 sub e', permits: ['ordinary'] },
         { id: 'wmo-4-1-1', citation: 'Wmo 2015 art. 4.1.1', permits: ['ordinary', 'bsn'] },

@@ -80,6 +80,8 @@ export interface Explanation {
     description: string;
     retention: string;
     emergencyAccess: Purpose['emergencyAccess'];
+    involvementMatches: boolean;
+    fieldHistory: boolean;
     legalBases: (LegalBasisRef & { permits: Sensitivity[] })[];
   };
   scope: { phases: Phase[]; roles: PersonRole[]; flags: string[]; emergency: boolean; participant: boolean };
@@ -167,6 +169,8 @@ export function explain(compiled: CompiledConvenant, query: ExplainQuery): Expla
       description: purpose.description,
       retention: purpose.retention,
       emergencyAccess: purpose.emergencyAccess,
+      involvementMatches: purpose.involvementMatches,
+      fieldHistory: purpose.fieldHistory,
       legalBases: purpose.legalBases.map((id) => {
         const basis = c.legalBases.find((b) => b.id === id);
         return { id, citation: basis?.citation ?? id, permits: basis?.permits ?? [] };

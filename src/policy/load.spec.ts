@@ -131,6 +131,7 @@ describe('loadConvenantSources: a valid convenant', () => {
     expect(deny?.when.participant).toBe('any');
     expect(emergency?.when.participant).toBe('any');
     expect(c?.purposes[0]?.emergencyAccess).toEqual({ allowed: false });
+    expect(c?.purposes[0]).toMatchObject({ involvementMatches: false, fieldHistory: false });
     expect(c?.fields.find((f) => f.id === 'zorg.behandelaar')).toMatchObject({
       level: 'case',
       type: 'string',
@@ -209,6 +210,32 @@ describe('loadConvenantSources: a valid convenant', () => {
 
   it('treats an empty file as contributing nothing', () => {
     expect(load({ '50-empty.yaml': '# nothing yet\n' }).diagnostics).toEqual([]);
+  });
+});
+
+describe('loadConvenantSources: purpose flags for the case lifecycle', () => {
+  it('reads involvement_matches and field_history, and the tests that check them', () => {
+    const result = load({
+      '10-partners.yaml': PARTNERS + '    involvement_matches: true\n    field_history: true\n',
+      '90-tests.yaml': yaml(
+        'tests:',
+        '  - name: Triage hoort wie er nog meer betrokken is',
+        '    as: { partner: vtrr, purpose: triage }',
+        '    case: { phase: acute }',
+        '    expect: { involvement_matches: true, field_history: true }',
+      ),
+    });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.convenant?.purposes[0]).toMatchObject({ involvementMatches: true, fieldHistory: true });
+    expect(result.convenant?.tests.at(-1)?.expect).toMatchObject({
+      involvementMatches: true,
+      fieldHistory: true,
+    });
+  });
+
+  it('refuses a flag that is not true or false, at its place', () => {
+    const result = load({ '10-partners.yaml': PARTNERS + '    field_history: yes please\n' });
+    expect(result.diagnostics.some((d) => d.severity === 'error' && d.position?.line === 12)).toBe(true);
   });
 });
 

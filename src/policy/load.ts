@@ -91,6 +91,8 @@ interface RawPurpose {
   legal_bases: string[];
   retention: string;
   emergency_access?: { allowed: boolean; window?: string };
+  involvement_matches?: boolean;
+  field_history?: boolean;
 }
 
 interface RawSection {
@@ -130,7 +132,15 @@ interface RawTest {
   as: { partner: string; purpose: string };
   case: { phase: Phase; participant?: boolean; flags?: string[]; emergency?: boolean };
   person?: { role: PersonRole };
-  expect: { read?: string[]; write?: string[]; deny?: string[]; deny_write?: string[]; manage?: boolean };
+  expect: {
+    read?: string[];
+    write?: string[];
+    deny?: string[];
+    deny_write?: string[];
+    manage?: boolean;
+    involvement_matches?: boolean;
+    field_history?: boolean;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -805,6 +815,8 @@ function buildPurpose(file: string, index: number, raw: RawPurpose): Purpose {
       allowed: raw.emergency_access?.allowed ?? false,
       ...(window === undefined ? {} : { window }),
     },
+    involvementMatches: raw.involvement_matches ?? false,
+    fieldHistory: raw.field_history ?? false,
     src: { file, path: ['purposes', index] },
   };
 }
@@ -965,6 +977,10 @@ function buildTest(file: string, index: number, raw: RawTest): PolicyTest {
       deny: refs('deny'),
       denyWrite: refs('deny_write'),
       ...(raw.expect.manage === undefined ? {} : { manage: raw.expect.manage }),
+      ...(raw.expect.involvement_matches === undefined
+        ? {}
+        : { involvementMatches: raw.expect.involvement_matches }),
+      ...(raw.expect.field_history === undefined ? {} : { fieldHistory: raw.expect.field_history }),
     },
     src: { file, path: ['tests', index] },
   };

@@ -90,6 +90,16 @@ export interface Purpose extends Located {
   /** ISO-8601 duration, e.g. P5Y. */
   retention: string;
   emergencyAccess: EmergencyAccess;
+  /**
+   * Whether partners that signal involvement with a person under this purpose (verwijsindex)
+   * learn which other partners signalled the same person, and how to reach them. Default false.
+   */
+  involvementMatches: boolean;
+  /**
+   * Whether partners acting under this purpose may see the earlier versions (with their reasons)
+   * of the fields they may read now, not only the current value. Default false.
+   */
+  fieldHistory: boolean;
 }
 
 export interface CatalogueField extends Located {
@@ -154,6 +164,10 @@ export interface PolicyTestExpect {
   deny: FieldRef[];
   denyWrite: FieldRef[];
   manage?: boolean;
+  /** Whether the purpose must (true) or must not (false) disclose involvement matches. */
+  involvementMatches?: boolean;
+  /** Whether the purpose must (true) or must not (false) show the history of readable fields. */
+  fieldHistory?: boolean;
 }
 
 export interface PolicyTest extends Located {

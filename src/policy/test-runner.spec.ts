@@ -118,6 +118,29 @@ describe('runPolicyTests', () => {
     );
   });
 
+  it('checks involvement_matches against the purpose, pointing at expect.involvement_matches', () => {
+    const tests: TestSpec[] = [
+      { as: vtrr, case: { phase: 'acute' }, expect: { involvement_matches: true } },
+      { as: wijkteam, case: { phase: 'acute' }, expect: { involvement_matches: true } },
+    ];
+    const spec = {
+      ...EXAMPLE_SPEC,
+      purposes: EXAMPLE_SPEC.purposes.map((u) =>
+        u.id === 'triage' ? { ...u, involvementMatches: true } : u,
+      ),
+      tests,
+    };
+    const report = runPolicyTests(compileConvenant(buildConvenant(spec)));
+    expect(report.results.map((r) => r.ok)).toEqual([true, false]);
+    expect(report.results[1]?.failures).toEqual([
+      {
+        src: { file: BUILDER_FILE, path: ['tests', 1, 'expect', 'involvement_matches'] },
+        message:
+          'expected wijkteam/uitvoering-plan to learn which other partners signalled the same person, but purpose uitvoering-plan has involvement_matches: false.',
+      },
+    ]);
+  });
+
   it('fails a test that acts as an unknown partner or an unregistered purpose, at `as`', () => {
     const report = run(
       {

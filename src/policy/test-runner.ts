@@ -71,7 +71,12 @@ function checkTest(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFai
   const fieldFailures = EXPECTATIONS.flatMap(({ key, expectation }) =>
     test.expect[key].flatMap((ref) => checkPattern(ctx, ref, expectation)),
   );
-  return [...fieldFailures, ...checkManage(ctx)];
+  return [
+    ...fieldFailures,
+    ...checkManage(ctx),
+    ...checkInvolvement(compiled, test),
+    ...checkFieldHistory(compiled, test),
+  ];
 }
 
 interface TestContext {
@@ -119,6 +124,30 @@ function checkManage(ctx: TestContext): PolicyTestFailure[] {
   if (decision.allowed === expected) return [];
   const src = { ...ctx.test.src, path: [...ctx.test.src.path, 'expect', 'manage'] };
   return [{ src, message: failureMessage(ctx.test, 'manage the case', expected, decision) }];
+}
+
+function checkInvolvement(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFailure[] {
+  const expected = test.expect.involvementMatches;
+  if (expected === undefined) return [];
+  const actual = compiled.purpose(test.as.purpose).involvementMatches;
+  if (actual === expected) return [];
+  const src = { ...test.src, path: [...test.src.path, 'expect', 'involvement_matches'] };
+  const message =
+    `expected ${test.as.partner}/${test.as.purpose} ${expected ? 'to learn' : 'not to learn'} which other ` +
+    `partners signalled the same person, but purpose ${test.as.purpose} has involvement_matches: ${actual}.`;
+  return [{ src, message }];
+}
+
+function checkFieldHistory(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFailure[] {
+  const expected = test.expect.fieldHistory;
+  if (expected === undefined) return [];
+  const actual = compiled.purpose(test.as.purpose).fieldHistory;
+  if (actual === expected) return [];
+  const src = { ...test.src, path: [...test.src.path, 'expect', 'field_history'] };
+  const message =
+    `expected ${test.as.partner}/${test.as.purpose} ${expected ? 'to see' : 'not to see'} the history of the ` +
+    `fields it may read, but purpose ${test.as.purpose} has field_history: ${actual}.`;
+  return [{ src, message }];
 }
 
 function subjectOf(test: PolicyTest, role: PersonRole | undefined) {

@@ -42,6 +42,8 @@ export function renderExplanation(e: Explanation, style: Styler): string[] {
             ? `allowed${e.purpose.emergencyAccess.window ? `, window ${e.purpose.emergencyAccess.window}` : ''}`
             : 'not allowed',
         ],
+        ['Involvement', e.purpose.involvementMatches ? 'matches disclosed' : 'matches not disclosed'],
+        ['History', e.purpose.fieldHistory ? 'earlier versions shown' : 'current values only'],
       ],
       style,
     ),

@@ -53,6 +53,8 @@ export interface TestSpec {
     deny?: string[];
     deny_write?: string[];
     manage?: boolean;
+    involvement_matches?: boolean;
+    field_history?: boolean;
   };
 }
 
@@ -73,6 +75,8 @@ export interface ConvenantSpec {
     legalBases: string[];
     retention?: string;
     emergency?: { window?: string };
+    involvementMatches?: boolean;
+    fieldHistory?: boolean;
   }[];
   /** section → field name → field. */
   catalogue: Record<string, Record<string, FieldSpec>>;
@@ -135,6 +139,8 @@ function buildTest(spec: TestSpec, index: number): PolicyTest {
       deny: fieldRefs(expect.deny ?? [], ...src('deny')),
       denyWrite: fieldRefs(expect.deny_write ?? [], ...src('deny_write')),
       ...(expect.manage !== undefined ? { manage: expect.manage } : {}),
+      ...(expect.involvement_matches !== undefined ? { involvementMatches: expect.involvement_matches } : {}),
+      ...(expect.field_history !== undefined ? { fieldHistory: expect.field_history } : {}),
     },
   };
 }
@@ -186,6 +192,8 @@ export function buildConvenant(spec: ConvenantSpec): Convenant {
       legalBases: u.legalBases,
       retention: u.retention ?? 'P2Y',
       emergencyAccess: u.emergency ? { allowed: true, ...u.emergency } : { allowed: false },
+      involvementMatches: u.involvementMatches ?? false,
+      fieldHistory: u.fieldHistory ?? false,
     })),
     sections,
     fields: sections.flatMap((s) => s.fields),

@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import { startTestApp, type TestApp } from './support/app.js';
+import { bearerFor, type Who } from './support/tokens.js';
+
+/**
+ * The verwijsindex over the real HTTP stack, with real tokens and the Rotterdam convenant: two
+ * partners that signal the same BSN learn of each other and of nothing else, a purpose without
+ * involvement_matches learns nothing and is disclosed to no one, and the BSN is nowhere in the
+ * database afterwards (checked on a pg_dump where one fits the server, and column by column).
+ */
+
+interface SignalBody {
+  id: string;
+  disclosed: boolean;
+  involved: { partner: string; name: string; contact: string | null }[];
+}
+interface LogRow {
+  action: string;
+  status: string;
+  partner: string;
+  reason: string | null;
+}
+
+const BSN = '111222333';
+const WIJKTEAM: Who = { partner: 'wijkteam', purpose: 'signalering', professional: 'wt-7' };
+const VTRR: Who = { partner: 'vtrr', purpose: 'triage', professional: 'vt-7' };
+const POLITIE: Who = { partner: 'politie', purpose: 'casusoverleg', professional: 'pol-7' };
+const run = promisify(execFile);
+
+describe('involvement signals (verwijsindex) over HTTP', () => {
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+  const bearers = new Map<string, string>();
+  async function as(who: Who): Promise<string> {
+    const key = `${who.partner}/${who.purpose}`;
+    if (!bearers.has(key)) bearers.set(key, await bearerFor(t, who));
+    return bearers.get(key)!;
+  }
+  async function logOf(res: request.Response): Promise<LogRow[]> {
+    return t.db.dataSource.query<LogRow[]>(
+      `SELECT action, status, partner, reason FROM access_log WHERE trace_id = $1 ORDER BY seq`,
+      [res.headers['x-request-id']],
+    );
+  }
+  const signal = async (who: Who, body: Record<string, unknown>) =>
+    http()
+      .post('/v1/signals')
+      .set('authorization', await as(who))
+      .send(body);
+  const list = async (who: Who) =>
+    http()
+      .get('/v1/signals')
+      .set('authorization', await as(who));
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('tells two partners that signal the same person about each other, and nothing else', async () => {
+    const first = await signal(WIJKTEAM, { bsn: BSN, contact: 'Wijkteam Charlois, 010-1234567' });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ disclosed: true, involved: [] });
+    expect(await logOf(first)).toEqual([expect.objectContaining({ action: 'signal', status: 'allowed' })]);
+
+    const second = await signal(VTRR, { bsn: BSN });
+    expect(second.status).toBe(201);
+    expect((second.body as SignalBody).involved).toEqual([
+      {
+        partner: 'wijkteam',
+        name: 'Wijkteams gemeente Rotterdam',
+        contact: 'Wijkteam Charlois, 010-1234567',
+        since: expect.any(String),
+      },
+    ]);
+    // Exactly these keys: no person, no professional, no BSN.
+    expect(Object.keys(second.body as object).sort()).toEqual(
+      ['disclosed', 'id', 'involved', 'purpose', 'signalledAt', 'withdrawnAt'].sort(),
+    );
+    const secondLog = await logOf(second);
+    expect(secondLog.map((r) => r.action)).toEqual(['signal', 'signal']);
+    expect(secondLog[1]!.reason).toContain('Disclosed that wijkteam');
+
+    const mine = await list(WIJKTEAM);
+    expect(mine.status).toBe(200);
+    const items = (mine.body as { items: SignalBody[] }).items;
+    expect(items).toHaveLength(1);
+    expect(items[0]!.involved).toEqual([
+      expect.objectContaining({
+        partner: 'vtrr',
+        contact: 'Veilig Thuis Rotterdam Rijnmond, 0800-2000 (24/7)',
+      }),
+    ]);
+    expect((await logOf(mine)).some((r) => r.reason?.includes('Disclosed that vtrr'))).toBe(true);
+  });
+
+  it('discloses nothing to, and nothing about, a purpose the convenant gives no involvement matches', async () => {
+    const police = await signal(POLITIE, { bsn: BSN });
+    expect(police.status).toBe(201);
+    expect(police.body).toMatchObject({ disclosed: false, involved: [] });
+    const vtrr = (await list(VTRR)).body as { items: SignalBody[] };
+    expect(vtrr.items[0]!.involved.map((i) => i.partner)).toEqual(['wijkteam']);
+  });
+
+  it('stops matching a withdrawn signal', async () => {
+    const vtrr = (await list(VTRR)).body as { items: SignalBody[] };
+    const withdrawn = await http()
+      .delete(`/v1/signals/${vtrr.items[0]!.id}`)
+      .set('authorization', await as(VTRR));
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ withdrawnAt: expect.any(String) });
+    const again = await http()
+      .delete(`/v1/signals/${vtrr.items[0]!.id}`)
+      .set('authorization', await as(VTRR));
+    expect(again.status).toBe(409);
+    const notOurs = await http()
+      .delete(`/v1/signals/${vtrr.items[0]!.id}`)
+      .set('authorization', await as(WIJKTEAM));
+    expect(notOurs.status).toBe(404);
+    expect(await logOf(notOurs)).toEqual([expect.objectContaining({ action: 'signal', status: 'denied' })]);
+    const wijkteam = (await list(WIJKTEAM)).body as { items: SignalBody[] };
+    expect(wijkteam.items[0]!.involved).toEqual([]);
+  });
+
+  it('refuses a BSN that fails the 11-test without echoing it, and logs the refusal', async () => {
+    const res = await signal(WIJKTEAM, { bsn: '111222334' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.stringify(res.body)).not.toContain('111222334');
+    expect(await logOf(res)).toEqual([expect.objectContaining({ status: 'denied' })]);
+  });
+
+  it('stores the BSN nowhere in the database in clear', async () => {
+    const [{ count }] = await t.db.dataSource.query<[{ count: string }]>(
+      `SELECT count(*) AS count FROM involvement_signal`,
+    );
+    expect(Number(count)).toBe(3);
+    const needles = [
+      BSN,
+      Buffer.from(BSN, 'utf8').toString('hex'),
+      Buffer.from(BSN, 'utf8').toString('base64'),
+    ];
+
+    // Every column of every row of every table in the schema, as PostgreSQL renders it as text.
+    const tables = await t.db.dataSource.query<{ name: string }[]>(
+      `SELECT quote_ident(table_name) AS name FROM information_schema.tables
+        WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    );
+    expect(tables.map((r) => r.name)).toContain('involvement_signal');
+    for (const { name } of tables) {
+      const rows = await t.db.dataSource.query<{ row: string }[]>(`SELECT t::text AS row FROM ${name} t`);
+      for (const { row } of rows) for (const needle of needles) expect(row).not.toContain(needle);
+    }
+
+    // And a real dump, where the machine's pg_dump matches the server (PostgreSQL 15 via DATABASE_URL).
+    const [{ version }] = await t.db.dataSource.query<[{ version: string }]>(
+      `SELECT current_setting('server_version_num') AS version`,
+    );
+    const dumpVersion = await run('pg_dump', ['--version']).then(
+      (r) => /(\d+)\.\d+/.exec(r.stdout)?.[1],
+      () => undefined,
+    );
+    const dumpFits = dumpVersion !== undefined && Number(dumpVersion) === Math.floor(Number(version) / 10000);
+    // On the machine's PostgreSQL 15 the dump must run; the embedded server (18) ships no pg_dump.
+    if (process.env.DATABASE_URL) expect(dumpFits).toBe(true);
+    if (dumpFits) {
+      const { stdout } = await run('pg_dump', ['--data-only', t.db.url], { maxBuffer: 256 * 1024 * 1024 });
+      expect(stdout).toContain('involvement_signal');
+      for (const needle of needles) expect(stdout).not.toContain(needle);
+    }
+  });
+});
