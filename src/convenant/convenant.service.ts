@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { isOfficer } from '../audit/officer.js';
+import { officerPartnerIds } from '../audit/officer.js';
 import type { Actor } from '../cases/case-policy.js';
 import { effectiveAccess, type EffectiveAccess } from '../policy/access.js';
 import type { CompiledConvenant } from '../policy/compile.js';
@@ -13,12 +13,6 @@ import {
   type PolicyVersionSummary,
 } from './policy-version.repository.js';
 import { PolicyInvalidError, PolicyRegistry, type ReloadOutcome } from './policy.registry.js';
-
-/** The officers of a convenant, by the same rule OfficerGuard admits them. */
-export function officerIds(compiled: CompiledConvenant): string[] {
-  const c = compiled.convenant;
-  return c.partners.filter((p) => p.purposes.some((u) => isOfficer(c, p.id, u))).map((p) => p.id);
-}
 
 /**
  * The officers' view of the convenant itself: the matrix and the Dutch document of the version in
@@ -61,7 +55,7 @@ export class ConvenantService {
     if (!byFormat) this.documents.set(compiled, (byFormat = new Map<DocumentFormat, string>()));
     let text = byFormat.get(format);
     if (text === undefined) {
-      text = renderConvenant(compiled, format, { officers: officerIds(compiled) }, this.accessOf(compiled));
+      text = renderConvenant(compiled, format, { officers: officerPartnerIds(compiled.convenant) }, this.accessOf(compiled));
       byFormat.set(format, text);
     }
     await this.audit.recordQuery(officer, {

@@ -129,14 +129,33 @@ function grantsOf(
       for (const d of f[action].decisions) if (d.allowed) add(grants, action, f.field, d);
     }
   }
+  // A deny is worth stating only where it takes away something a rule grants the pair.
+  const granted = new Set([...grants.values()].flatMap((g) => g.fields.map((f) => `${g.action} ${f}`)));
   for (const f of flagged.fields) {
     for (const action of ['read', 'write'] as const) {
+      if (!granted.has(`${action} ${f.field}`)) continue;
       for (const d of f[action].decisions) if (!d.allowed) add(denies, action, f.field, d);
     }
   }
   for (const d of plain.manage.decisions) if (d.allowed) add(grants, 'manage', 'de casus', d);
-  return { grants: [...grants.values()], denies: [...denies.values()] };
+  return { grants: mergeActions([...grants.values()]), denies: mergeActions([...denies.values()]) };
 }
+
+/** One line for a rule that grants reading and writing the same fields in the same situations. */
+function mergeActions(grants: Grant[]): Grant[] {
+  const out: Grant[] = [];
+  for (const g of grants) {
+    const same = out.find(
+      (o) => o.ruleId === g.ruleId && o.where === g.where && o.fields.join() === g.fields.join(),
+    );
+    if (same) same.action = `${same.action}+${g.action}`;
+    else out.push({ ...g });
+  }
+  return out;
+}
+
+const actionNl = (action: string): string =>
+  list(action.split('+').map((a, i) => (i === 0 ? (ACTION_NL[a] ?? a) : (ACTION_NL[a] ?? a).toLowerCase())));
 
 const ACTION_NL: Record<string, string> = { read: 'Lezen', write: 'Vastleggen', manage: 'Beheren' };
 
@@ -232,7 +251,7 @@ export function documentBlocks(
           kind: 'ul',
           items: grants.map(
             (g) =>
-              `${ACTION_NL[g.action] ?? g.action}: ${g.fields.join(', ')}; ${g.where}. Waarom: ${g.reason}` +
+              `${actionNl(g.action)}: ${g.fields.join(', ')}; ${g.where}. Waarom: ${g.reason}` +
               (g.bases.length > 0 ? ` Grondslag: ${g.bases.join('; ')}.` : '') +
               ` (regel ${g.ruleId})`,
           ),
@@ -243,7 +262,7 @@ export function documentBlocks(
           kind: 'ul',
           items: denies.map(
             (g) =>
-              `Nooit ${(ACTION_NL[g.action] ?? g.action).toLowerCase()}: ${g.fields.join(', ')}; ${g.where}. Waarom: ${g.reason} (regel ${g.ruleId})`,
+              `Nooit ${actionNl(g.action).toLowerCase()}: ${g.fields.join(', ')}; ${g.where}. Waarom: ${g.reason} (regel ${g.ruleId})`,
           ),
         });
       }
