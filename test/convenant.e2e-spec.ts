@@ -144,6 +144,13 @@ describe('convenant API (officers only)', () => {
     expect(await auditReasons(changed)).toEqual([
       `Convenant reloaded: version ${outcome.version} replaces ${before}.`,
     ]);
+    // The request was pinned to the version in force when it arrived: its own audit row names
+    // the old version although the swap happened during it.
+    const [row] = await t.db.dataSource.query<{ policy_version: string }[]>(
+      `SELECT policy_version FROM access_log WHERE trace_id = $1 AND action = 'audit'`,
+      [changed.headers['x-request-id'] as string],
+    );
+    expect(row!.policy_version).toBe(before);
 
     const rules = path.join(dir, '40-rules.yaml');
     await writeFile(

@@ -55,7 +55,12 @@ export class ConvenantService {
     if (!byFormat) this.documents.set(compiled, (byFormat = new Map<DocumentFormat, string>()));
     let text = byFormat.get(format);
     if (text === undefined) {
-      text = renderConvenant(compiled, format, { officers: officerPartnerIds(compiled.convenant) }, this.accessOf(compiled));
+      text = renderConvenant(
+        compiled,
+        format,
+        { officers: officerPartnerIds(compiled.convenant) },
+        this.accessOf(compiled),
+      );
       byFormat.set(format, text);
     }
     await this.audit.recordQuery(officer, {
