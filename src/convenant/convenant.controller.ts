@@ -1,5 +1,12 @@
 import { Controller, Get, Header, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { OfficerGuard } from '../audit/officer.guard.js';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
@@ -8,6 +15,7 @@ import type { Actor } from '../cases/case-policy.js';
 import type { ConvenantMatrix } from '../policy/matrix.js';
 import {
   ConvenantMatrixDto,
+  MatrixCellDto,
   DocumentQueryDto,
   PolicyVersionDetailDto,
   PolicyVersionListDto,
@@ -23,6 +31,7 @@ const OFFICERS =
   'not-an-officer, logged. Every call is logged as an audit entry before the answer (503 if it cannot be).';
 
 @ApiTags('convenant')
+@ApiExtraModels(MatrixCellDto)
 @ApiBearerAuth()
 @UseGuards(AccessTokenGuard, OfficerGuard)
 @Controller('v1/convenant')

@@ -181,7 +181,7 @@ export function matrixHtml(m: ConvenantMatrix): string {
           return `<td class="r-${cell.read} w-${cell.write}${cell.emergency ? ' em' : ''}" title="${e(title)}">${e(cellText(cell).trimEnd())}</td>`;
         })
         .join('');
-      return `<tr><th scope="row">${e(r.partnerName)} <small>(${e(r.partner)})</small></th><td>${e(r.purposeName)} <small>(${e(r.purpose)})</small></td>${cells}</tr>`;
+      return `<tr><th scope="row">${e(r.partnerName)} <small>(${e(r.partner)})</small></th><td class="purpose">${e(r.purposeName)} <small>(${e(r.purpose)})</small></td>${cells}</tr>`;
     })
     .join('\n');
   return `<!doctype html>
@@ -195,6 +195,7 @@ body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #111; }
 table { border-collapse: collapse; font-size: 0.85rem; }
 th, td { border: 1px solid #bbb; padding: 0.25rem 0.4rem; text-align: left; vertical-align: top; }
 td { font-family: ui-monospace, monospace; white-space: nowrap; }
+td.purpose { font-family: inherit; white-space: normal; }
 td.r-all { background: #d8f0d8; } td.r-some { background: #f3f0c8; }
 td.em { outline: 2px solid #c33; outline-offset: -2px; }
 small { color: #555; }
