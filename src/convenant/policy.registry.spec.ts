@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ describe('PolicyRegistry reload', () => {
   const head = () => path.join(dir, '00-convenant.yaml');
 
   beforeAll(async () => {
+    // The registry logs each swap and refusal through Nest's logger; a spec has no use for it.
+    Logger.overrideLogger(false);
     db = await createTestDatabase();
   });
   afterAll(async () => {

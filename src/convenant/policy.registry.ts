@@ -34,8 +34,11 @@ export class PolicyInvalidError extends Error {
   }
 }
 
-const problemText = (p: PolicyProblem): string =>
-  `${p.file !== undefined ? `${p.file}:${p.line ?? 1}:${p.column ?? 1} ` : ''}${p.code}: ${p.message}`;
+/** As `convenant validate` prints it (`file:line:column error code: message`); a failed test as `convenant test` does. */
+const problemText = (p: PolicyProblem): string => {
+  const where = p.file !== undefined ? `${p.file}:${p.line ?? 1}:${p.column ?? 1} ` : '';
+  return p.code === 'test-failed' ? `${where}${p.message}` : `${where}error ${p.code}: ${p.message}`;
+};
 
 /** A compiled convenant with the exact text it was compiled from (file name → YAML). */
 export interface EnforceablePolicy {
