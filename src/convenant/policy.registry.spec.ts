@@ -61,6 +61,18 @@ describe('PolicyRegistry reload', () => {
     expect(sut.pin(() => sut.current())).toBe(sut.current());
   });
 
+  it('compares a reload with the live version, not with the version the caller is pinned to', async () => {
+    const old = sut.current();
+    await bump('0.5');
+    const outcome = await sut.pin(async () => {
+      await sut.reload('watch');
+      // Still pinned to the old version, this caller asks again: nothing new to swap in.
+      return sut.reload('endpoint');
+    });
+    expect(outcome.status).toBe('unchanged');
+    expect(outcome.previousVersion).not.toBe(old.version);
+  });
+
   it('answers unchanged when the folder holds the version in force, without recompiling it in', async () => {
     const old = sut.current();
     expect(await sut.reload('endpoint')).toEqual({
