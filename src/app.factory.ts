@@ -15,6 +15,7 @@ import { DomainError, validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics, routeMetrics } from './ops/metrics.js';
+import { PolicyRegistry } from './convenant/policy.registry.js';
 
 /** Bodies larger than this are refused with 413 before any parsing: case data is small. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -95,6 +96,12 @@ export async function createApp(
     const spanId = (request.raw as { spanId?: string }).spanId ?? randomBytes(8).toString('hex');
     void reply.header('traceparent', `00-${request.id}-${spanId}-01`);
   });
+
+  // One convenant version per request (PolicyRegistry.pin). preValidation, not onRequest: it runs
+  // after the body is read, whose stream events would otherwise carry the handler out of the
+  // pinned async context (nodejs/node#34430); guards and handlers all run after it.
+  const registry = app.get(PolicyRegistry);
+  fastify.addHook('preValidation', (_request, _reply, done) => registry.pin(() => done()));
 
   const document = openApiDocument(app);
   fastify.get('/v1/openapi.json', (_request, reply) => reply.send(document));

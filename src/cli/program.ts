@@ -8,6 +8,9 @@ import { retentionCommand } from './commands/retention.command.js';
 import { testCommand } from './commands/test.command.js';
 import { tokenCommand } from './commands/token.command.js';
 import { validateCommand } from './commands/validate.command.js';
+import { diffCommand } from './commands/diff.command.js';
+import { matrixCommand } from './commands/matrix.command.js';
+import { renderCommand } from './commands/render.command.js';
 import { createContext, wantsColour, type CliContext, type CommandRegistration } from './context.js';
 
 /**
@@ -25,6 +28,9 @@ export const COMMANDS: readonly CommandRegistration[] = [
   tokenCommand,
   auditCommand,
   retentionCommand,
+  diffCommand,
+  matrixCommand,
+  renderCommand,
 ];
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 6000,
       corsOrigins: [],
       emergencyWindowMinutes: 60,
+      policyWatch: true,
     });
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -70,6 +71,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS must be a comma-separated list/);
     expect(() => loadConfig({ TLS_CERT_FILE: 'cert.pem' })).toThrow(/must be set together/);
     expect(() => loadConfig({ TLS_CLIENT_CA_FILE: 'ca.pem' })).toThrow(/client certificates need TLS/);
+  });
+
+  it('watches the convenant folder in development only, unless POLICY_WATCH says otherwise', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).policyWatch).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test', POLICY_WATCH: 'true' }).policyWatch).toBe(true);
+    expect(loadConfig({ POLICY_WATCH: 'false' }).policyWatch).toBe(false);
+    expect(() => loadConfig({ POLICY_WATCH: 'yes' })).toThrow(/POLICY_WATCH must be true or false/);
   });
 
   it('takes DATABASE_URL when it is a PostgreSQL URL', () => {

@@ -139,6 +139,10 @@ class Environment {
   @Min(1, { message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
   @Max(1440, { message: 'EMERGENCY_WINDOW_MINUTES must be a whole number between 1 and 1440' })
   EMERGENCY_WINDOW_MINUTES = 60;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'POLICY_WATCH must be true or false' })
+  POLICY_WATCH?: 'true' | 'false';
 }
 
 /** The variables the gateway reads (the Docker files are checked against this list). */
@@ -192,6 +196,8 @@ export interface AppConfig {
   trustProxy?: true | string[];
   /** How long an emergency access grant lasts when its purpose names no window. */
   emergencyWindowMinutes: number;
+  /** Reload the convenant when its folder changes; default on in development. */
+  policyWatch: boolean;
 }
 
 export class ConfigError extends Error {
@@ -306,5 +312,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         }
       : {}),
     emergencyWindowMinutes: parsed.EMERGENCY_WINDOW_MINUTES,
+    policyWatch: parsed.POLICY_WATCH ? parsed.POLICY_WATCH === 'true' : parsed.NODE_ENV === 'development',
   };
 }
