@@ -47,7 +47,7 @@ export interface ConvenantDiff {
   new: { convenant: string; version: string };
   /** True when anything below widens access (see `widenedBy`). */
   widened: boolean;
-  /** Why it counts as wider: `access`, `case-action`, `retention`, `emergency`, `sensitivity`. */
+  /** Why it counts as wider: `access`, `case-action`, `retention`, `emergency`, `disclosure`, `sensitivity`. */
   widenedBy: string[];
   /** Special-category (health) and criminal fields first, then BSN and geheim adres, then ordinary. */
   access: AccessChange[];
@@ -60,8 +60,17 @@ export interface ConvenantDiff {
   legalBases: ListChange & { permitsChanged: ValueChange<Sensitivity[]>[] };
   retention: ValueChange<string>[];
   emergency: ValueChange<{ allowed: boolean; window?: string }>[];
+  /** Purpose flags that disclose more when turned on: involvement matches, field history. */
+  disclosure: (ValueChange<boolean> & { flag: DisclosureFlag })[];
   catalogue: ListChange & { sensitivityChanged: ValueChange<Sensitivity>[] };
 }
+
+/** Purpose flags whose `true` lets partners learn more than the fields: named as in the YAML. */
+const DISCLOSURE_FLAGS = {
+  involvement_matches: 'involvementMatches',
+  field_history: 'fieldHistory',
+} as const;
+export type DisclosureFlag = keyof typeof DISCLOSURE_FLAGS;
 
 /** How much a sensitivity must be flagged: health and criminal data first (AVG art. 9 and 10). */
 export const SENSITIVITY_RANK: Record<Sensitivity, number> = {
@@ -204,6 +213,12 @@ export function diffConvenants(
     )
     .map(({ u, old }) => ({ id: u.id, old: { ...old.emergencyAccess }, new: { ...u.emergencyAccess } }));
 
+  const disclosure = bothPurposes.flatMap(({ u, old }) =>
+    (Object.keys(DISCLOSURE_FLAGS) as DisclosureFlag[])
+      .filter((flag) => u[DISCLOSURE_FLAGS[flag]] !== old[DISCLOSURE_FLAGS[flag]])
+      .map((flag) => ({ id: u.id, flag, old: old[DISCLOSURE_FLAGS[flag]], new: u[DISCLOSURE_FLAGS[flag]] })),
+  );
+
   const oldBases = new Map(oldC.legalBases.map((b) => [b.id, b]));
   const permitsChanged = newC.legalBases
     .filter((b) => {
@@ -231,6 +246,7 @@ export function diffConvenants(
     )
   )
     widenedBy.push('emergency');
+  if (disclosure.some((d) => d.new && !d.old)) widenedBy.push('disclosure');
   // A field reclassified to a lower sensitivity needs a weaker legal basis from now on.
   if (sensitivityChanged.some((s) => SENSITIVITY_RANK[s.new] > SENSITIVITY_RANK[s.old]))
     widenedBy.push('sensitivity');
@@ -260,6 +276,7 @@ export function diffConvenants(
     },
     retention,
     emergency,
+    disclosure,
     catalogue: {
       ...listChange(
         oldC.fields.map((f) => f.id),
@@ -329,6 +346,7 @@ export function diffText(d: ConvenantDiff): string[] {
         `  emergency access of ${e.id}: ${e.old.allowed ? `allowed (${durationOrNone(e.old.window)})` : 'not allowed'} -> ` +
         `${e.new.allowed ? `allowed (${durationOrNone(e.new.window)})` : 'not allowed'}`,
     ),
+    ...d.disclosure.map((x) => `  ${x.flag} of ${x.id}: ${x.old} -> ${x.new}`),
     ...listLines('catalogue fields', d.catalogue),
     ...d.catalogue.sensitivityChanged.map((s) => `  sensitivity of ${s.id}: ${s.old} -> ${s.new}`),
   ];

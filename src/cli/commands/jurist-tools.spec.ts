@@ -52,9 +52,10 @@ describe('convenant diff', () => {
       widenedBy: string[];
       access: { field?: string; sensitivity?: string; direction: string; partner: string }[];
       retention: { id: string; old: string; new: string }[];
+      disclosure: { id: string; flag: string; old: boolean; new: boolean }[];
     };
     expect(diff.widened).toBe(true);
-    expect(diff.widenedBy).toEqual(['access', 'retention']);
+    expect(diff.widenedBy).toEqual(['access', 'retention', 'disclosure']);
     expect(diff.access[0]).toMatchObject({
       partner: 'wijkteam',
       field: 'zorg.letsel',
@@ -65,6 +66,10 @@ describe('convenant diff', () => {
       diff.access.filter((c) => c.direction === 'narrowed').map((c) => `${c.partner} ${c.field}`),
     ).toEqual(['vtrr plan.doelen', 'vtrr plan.acties', 'vtrr plan.regisseur']);
     expect(diff.retention).toEqual([{ id: 'triage', old: 'P5Y', new: 'P7Y' }]);
+    // Showing earlier versions of fields discloses more than the current values: a widening.
+    expect(diff.disclosure).toEqual([
+      { id: 'uitvoering-plan', flag: 'field_history', old: false, new: true },
+    ]);
   });
 
   it('narrowing alone is not widening', async () => {
