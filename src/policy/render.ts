@@ -214,6 +214,12 @@ export function documentBlocks(
         u.emergencyAccess.allowed
           ? `Doorbraak: toegestaan${u.emergencyAccess.window ? `, voor ${durationNl(u.emergencyAccess.window)} per doorbraak` : ''}.`
           : 'Doorbraak: niet toegestaan.',
+        u.involvementMatches
+          ? 'Verwijsindex: partners die onder dit doel betrokkenheid bij een persoon melden, horen welke andere partners dat ook deden en hoe die te bereiken zijn (niets meer).'
+          : 'Verwijsindex: een melding van betrokkenheid onder dit doel maakt geen andere partners bekend.',
+        u.fieldHistory
+          ? 'Geschiedenis: onder dit doel zijn ook eerdere versies van de leesbare velden zichtbaar, met de reden van elke correctie.'
+          : 'Geschiedenis: onder dit doel is alleen de huidige waarde van een veld zichtbaar.',
       ],
     });
   }

@@ -198,6 +198,16 @@ describe('convenant render', () => {
     golden(file, stdout);
   });
 
+  it('tells per purpose whether it discloses involvement matches and field history', async () => {
+    const { code, stdout } = await run(['render', WIDEN, '--format', 'markdown']);
+    expect(code).toBe(0);
+    const planSection = stdout.slice(stdout.indexOf('### Uitvoering van het plan'));
+    expect(planSection).toMatch(/Geschiedenis: onder dit doel zijn ook eerdere versies/);
+    expect(stdout.slice(0, stdout.indexOf('### Uitvoering van het plan'))).toMatch(
+      /Geschiedenis: onder dit doel is alleen de huidige waarde/,
+    );
+  });
+
   it('escapes every text in HTML and uses no external assets', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'convenant-render-'));
     try {
