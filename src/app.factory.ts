@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
 import type { AppConfig } from './config/config.js';
+import { registerOfficerPage } from './web/officer-page.js';
 
 /** Bodies larger than this are refused with 413 before any parsing: case data is small. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -59,6 +60,7 @@ export async function createApp(
 
   const document = openApiDocument(app);
   fastify.get('/v1/openapi.json', (_request, reply) => reply.send(document));
+  registerOfficerPage(fastify);
   options.configure?.(app);
 
   await app.init();
