@@ -45,9 +45,10 @@ describe('officers page (chromium)', () => {
   const requested: string[] = [];
   const http = () => request(t.app.getHttpServer());
 
-  async function shot(name: string): Promise<void> {
+  /** The view as a person sees it: the window, or the whole page when it is short enough to read whole. */
+  async function shot(name: string, fullPage = false): Promise<void> {
     if (!UPDATE) return;
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
   }
 
   /** axe-core's WCAG 2.x A/AA rules (labels, contrast, names, landmarks) on the page as it is. */
@@ -70,7 +71,8 @@ describe('officers page (chromium)', () => {
 
   beforeAll(async () => {
     // Fails with how to install chromium when it is missing, before anything else starts.
-    browser = await launchChromium();
+    // Dutch date and time widgets, as an officer in Rotterdam has them.
+    browser = await launchChromium(['--lang=nl-NL']);
     t = await startTestApp({ env: { DEMO: 'true', CHECKPOINT_EVERY: '25', SEAL_INTERVAL_MS: '100' } });
     const port = await freePort();
     await t.app.listen({ port, host: '127.0.0.1' });
@@ -125,7 +127,7 @@ describe('officers page (chromium)', () => {
     await page.goto(`${base}/fg/`);
     await page.getByRole('heading', { name: 'Aanmelden' }).waitFor();
     expect(await accessibilityViolations()).toEqual([]);
-    await shot('sign-in');
+    await shot('sign-in', true);
 
     const token = page.getByLabel('Toegangstoken');
     await token.fill('not-a-token');
@@ -188,20 +190,32 @@ describe('officers page (chromium)', () => {
     const expected = (api.body as { items: Event[] }).items;
     expect(expected.length).toBeGreaterThan(0);
     expect(shown).toEqual(expected.map((e) => ({ seq: e.seq, partner: 'politie', outcome: 'geweigerd' })));
-    await page.getByRole('figure').getByText('Toegangen per dag en per partner').waitFor();
+    // The timeline counts the same rows: per day for these two weeks, all of them police.
+    const chart = page.getByRole('figure');
+    await chart.getByText('Toegangen per dag en per partner').waitFor();
+    await expect(chart.locator('.legend li').allTextContents()).resolves.toEqual([
+      `politie ${expected.length}`,
+    ]);
+    const perDay = await chart.locator('details tbody tr td:last-child').allTextContents();
+    expect(perDay.length).toBeGreaterThan(7);
+    expect(perDay.reduce((sum, n) => sum + Number(n), 0)).toBe(expected.length);
   });
 
   it('opens an entry and shows the rule and policy version that decided it', async () => {
+    const caseId = traffic.caseIds[0]!;
     await page.getByRole('button', { name: 'Wissen' }).click();
+    await page.getByLabel('Casus (id)').fill(caseId);
     await page.getByLabel('Partner', { exact: true }).fill('vtrr');
     await page.getByLabel('Uitkomst').selectOption('allowed');
     await page.getByRole('button', { name: 'Zoeken' }).click();
     await waitForIdle();
     const api = await http()
       .get('/v1/audit/events')
-      .query({ partner: 'vtrr', outcome: 'allowed', action: 'read', limit: '200' })
+      .query({ caseId, partner: 'vtrr', outcome: 'allowed', limit: '200' })
       .set('authorization', officer);
-    const entry = (api.body as { items: Event[] }).items.find((e) => e.dataSubjectRef === traffic.subjectRef);
+    const items = (api.body as { items: Event[] }).items;
+    expect(await page.locator('table.log tbody tr').count()).toBe(items.length);
+    const entry = items.find((e) => e.action === 'read' && e.dataSubjectRef === traffic.subjectRef);
     expect(entry).toBeDefined();
     expect(entry!.ruleId).not.toBeNull();
 
@@ -288,7 +302,7 @@ describe('officers page (chromium)', () => {
     await page.getByText('De keten is in orde.').waitFor();
     const entries = Number(await page.locator('dd.entries').textContent());
     expect(entries).toBeGreaterThan(0);
-    await shot('integriteit');
+    await shot('integriteit', true);
   });
 
   it('switches to English, keeps the session, and back', async () => {

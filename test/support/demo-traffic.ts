@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { AccessLogRepository } from '../../src/access-log/access-log.repository.js';
+import { PolicyRegistry } from '../../src/convenant/policy.registry.js';
 import type { TestApp } from './app.js';
 import { bearerFor } from './tokens.js';
 
@@ -54,6 +55,8 @@ export async function makeDemoTraffic(t: TestApp, cases = 8): Promise<DemoTraffi
   // The police try Veilig Thuis's cases: allowed where they take part, refused (and logged) elsewhere.
   for (const id of caseIds) await read(politie, id);
 
+  await replayOnEarlierDays(t, 13);
+
   const first = views[0];
   const person = first?.persons[0];
   if (!first || !person) throw new Error('The demo has no case with persons for Veilig Thuis to read');
@@ -68,15 +71,15 @@ export async function makeDemoTraffic(t: TestApp, cases = 8): Promise<DemoTraffi
     partner: 'politie',
     professional: 'pol-0003',
     purpose: 'acute-veiligheid',
-    legalBasis: [],
+    legalBasis: ['avg-6-1-d'],
     action: 'read' as const,
     caseId: view.id,
     dataSubjectRef: view.persons[0]?.subjectRef ?? null,
     fields: ['veiligheid.risiconiveau', 'betrokkenen.naam'],
     status: 'allowed' as const,
-    ruleId: null,
+    ruleId: 'doorbraak-veiligheid',
     reason: 'Doorbraak: melding van acuut gevaar, geen deelnemer bereikbaar.',
-    policyVersion: null,
+    policyVersion: t.app.get(PolicyRegistry).current().version,
     emergency: true,
   }));
   await t.app.get(AccessLogRepository).append(emergency);
@@ -84,4 +87,24 @@ export async function makeDemoTraffic(t: TestApp, cases = 8): Promise<DemoTraffi
     `SELECT seq::text AS seq FROM access_log WHERE emergency ORDER BY seq`,
   );
   return { caseIds, subjectRef: person.subjectRef, emergencySeqs: rows.map((r) => r.seq) };
+}
+
+/**
+ * FIXTURE: a history for the timeline. The partners' rows just written by the gateway are
+ * appended again, each on some of the `days` before today (about half of them a day), with new
+ * trace ids, so the log covers two weeks as a live one would. Plain INSERTs: the log stays
+ * append-only, and the sealer chains these rows like any other.
+ */
+async function replayOnEarlierDays(t: TestApp, days: number): Promise<void> {
+  const columns =
+    'partner, professional, processing_activity_id, legal_basis, action, case_id, data_subject_ref, ' +
+    'fields, status, rule_id, reason, policy_version, emergency';
+  await t.db.dataSource.query(
+    `INSERT INTO access_log (trace_id, occurred_at, ${columns})
+     SELECT md5(trace_id || d::text), occurred_at - make_interval(days => d, hours => (seq % 9)::int), ${columns}
+       FROM access_log, generate_series(1, $1::int) AS d
+      WHERE action <> 'audit' AND (seq + d) % 2 = 0
+      ORDER BY d DESC, seq`,
+    [days],
+  );
 }

@@ -75,6 +75,8 @@ const nl = {
   'action.audit': 'toezicht',
 
   'chart.title': 'Toegangen per dag en per partner',
+  'chart.titleHourly': 'Toegangen per uur en per partner',
+  'chart.hour': 'Uur',
   'chart.caption': 'Op basis van de {count} geladen regels.',
   'chart.perPartner': 'Per partner',
   'chart.asTable': 'Toon de cijfers als tabel',
@@ -245,6 +247,8 @@ const en: Record<MessageKey, string> = {
   'action.audit': 'oversight',
 
   'chart.title': 'Accesses per day and per partner',
+  'chart.titleHourly': 'Accesses per hour and per partner',
+  'chart.hour': 'Hour',
   'chart.caption': 'Based on the {count} entries loaded.',
   'chart.perPartner': 'Per partner',
   'chart.asTable': 'Show the figures as a table',

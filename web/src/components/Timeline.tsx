@@ -2,7 +2,7 @@ import type { AuditEvent } from '../api';
 import { useI18n } from '../i18n';
 
 /**
- * Accesses per day, stacked by partner, as hand-made SVG: a few dozen rectangles need no chart
+ * Accesses per day (per hour when all fall on one day), stacked by partner, as hand-made SVG: a few dozen rectangles need no chart
  * library, SVG presentation attributes pass a strict CSP (no inline styles), and the same
  * figures are offered as a table for screen readers and for copying.
  */
@@ -18,20 +18,38 @@ export const PALETTE = [
   '#b0006e',
   '#4d6b00',
 ];
-const MAX_DAYS = 31;
+const MAX_BARS = 31;
 const OTHER = '…';
 
-function day(iso: string): string {
-  // Days as officers in Rotterdam see them.
-  return new Date(iso).toLocaleDateString('sv-SE', { timeZone: 'Europe/Amsterdam' });
+/** "YYYY-MM-DD HH:MM:SS" as officers in Rotterdam see the moment. */
+function local(iso: string): string {
+  return new Date(iso).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam', hour12: false });
+}
+
+/** Every bucket from the first to the last, so a quiet day (or hour) shows as a gap, not as nothing. */
+function continuous(keys: string[], hourly: boolean): string[] {
+  const sorted = [...keys].sort();
+  const parse = (k: string) => Date.parse(hourly ? `${k.replace(' ', 'T')}:00:00Z` : `${k}T00:00:00Z`);
+  const format = (ms: number) => {
+    const iso = new Date(ms).toISOString();
+    return hourly ? `${iso.slice(0, 10)} ${iso.slice(11, 13)}` : iso.slice(0, 10);
+  };
+  const step = hourly ? 3_600_000 : 86_400_000;
+  const last = parse(sorted.at(-1)!);
+  const first = Math.max(parse(sorted[0]!), last - (MAX_BARS - 1) * step);
+  const all: string[] = [];
+  for (let ms = first; ms <= last; ms += step) all.push(format(ms));
+  return all;
 }
 
 export function Timeline({ items }: { items: AuditEvent[] }) {
   const { t, language } = useI18n();
+  // Entries of a single day are shown per hour: one bar says nothing.
+  const hourly = new Set(items.map((e) => local(e.occurredAt).slice(0, 10))).size === 1;
   const byDay = new Map<string, Map<string, number>>();
   const totals = new Map<string, number>();
   for (const e of items) {
-    const d = day(e.occurredAt);
+    const d = local(e.occurredAt).slice(0, hourly ? 13 : 10);
     const partner = e.partner ?? t('none');
     const counts = byDay.get(d) ?? new Map<string, number>();
     counts.set(partner, (counts.get(partner) ?? 0) + 1);
@@ -44,7 +62,8 @@ export function Timeline({ items }: { items: AuditEvent[] }) {
   const colourOf = (partner: string) =>
     named.includes(partner) ? PALETTE[named.indexOf(partner)]! : PALETTE[PALETTE.length - 1]!;
   const legend = ranked.length > named.length ? [...named, OTHER] : named;
-  const days = [...byDay.keys()].sort().slice(-MAX_DAYS);
+  const days = byDay.size > 0 ? continuous([...byDay.keys()], hourly) : [];
+  for (const d of days) if (!byDay.has(d)) byDay.set(d, new Map());
   const max = Math.max(1, ...days.map((d) => [...byDay.get(d)!.values()].reduce((a, b) => a + b, 0)));
 
   const width = 720;
@@ -55,15 +74,19 @@ export function Timeline({ items }: { items: AuditEvent[] }) {
   const bar = Math.min(48, slot * 0.7);
   const scale = (height - bottom - 8) / max;
   const label = (d: string) =>
-    new Date(`${d}T12:00:00Z`).toLocaleDateString(language === 'nl' ? 'nl-NL' : 'en-GB', {
-      day: 'numeric',
-      month: 'short',
-    });
+    hourly
+      ? `${d.slice(11, 13)}:00`
+      : new Date(`${d}T12:00:00Z`).toLocaleDateString(language === 'nl' ? 'nl-NL' : 'en-GB', {
+          day: 'numeric',
+          month: 'short',
+          timeZone: 'UTC',
+        });
 
   return (
     <figure className="chart">
       <figcaption>
-        <strong>{t('chart.title')}</strong> {t('chart.caption', { count: items.length })}
+        <strong>{t(hourly ? 'chart.titleHourly' : 'chart.title')}</strong>{' '}
+        {t('chart.caption', { count: items.length })}
       </figcaption>
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="chart-desc" className="timeline">
         <desc id="chart-desc">
@@ -133,7 +156,7 @@ export function Timeline({ items }: { items: AuditEvent[] }) {
         <table>
           <thead>
             <tr>
-              <th scope="col">{t('chart.day')}</th>
+              <th scope="col">{t(hourly ? 'chart.hour' : 'chart.day')}</th>
               {ranked.map(([p]) => (
                 <th key={p} scope="col">
                   {p}
