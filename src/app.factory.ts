@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
 import type { AppConfig } from './config/config.js';
+import { PolicyRegistry } from './convenant/policy.registry.js';
 import { registerOfficerPage } from './web/officer-page.js';
 
 /** Bodies larger than this are refused with 413 before any parsing: case data is small. */
@@ -57,6 +58,12 @@ export async function createApp(
     // W3C Trace Context: the gateway's own span in the caller's trace (or in the trace it started).
     void reply.header('traceparent', `00-${request.id}-${randomBytes(8).toString('hex')}-01`);
   });
+
+  // One convenant version per request (PolicyRegistry.pin). preValidation, not onRequest: it runs
+  // after the body is read, whose stream events would otherwise carry the handler out of the
+  // pinned async context (nodejs/node#34430); guards and handlers all run after it.
+  const registry = app.get(PolicyRegistry);
+  fastify.addHook('preValidation', (_request, _reply, done) => registry.pin(() => done()));
 
   const document = openApiDocument(app);
   fastify.get('/v1/openapi.json', (_request, reply) => reply.send(document));

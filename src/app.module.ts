@@ -9,6 +9,7 @@ import { CasesModule } from './cases/cases.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConvenantModule } from './convenant/convenant.module.js';
+import { ConvenantApiModule } from './convenant/convenant-api.module.js';
 import { DatabaseModule } from './db/database.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -48,6 +49,7 @@ export class AppModule {
         AuditModule,
         DemoModule,
         HealthModule,
+        ConvenantApiModule,
       ],
       // A provider, not app.useGlobalFilters, so the filter can log refusals through the auth module.
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

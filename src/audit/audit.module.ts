@@ -11,5 +11,6 @@ import { OfficerGuard } from './officer.guard.js';
 @Module({
   controllers: [AuditController, IntegrityController],
   providers: [AnomaliesRepository, EmergencyReviewRepository, AuditRepository, AuditService, OfficerGuard],
+  exports: [AuditService, OfficerGuard],
 })
 export class AuditModule {}

@@ -17,3 +17,8 @@ export function isOfficer(convenant: Convenant, partnerId: string, purposeId: st
 export function firstOfficerPartner(convenant: Convenant): Partner | undefined {
   return convenant.partners.find((p) => isOfficer(convenant, p.id, OFFICER_PURPOSE));
 }
+
+/** Every officer partner of the convenant: who reviews doorbraken and the log. */
+export function officerPartnerIds(convenant: Convenant): string[] {
+  return convenant.partners.filter((p) => isOfficer(convenant, p.id, OFFICER_PURPOSE)).map((p) => p.id);
+}

@@ -7,6 +7,9 @@ import { keysCommand } from './commands/keys.command.js';
 import { testCommand } from './commands/test.command.js';
 import { tokenCommand } from './commands/token.command.js';
 import { validateCommand } from './commands/validate.command.js';
+import { diffCommand } from './commands/diff.command.js';
+import { matrixCommand } from './commands/matrix.command.js';
+import { renderCommand } from './commands/render.command.js';
 import { createContext, wantsColour, type CliContext, type CommandRegistration } from './context.js';
 
 /**
@@ -23,6 +26,9 @@ export const COMMANDS: readonly CommandRegistration[] = [
   keysCommand,
   tokenCommand,
   auditCommand,
+  diffCommand,
+  matrixCommand,
+  renderCommand,
 ];
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {

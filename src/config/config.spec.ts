@@ -19,8 +19,16 @@ describe('loadConfig', () => {
       sealIntervalMs: 1000,
       checkpointEvery: 1000,
       checkpointIntervalMs: 60_000,
+      policyWatch: true,
     });
     expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('watches the convenant folder in development only, unless POLICY_WATCH says otherwise', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).policyWatch).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test', POLICY_WATCH: 'true' }).policyWatch).toBe(true);
+    expect(loadConfig({ POLICY_WATCH: 'false' }).policyWatch).toBe(false);
+    expect(() => loadConfig({ POLICY_WATCH: 'yes' })).toThrow(/POLICY_WATCH must be true or false/);
   });
 
   it('takes DATABASE_URL when it is a PostgreSQL URL', () => {

@@ -80,6 +80,10 @@ class Environment {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'DEMO must be true or false' })
   DEMO?: 'true' | 'false';
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'POLICY_WATCH must be true or false' })
+  POLICY_WATCH?: 'true' | 'false';
 }
 
 export interface AppConfig {
@@ -109,6 +113,8 @@ export interface AppConfig {
   /** A signed checkpoint every this many sealed entries, or after checkpointIntervalMs. */
   checkpointEvery: number;
   checkpointIntervalMs: number;
+  /** Reload the convenant when its folder changes; default on in development. */
+  policyWatch: boolean;
 }
 
 export class ConfigError extends Error {
@@ -178,5 +184,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sealIntervalMs: parsed.SEAL_INTERVAL_MS,
     checkpointEvery: parsed.CHECKPOINT_EVERY,
     checkpointIntervalMs: parsed.CHECKPOINT_INTERVAL_MS,
+    policyWatch: parsed.POLICY_WATCH ? parsed.POLICY_WATCH === 'true' : parsed.NODE_ENV === 'development',
   };
 }

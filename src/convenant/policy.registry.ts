@@ -1,78 +1,207 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { readFile } from 'node:fs/promises';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { compileConvenant, type CompiledConvenant } from '../policy/compile.js';
+import { readConvenantFolder } from '../policy/load.js';
+import type { SourcePosition } from '../policy/model.js';
 import { runPolicyTests } from '../policy/test-runner.js';
-import { checkConvenantDir, formatDiagnostic } from '../policy/validate.js';
+import { checkConvenantSources } from '../policy/validate.js';
+import { PolicyVersionRepository, VersionConflictError } from './policy-version.repository.js';
+
+/** One reason a convenant cannot be enforced: a validation error or a failing inline test. */
+export interface PolicyProblem {
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
 
 export class PolicyInvalidError extends Error {
+  readonly problems: string[];
+
   constructor(
     readonly dir: string,
-    readonly problems: string[],
+    readonly issues: PolicyProblem[],
   ) {
+    const problems = issues.map(problemText);
     super(`The convenant in ${dir} cannot be enforced:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
     this.name = 'PolicyInvalidError';
   }
 }
 
+const problemText = (p: PolicyProblem): string =>
+  `${p.file !== undefined ? `${p.file}:${p.line ?? 1}:${p.column ?? 1} ` : ''}${p.code}: ${p.message}`;
+
+/** A compiled convenant with the exact text it was compiled from (file name → YAML). */
+export interface EnforceablePolicy {
+  compiled: CompiledConvenant;
+  sources: Record<string, string>;
+}
+
+export interface ReloadOutcome {
+  /** `reloaded`: a new version is in force; `unchanged`: the folder holds the version in force. */
+  status: 'reloaded' | 'unchanged';
+  version: string;
+  previousVersion: string;
+}
+
+export type ReloadTrigger = 'start' | 'watch' | 'endpoint';
+
+/** How long the folder must be quiet before a change is reloaded: editors and `cp -r` write in bursts. */
+export const WATCH_DEBOUNCE_MS = 250;
+
 /**
- * The convenant the gateway enforces, compiled once. Start-up fails closed: a convenant with
- * validation errors or failing inline tests is refused and the gateway does not serve.
- * Each version is recorded with its source text, so any past decision can be traced to its text.
+ * The convenant the gateway enforces. Start-up fails closed: a convenant with validation errors
+ * or failing inline tests is refused and the gateway does not serve. A reload (folder watcher or
+ * `POST /v1/convenant/reload`) validates and self-tests the new text first and swaps it in with
+ * one assignment; a refused one is logged and the old version keeps serving.
+ *
+ * Each request is pinned to ONE compiled convenant (see `pin`, called from a Fastify hook when the
+ * request arrives): every `current()` during that request, in guards, services and log writers,
+ * returns the same version, so a response and its access log rows are decided by exactly one
+ * version even when a swap happens while it is in flight.
+ *
+ * Every version is recorded in `policy_version` with its source text, so any past decision can be
+ * traced to its text.
  */
 @Injectable()
-export class PolicyRegistry implements OnModuleInit {
+export class PolicyRegistry implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Convenant');
   private compiled?: CompiledConvenant;
+  private readonly pinned = new AsyncLocalStorage<CompiledConvenant>();
+  /** Reloads run one at a time, in order: two overlapping ones must not both swap. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private watcher?: FSWatcher;
+  private debounce?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly versions: PolicyVersionRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const compiled = loadEnforceable(this.config.policyDir);
-    await this.record(compiled);
-    this.compiled = compiled;
-    this.logger.log(`Enforcing convenant ${compiled.convenant.id} version ${compiled.version}`);
+    const policy = loadEnforceablePolicy(this.config.policyDir);
+    await this.record(policy);
+    this.compiled = policy.compiled;
+    this.logger.log(`Enforcing convenant ${policy.compiled.convenant.id} version ${policy.compiled.version}`);
+    if (this.config.policyWatch) this.startWatching();
   }
 
-  /** The compiled convenant in force. */
+  onModuleDestroy(): void {
+    clearTimeout(this.debounce);
+    this.watcher?.close();
+  }
+
+  /** The compiled convenant of the request in progress, or the one in force outside a request. */
   current(): CompiledConvenant {
+    const pinned = this.pinned.getStore();
+    if (pinned) return pinned;
     if (!this.compiled) throw new Error('The convenant is not loaded yet.');
     return this.compiled;
   }
 
-  private async record(compiled: CompiledConvenant): Promise<void> {
-    const sources: Record<string, string> = {};
-    for (const file of compiled.convenant.files) {
-      sources[path.basename(file)] = await readFile(file, 'utf8');
+  /** Runs `fn` (a request) with the convenant now in force pinned for everything it calls. */
+  pin<T>(fn: () => T): T {
+    if (!this.compiled) throw new Error('The convenant is not loaded yet.');
+    return this.pinned.run(this.compiled, fn);
+  }
+
+  /**
+   * Loads, validates, self-tests and records the folder's convenant, then swaps it in. Throws
+   * PolicyInvalidError (the version in force stays) when it cannot be enforced.
+   */
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    const run = this.queue.then(() => this.reloadNow(trigger));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    const previous = this.current();
+    let policy: EnforceablePolicy;
+    try {
+      policy = loadEnforceablePolicy(this.config.policyDir);
+      if (policy.compiled.hash === previous.hash) {
+        return { status: 'unchanged', version: previous.version, previousVersion: previous.version };
+      }
+      await this.record(policy);
+    } catch (error) {
+      if (error instanceof PolicyInvalidError) {
+        this.logger.warn(
+          { trigger, versionInForce: previous.version, problems: error.problems },
+          `Refused to reload the convenant; version ${previous.version} stays in force`,
+        );
+      }
+      throw error;
     }
-    const rows = await this.dataSource.query<unknown[]>(
-      `INSERT INTO policy_version (version, convenant, hash, sources)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (version) DO UPDATE SET last_loaded_at = now()
-         WHERE policy_version.hash = EXCLUDED.hash
-       RETURNING version`,
-      [compiled.version, compiled.convenant.id, compiled.hash, JSON.stringify(sources)],
+    // The swap: one assignment. Requests already pinned keep the old version to the end.
+    this.compiled = policy.compiled;
+    this.logger.log(
+      { trigger, previousVersion: previous.version },
+      `Enforcing convenant ${policy.compiled.convenant.id} version ${policy.compiled.version}`,
     );
-    if (rows.length === 0) {
+    return { status: 'reloaded', version: policy.compiled.version, previousVersion: previous.version };
+  }
+
+  private async record(policy: EnforceablePolicy): Promise<void> {
+    try {
+      await this.versions.record(policy.compiled, policy.sources);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
       throw new PolicyInvalidError(this.config.policyDir, [
-        `version ${compiled.version} is already recorded with different content; raise the convenant's version`,
+        {
+          code: 'version-conflict',
+          message: `version ${policy.compiled.version} is already recorded with different content; raise the convenant's version`,
+        },
       ]);
     }
   }
+
+  /**
+   * fs.watch on the folder (no dependency: one flat folder of YAML files needs no recursive
+   * watching or polling), debounced; a refused reload is already logged by reloadNow.
+   */
+  private startWatching(): void {
+    this.watcher = watch(this.config.policyDir, { persistent: false }, () => {
+      clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => {
+        this.reload('watch').catch((error: unknown) => {
+          if (!(error instanceof PolicyInvalidError))
+            this.logger.error({ err: error }, 'Convenant reload failed');
+        });
+      }, WATCH_DEBOUNCE_MS);
+      this.debounce.unref();
+    });
+    this.watcher.on('error', (error) =>
+      this.logger.error({ err: error }, 'Watching the convenant folder failed'),
+    );
+    this.logger.log(`Watching ${this.config.policyDir} for convenant changes`);
+  }
 }
 
-/** Loads, validates, compiles and self-tests a convenant folder; throws PolicyInvalidError on any failure. */
-export function loadEnforceable(dir: string): CompiledConvenant {
-  const result = checkConvenantDir(dir);
-  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+const at = (p: SourcePosition | undefined) => (p ? { file: p.file, line: p.line, column: p.column } : {});
+
+/**
+ * Reads the folder once, then validates, compiles and self-tests exactly that text. Throws
+ * PolicyInvalidError listing every error and failing test with its file:line:column.
+ */
+export function loadEnforceablePolicy(dir: string): EnforceablePolicy {
+  const folder = readConvenantFolder(dir);
+  const files = folder.files ?? [];
+  const result = folder.files
+    ? checkConvenantSources(folder.shown, files)
+    : { convenant: null, diagnostics: [], locate: folder.locate };
+  const errors = [...folder.diagnostics, ...result.diagnostics].filter((d) => d.severity === 'error');
   if (!result.convenant || errors.length > 0) {
-    throw new PolicyInvalidError(dir, errors.map(formatDiagnostic));
+    throw new PolicyInvalidError(
+      dir,
+      errors.map((d) => ({ code: d.code, message: d.message, ...at(d.position) })),
+    );
   }
   const compiled = compileConvenant(result.convenant);
   const report = runPolicyTests(compiled);
@@ -82,15 +211,19 @@ export function loadEnforceable(dir: string): CompiledConvenant {
       report.results
         .filter((r) => !r.ok)
         .flatMap((r) =>
-          r.failures.map(
-            (f) => `${formatPosition(result.locate(f.src))} test '${r.test.name}': ${f.message}`,
-          ),
+          r.failures.map((f) => ({
+            code: 'test-failed',
+            message: `test '${r.test.name}': ${f.message}`,
+            ...at(result.locate(f.src)),
+          })),
         ),
     );
   }
-  return compiled;
+  const sources = Object.fromEntries(files.map((f) => [path.basename(f.path), f.text]));
+  return { compiled, sources };
 }
 
-function formatPosition(p: { file: string; line: number; column: number }): string {
-  return `${p.file}:${p.line}:${p.column}`;
+/** Loads, validates, compiles and self-tests a convenant folder; throws PolicyInvalidError on any failure. */
+export function loadEnforceable(dir: string): CompiledConvenant {
+  return loadEnforceablePolicy(dir).compiled;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/config.js';
+import { PolicyVersionRepository } from '../convenant/policy-version.repository.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { BsnCipher } from '../cases/bsn.js';
 import { CasesRepository } from '../cases/cases.repository.js';
@@ -15,8 +16,12 @@ describe('DemoSeeder (real PostgreSQL, real convenant)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, CONVENANT_POLICY_DIR: REAL_CONVENANT });
-    registry = new PolicyRegistry(config, db.dataSource);
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      CONVENANT_POLICY_DIR: REAL_CONVENANT,
+      POLICY_WATCH: 'false',
+    });
+    registry = new PolicyRegistry(config, new PolicyVersionRepository(db.dataSource));
     await registry.onModuleInit();
     const cipher = new BsnCipher({ hmacKey: randomBytes(32), encryptionKey: randomBytes(32) });
     seeder = new DemoSeeder(config, db.dataSource, registry, new CasesRepository(db.dataSource), cipher);

@@ -174,13 +174,39 @@ export function loadConvenantSources(dir: string, files: { path: string; text: s
 
 /** Reads `*.yaml` / `*.yml` in `dir` (not recursively), sorted by name, and loads them. */
 export function loadConvenantDir(dir: string): LoadResult {
+  const read = readConvenantFolder(dir);
+  if (!read.files) return { convenant: null, diagnostics: read.diagnostics, locate: read.locate };
+  const result = loadConvenantSources(read.shown, read.files);
+  if (read.diagnostics.length === 0) return result;
+  return {
+    convenant: null,
+    diagnostics: [...read.diagnostics, ...result.diagnostics],
+    locate: result.locate,
+  };
+}
+
+export interface ConvenantFolder {
+  /** The folder as shown in diagnostics (relative to the working directory where possible). */
+  shown: string;
+  /** The YAML files in merge order, with their text; absent when the folder cannot be read. */
+  files?: { path: string; text: string }[];
+  /** Folder-level and unreadable-file errors. */
+  diagnostics: Diagnostic[];
+  locate: LoadResult['locate'];
+}
+
+/**
+ * Reads the folder's YAML files once, so that a caller that keeps the text (the gateway records
+ * it per version) keeps exactly the text it compiled, even if the files change meanwhile.
+ */
+export function readConvenantFolder(dir: string): ConvenantFolder {
   const shown = displayPath(dir);
   const noFile: LoadResult['locate'] = (src) => ({ file: src.file, line: 1, column: 1 });
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) {
       return {
-        convenant: null,
+        shown,
         diagnostics: [folderError('not-a-folder', `'${shown}' is a file, not a convenant folder.`)],
         locate: noFile,
       };
@@ -191,7 +217,7 @@ export function loadConvenantDir(dir: string): LoadResult {
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   } catch {
     return {
-      convenant: null,
+      shown,
       diagnostics: [
         folderError('missing-folder', `The convenant folder '${shown}' does not exist or cannot be read.`),
       ],
@@ -213,9 +239,7 @@ export function loadConvenantDir(dir: string): LoadResult {
       });
     }
   }
-  const result = loadConvenantSources(shown, files);
-  if (unreadable.length === 0) return result;
-  return { convenant: null, diagnostics: [...unreadable, ...result.diagnostics], locate: result.locate };
+  return { shown, files, diagnostics: unreadable, locate: noFile };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   formatPosition,
   ISO_8601_DURATION,
   loadConvenantDir,
+  loadConvenantSources,
   sortDiagnostics,
   type LoadResult,
 } from './load.js';
@@ -32,7 +33,15 @@ type Locate = LoadResult['locate'];
 
 /** Loads and validates a convenant folder. `convenant` is null when anything is an error: fail closed. */
 export function checkConvenantDir(dir: string): LoadResult {
-  const loaded = loadConvenantDir(dir);
+  return checked(loadConvenantDir(dir));
+}
+
+/** The same checks on files already read (see readConvenantFolder). */
+export function checkConvenantSources(dir: string, files: { path: string; text: string }[]): LoadResult {
+  return checked(loadConvenantSources(dir, files));
+}
+
+function checked(loaded: LoadResult): LoadResult {
   const semantic = loaded.convenant ? validateConvenant(loaded.convenant, loaded.locate) : [];
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...semantic]);
   const failed = diagnostics.some((d) => d.severity === 'error');

@@ -1,0 +1,405 @@
+import type { CompiledConvenant } from './compile.js';
+import { effectiveAccess, parseSituationKey, ruleFlags, summarise, type EffectiveAccess } from './access.js';
+import { explain, type DecisionGroup, type Situation } from './explain.js';
+import { escapeHtml } from './matrix.js';
+import type { Convenant, PersonRole, Sensitivity } from './model.js';
+
+/**
+ * The whole convenant as a readable Dutch document for the signing parties, generated from the
+ * same compiled convenant the gateway enforces (so text and enforcement cannot drift apart).
+ * One document model, rendered to Markdown and to printable, self-contained HTML.
+ */
+
+export type Block =
+  | { kind: 'h'; level: 1 | 2 | 3 | 4; text: string }
+  | { kind: 'p'; text: string }
+  | { kind: 'ul'; items: string[] }
+  | { kind: 'table'; head: string[]; rows: string[][] };
+
+export interface RenderOptions {
+  /** Partner ids of the privacy officers (FG) who review doorbraken and the log. */
+  officers?: readonly string[];
+}
+
+export const SENSITIVITY_NL: Record<Sensitivity, string> = {
+  ordinary: 'gewoon persoonsgegeven',
+  bsn: 'burgerservicenummer (BSN)',
+  health: 'bijzonder persoonsgegeven: gezondheid (AVG art. 9)',
+  criminal: 'strafrechtelijk gegeven (AVG art. 10)',
+  'confidential-address': 'geheim adres',
+};
+
+const UNITS: Record<string, [string, string]> = {
+  Y: ['jaar', 'jaar'],
+  M: ['maand', 'maanden'],
+  W: ['week', 'weken'],
+  D: ['dag', 'dagen'],
+  H: ['uur', 'uur'],
+  Mt: ['minuut', 'minuten'],
+  S: ['seconde', 'seconden'],
+};
+
+/** `P5Y` → `5 jaar`, `PT60M` → `60 minuten`, `P1Y6M` → `1 jaar en 6 maanden`. */
+export function durationNl(iso: string): string {
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(
+    iso,
+  );
+  if (!m) return iso;
+  const parts = (['Y', 'M', 'W', 'D', 'H', 'Mt', 'S'] as const).flatMap((unit, i) => {
+    const n = m[i + 1];
+    if (n === undefined) return [];
+    const [one, many] = UNITS[unit]!;
+    return [`${n} ${Number(n) === 1 ? one : many}`];
+  });
+  if (parts.length === 0) return iso;
+  return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} en ${parts.at(-1)!}`;
+}
+
+const list = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} en ${items.at(-1)!}`;
+
+const ROLE_NL: Record<PersonRole, string> = {
+  slachtoffer: 'het slachtoffer',
+  pleger: 'de pleger',
+  kind: 'het kind',
+  gezinslid: 'het gezinslid',
+};
+
+function whereText(where: readonly Situation[], allPhases: number): string {
+  const phases = [...new Set(where.map((w) => w.phase))];
+  const phaseText =
+    phases.length === allPhases
+      ? 'in elke fase'
+      : `in de fase${phases.length > 1 ? 's' : ''} ${list(phases)}`;
+  const roleSets = [...new Set(where.map((w) => (w.roles ? w.roles.join(',') : '')))];
+  if (roleSets.length === 1 && roleSets[0] !== '' && roleSets[0]!.split(',').length < 4) {
+    return `${phaseText}, voor ${list(roleSets[0]!.split(',').map((r) => ROLE_NL[r as PersonRole]))}`;
+  }
+  return phaseText;
+}
+
+interface Grant {
+  action: string;
+  ruleId: string;
+  reason: string;
+  bases: string[];
+  fields: string[];
+  where: string;
+}
+
+/** Groups the explanation's decisions by rule: one line per rule, its fields, when, why, on which basis. */
+function grantsOf(
+  compiled: CompiledConvenant,
+  partner: string,
+  purpose: string,
+  phases: number,
+): { grants: Grant[]; denies: Grant[] } {
+  const c = compiled.convenant;
+  const plain = explain(compiled, { partner, purpose });
+  const flagged = explain(compiled, {
+    partner,
+    purpose,
+    flags: ruleFlags(c).filter((f) => c.caseFlags.some((cf) => cf.id === f)),
+  });
+  const grants = new Map<string, Grant>();
+  const denies = new Map<string, Grant>();
+  const add = (into: Map<string, Grant>, action: string, field: string, d: DecisionGroup) => {
+    if (d.ruleId === undefined || d.ruleId.startsWith('builtin:')) return;
+    const key = `${action}\u0000${d.ruleId}\u0000${whereText(d.where, phases)}`;
+    let g = into.get(key);
+    if (!g) {
+      g = {
+        action,
+        ruleId: d.ruleId,
+        reason: d.reason,
+        bases: (d.legalBases ?? []).map((b) => b.citation),
+        fields: [],
+        where: whereText(d.where, phases) + flagText(d.ruleId),
+      };
+      into.set(key, g);
+    }
+    if (!g.fields.includes(field)) g.fields.push(field);
+  };
+  const flagText = (ruleId: string) => {
+    const flags = compiled.rule(ruleId)?.when.caseFlags ?? [];
+    return flags.length > 0 ? ` bij casuskenmerk ${list(flags)}` : '';
+  };
+  for (const f of plain.fields) {
+    for (const action of ['read', 'write'] as const) {
+      for (const d of f[action].decisions) if (d.allowed) add(grants, action, f.field, d);
+    }
+  }
+  // A deny is worth stating only where it takes away something a rule grants the pair.
+  const granted = new Set([...grants.values()].flatMap((g) => g.fields.map((f) => `${g.action} ${f}`)));
+  for (const f of flagged.fields) {
+    for (const action of ['read', 'write'] as const) {
+      if (!granted.has(`${action} ${f.field}`)) continue;
+      for (const d of f[action].decisions) if (!d.allowed) add(denies, action, f.field, d);
+    }
+  }
+  for (const d of plain.manage.decisions) if (d.allowed) add(grants, 'manage', 'de casus', d);
+  return { grants: mergeActions([...grants.values()]), denies: mergeActions([...denies.values()]) };
+}
+
+/** One line for a rule that grants reading and writing the same fields in the same situations. */
+function mergeActions(grants: Grant[]): Grant[] {
+  const out: Grant[] = [];
+  for (const g of grants) {
+    const same = out.find(
+      (o) => o.ruleId === g.ruleId && o.where === g.where && o.fields.join() === g.fields.join(),
+    );
+    if (same) same.action = `${same.action}+${g.action}`;
+    else out.push({ ...g });
+  }
+  return out;
+}
+
+const actionNl = (action: string): string =>
+  list(action.split('+').map((a, i) => (i === 0 ? (ACTION_NL[a] ?? a) : (ACTION_NL[a] ?? a).toLowerCase())));
+
+const ACTION_NL: Record<string, string> = { read: 'Lezen', write: 'Vastleggen', manage: 'Beheren' };
+
+export function documentBlocks(
+  compiled: CompiledConvenant,
+  options: RenderOptions = {},
+  access: EffectiveAccess = effectiveAccess(compiled),
+): Block[] {
+  const c: Convenant = compiled.convenant;
+  const citation = (id: string) => c.legalBases.find((b) => b.id === id)?.citation ?? id;
+  const partnerName = (id: string) => c.partners.find((p) => p.id === id)?.name ?? id;
+  const officers = (options.officers ?? []).map(partnerName);
+  const phases = 4;
+  const blocks: Block[] = [];
+  const h = (level: 1 | 2 | 3 | 4, text: string) => blocks.push({ kind: 'h', level, text });
+  const p = (text: string) => blocks.push({ kind: 'p', text });
+
+  h(1, c.title);
+  p(
+    `Convenant ${c.id}, versie ${c.version}${c.effectiveFrom ? `, van kracht vanaf ${c.effectiveFrom}` : ''}. ` +
+      `Handhavingsversie ${compiled.version}: elke toegang in het logboek noemt deze versie.`,
+  );
+  p(
+    'Dit document is gegenereerd uit dezelfde convenantbestanden die de gateway handhaaft. Wat hier staat, ' +
+      'is wat de gateway toestaat en weigert; wijzigt een regel, dan wijzigen dit document en de handhaving samen.',
+  );
+
+  h(2, '1. Partners');
+  blocks.push({
+    kind: 'table',
+    head: ['Partner', 'Code', 'Soort', 'Doelen', 'Contact'],
+    rows: c.partners.map((x) => [x.name, x.id, x.kind, x.purposes.join(', '), x.contact ?? '']),
+  });
+
+  h(2, '2. Doelen, grondslagen en bewaartermijnen');
+  for (const u of c.purposes) {
+    h(3, `${u.name} (${u.id})`);
+    p(u.description);
+    blocks.push({
+      kind: 'ul',
+      items: [
+        `Grondslagen: ${u.legalBases.map(citation).join('; ')}.`,
+        `Bewaartermijn: ${durationNl(u.retention)} (${u.retention}).`,
+        u.emergencyAccess.allowed
+          ? `Doorbraak: toegestaan${u.emergencyAccess.window ? `, voor ${durationNl(u.emergencyAccess.window)} per doorbraak` : ''}.`
+          : 'Doorbraak: niet toegestaan.',
+      ],
+    });
+  }
+
+  h(2, '3. Grondslagen');
+  blocks.push({
+    kind: 'table',
+    head: ['Grondslag', 'Toelichting', 'Maakt rechtmatig'],
+    rows: c.legalBases.map((b) => [
+      b.citation,
+      b.description ?? '',
+      b.permits.map((s) => SENSITIVITY_NL[s]).join('; '),
+    ]),
+  });
+
+  h(2, '4. Gegevenscatalogus');
+  p(
+    'De velden die partners kunnen delen, per onderdeel, met hun gevoeligheid. Een veld op persoonsniveau wordt per persoon beslist (slachtoffer, pleger, kind, gezinslid).',
+  );
+  for (const s of c.sections) {
+    h(3, s.id + (s.description ? `: ${s.description}` : ''));
+    blocks.push({
+      kind: 'table',
+      head: ['Veld', 'Omschrijving', 'Gevoeligheid', 'Niveau'],
+      rows: s.fields.map((f) => [
+        f.id,
+        f.description ?? '',
+        SENSITIVITY_NL[f.sensitivity],
+        f.level === 'person' ? 'persoon' : 'casus',
+      ]),
+    });
+  }
+
+  h(2, '5. Wat elke partner mag zien en vastleggen, en waarom');
+  p(
+    'Per partner en doel: wat de partner mag als hij aan de casus deelneemt (zonder doorbraak), op grond van welke regel en grondslag, en wat uitdrukkelijk nooit wordt gedeeld. Wat hier niet staat, is niet toegestaan.',
+  );
+  for (const partner of c.partners) {
+    h(3, `${partner.name} (${partner.id})`);
+    for (const purpose of partner.purposes) {
+      if (!c.purposes.some((u) => u.id === purpose)) continue;
+      h(4, `Doel: ${compiled.purpose(purpose).name} (${purpose})`);
+      const { grants, denies } = grantsOf(compiled, partner.id, purpose, phases);
+      if (grants.length === 0) p('Deze partner krijgt onder dit doel geen gegevens.');
+      else {
+        blocks.push({
+          kind: 'ul',
+          items: grants.map(
+            (g) =>
+              `${actionNl(g.action)}: ${g.fields.join(', ')}; ${g.where}. Waarom: ${g.reason}` +
+              (g.bases.length > 0 ? ` Grondslag: ${g.bases.join('; ')}.` : '') +
+              ` (regel ${g.ruleId})`,
+          ),
+        });
+      }
+      if (denies.length > 0) {
+        blocks.push({
+          kind: 'ul',
+          items: denies.map(
+            (g) =>
+              `Nooit ${actionNl(g.action).toLowerCase()}: ${g.fields.join(', ')}; ${g.where}. Waarom: ${g.reason} (regel ${g.ruleId})`,
+          ),
+        });
+      }
+    }
+  }
+
+  h(2, '6. Doorbraak (spoedtoegang)');
+  const emergencyPurposes = c.purposes.filter((u) => u.emergencyAccess.allowed);
+  if (emergencyPurposes.length === 0) {
+    p('Geen enkel doel staat een doorbraak toe.');
+  } else {
+    p(
+      'Als er geen tijd te verliezen is, kan een professional met een schriftelijke reden om spoedtoegang vragen, ook ' +
+        'als zijn organisatie (nog) niet aan de casus deelneemt. De toegang geldt kort, wordt in het logboek als ' +
+        'doorbraak vastgelegd en komt in de wachtrij voor toetsing door de functionaris gegevensbescherming' +
+        (officers.length > 0 ? ` (${list(officers)})` : '') +
+        ', die haar beoordeelt als rechtmatig, onrechtmatig of onduidelijk.',
+    );
+    blocks.push({
+      kind: 'table',
+      head: ['Doel', 'Venster'],
+      rows: emergencyPurposes.map((u) => [
+        `${u.name} (${u.id})`,
+        u.emergencyAccess.window ? durationNl(u.emergencyAccess.window) : 'standaardvenster van de gateway',
+      ]),
+    });
+    const opened: string[] = [];
+    for (const pair of access.pairs) {
+      if (!compiled.purpose(pair.purpose).emergencyAccess.allowed) continue;
+      const extra = (action: string) =>
+        [...(pair.fields.get(action as 'read')?.entries() ?? [])]
+          .filter(([, keys]) =>
+            [...keys].some(
+              (k) => k.includes('|emergency|') && !keys.has(k.replace('|emergency|', '|normal|')),
+            ),
+          )
+          .map(([field]) => field);
+      const read = extra('read');
+      if (read.length === 0) continue;
+      const keys = [...(pair.fields.get('read')?.get(read[0]!) ?? [])].filter(
+        (k) => parseSituationKey(k).emergency,
+      );
+      const phasesText = list(summarise(keys).phases);
+      opened.push(
+        `${partnerName(pair.partner)} (${pair.partner}), doel ${pair.purpose}: ${read.join(', ')} (fasen: ${phasesText}).`,
+      );
+    }
+    if (opened.length > 0) {
+      p('Wat een doorbraak extra opent (lezen), per partner en doel:');
+      blocks.push({ kind: 'ul', items: opened });
+    } else p('Geen regel opent bij een doorbraak meer gegevens dan zonder.');
+  }
+
+  h(2, '7. Logboek en toezicht');
+  blocks.push({
+    kind: 'ul',
+    items: [
+      'Elke toegang wordt vastgelegd, toegestaan en geweigerd, lezen en vastleggen: welke partner en professional, voor welk doel, welke casus en welke persoon (als referentie), welke velden, de beslissende regel en grondslag, en de handhavingsversie van het convenant.',
+      'Geen gegeven verlaat de gateway voordat de vastlegging ervan in het logboek is opgeslagen; kan het logboek niet worden geschreven, dan wordt het verzoek geweigerd.',
+      'Het logboek kan alleen worden aangevuld, niet gewijzigd: elke vastlegging is met een hashketen aan de vorige verbonden en de keten wordt regelmatig ondertekend, zodat wijzigingen aantoonbaar zijn.',
+      `Toezicht: ${officers.length > 0 ? list(officers) : 'de functionaris gegevensbescherming'} raadpleegt het logboek per casus, partner en persoon, stelt inzageoverzichten op (AVG art. 15), toetst elke doorbraak en bekijkt opvallende patronen. Ook elke raadpleging door de toezichthouder wordt gelogd.`,
+      'Elke versie van het convenant wordt met haar volledige tekst bewaard, zodat bij elke vastlegging in het logboek de tekst is terug te vinden die de beslissing nam.',
+      `Bewaartermijnen van de gedeelde gegevens, per doel: ${c.purposes.map((u) => `${u.name}: ${durationNl(u.retention)}`).join('; ')}.`,
+    ],
+  });
+  return blocks;
+}
+
+const mdEscape = (text: string) => text.replace(/([\\`*_[\]<>|])/g, '\\$1');
+
+export function renderMarkdown(blocks: readonly Block[]): string {
+  const out: string[] = [];
+  for (const b of blocks) {
+    if (b.kind === 'h') out.push(`${'#'.repeat(b.level)} ${mdEscape(b.text)}`, '');
+    else if (b.kind === 'p') out.push(mdEscape(b.text), '');
+    else if (b.kind === 'ul') out.push(...b.items.map((i) => `- ${mdEscape(i)}`), '');
+    else {
+      const row = (cells: readonly string[]) =>
+        `| ${cells.map((x) => mdEscape(x).replace(/\n/g, ' ')).join(' | ')} |`;
+      out.push(row(b.head), row(b.head.map(() => '---')), ...b.rows.map(row), '');
+    }
+  }
+  return out.join('\n');
+}
+
+export function renderHtml(blocks: readonly Block[], title: string): string {
+  const e = escapeHtml;
+  const body = blocks
+    .map((b) => {
+      if (b.kind === 'h') return `<h${b.level}>${e(b.text)}</h${b.level}>`;
+      if (b.kind === 'p') return `<p>${e(b.text)}</p>`;
+      if (b.kind === 'ul') return `<ul>\n${b.items.map((i) => `<li>${e(i)}</li>`).join('\n')}\n</ul>`;
+      return (
+        `<table>\n<thead><tr>${b.head.map((x) => `<th scope="col">${e(x)}</th>`).join('')}</tr></thead>\n<tbody>\n` +
+        b.rows.map((r) => `<tr>${r.map((x) => `<td>${e(x)}</td>`).join('')}</tr>`).join('\n') +
+        '\n</tbody>\n</table>'
+      );
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(title)}</title>
+<style>
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #111; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 1px solid #999; }
+h3 { font-size: 1.1rem; } h4 { font-size: 1rem; font-style: italic; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 0.5rem 0 1rem; }
+th, td { border: 1px solid #aaa; padding: 0.25rem 0.4rem; text-align: left; vertical-align: top; }
+th { background: #eee; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10.5pt; }
+  h2:not(:first-of-type) { break-before: page; }
+  h2, h3, h4 { break-after: avoid; } tr, li { break-inside: avoid; }
+  th { background: none; }
+}
+</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}
+
+export type DocumentFormat = 'html' | 'markdown';
+
+export function renderConvenant(
+  compiled: CompiledConvenant,
+  format: DocumentFormat,
+  options: RenderOptions = {},
+  access?: EffectiveAccess,
+): string {
+  const blocks = documentBlocks(compiled, options, access);
+  return format === 'html'
+    ? renderHtml(blocks, `${compiled.convenant.title} (${compiled.version})`)
+    : renderMarkdown(blocks);
+}
