@@ -199,6 +199,7 @@ describe('officers page (chromium)', () => {
     const perDay = await chart.locator('details tbody tr td:last-child').allTextContents();
     expect(perDay.length).toBeGreaterThan(7);
     expect(perDay.reduce((sum, n) => sum + Number(n), 0)).toBe(expected.length);
+    await shot('toegangslog');
   });
 
   it('opens an entry and shows the rule and policy version that decided it', async () => {
@@ -223,13 +224,19 @@ describe('officers page (chromium)', () => {
     const detail = page.getByRole('complementary', { name: `Regel ${entry!.seq}` });
     await detail.waitFor();
     const value = (name: string) =>
-      detail.locator('div', { has: page.locator('dt', { hasText: name }) }).locator('dd');
+      detail.locator('dl > div', { has: page.locator('dt', { hasText: name }) }).locator('dd');
     await expect(value('Beslissende regel').textContent()).resolves.toBe(entry!.ruleId);
     await expect(value('Convenantversie').textContent()).resolves.toBe(entry!.policyVersion);
     await expect(value('Betrokkene').textContent()).resolves.toBe(traffic.subjectRef);
     // Focus moves to the detail, for keyboard and screen reader users.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('entry-title');
-    await shot('toegangslog-detail');
+    if (UPDATE) {
+      // The whole view at once: filters, timeline, the selected row and its detail.
+      await page.setViewportSize({ width: 1280, height: 1500 });
+      await page.evaluate(() => scrollTo(0, 0));
+      await shot('toegangslog-detail');
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   it("opens the subject report from the entry: it lists the person's accesses as the API does, and no URL names them", async () => {
@@ -302,19 +309,65 @@ describe('officers page (chromium)', () => {
     await page.getByText('De keten is in orde.').waitFor();
     const entries = Number(await page.locator('dd.entries').textContent());
     expect(entries).toBeGreaterThan(0);
+    // The last checkpoint shown is one the gateway signed.
+    const last = await page
+      .locator('dl > div', { has: page.locator('dt', { hasText: 'Laatste controlepunt' }) })
+      .locator('dd')
+      .textContent();
+    const position = /^positie (\d+),/.exec(last ?? '')?.[1];
+    const signed = await t.db.dataSource.query<{ position: string }[]>(
+      `SELECT position::text AS position FROM access_log_checkpoint`,
+    );
+    expect(signed.map((c) => c.position)).toContain(position);
     await shot('integriteit', true);
+  });
+
+  it('shows the partner × purpose matrix as the API computes it, and the plain-language convenant', async () => {
+    await page.getByRole('link', { name: 'Convenant' }).click();
+    await page.getByRole('heading', { name: 'Partners × doelen' }).waitFor();
+    const api = await http().get('/v1/convenant/matrix').set('authorization', officer);
+    const matrix = api.body as {
+      sections: string[];
+      rows: {
+        partnerName: string;
+        purposeName: string;
+        cells: Record<string, { read: string; write: string; emergency: boolean }>;
+      }[];
+    };
+    const rows = page.locator('table.matrix tbody tr');
+    expect(await rows.count()).toBe(matrix.rows.length);
+    const words: Record<string, string> = { all: 'alles', some: 'deels', none: 'niets' };
+    // Every cell of the first row says what the API says (text content: short label, full label, verdict).
+    const first = matrix.rows[0]!;
+    const firstCells = await rows.first().locator('td').allTextContents();
+    expect(firstCells).toEqual(
+      matrix.sections.map((s) => {
+        const cell = first.cells[s]!;
+        const emergency = cell.emergency ? '!een doorbraak opent meer' : '';
+        return `Iinzien: ${words[cell.read]}Vvastleggen: ${words[cell.write]}${emergency}`;
+      }),
+    );
+    const heads = await rows.locator('th').allTextContents();
+    expect(heads).toEqual(matrix.rows.map((r) => `${r.partnerName}${r.purposeName}`));
+    // The rendering arrives as structure only: no script, style or attribute of its own.
+    const documentHeadings = await page.locator('.document h2, .document h3').count();
+    expect(documentHeadings).toBeGreaterThan(0);
+    expect(
+      await page.locator('.document script, .document style, .document [style], .document [class]').count(),
+    ).toBe(0);
+    expect(await accessibilityViolations()).toEqual([]);
+    await shot('convenant');
   });
 
   it('switches to English, keeps the session, and back', async () => {
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('heading', { name: 'Integrity', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Partners × purposes' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     await page.getByRole('link', { name: 'Access log' }).click();
     await page.getByRole('heading', { name: 'Access log', level: 1 }).waitFor();
     await waitForIdle();
     await page.getByRole('button', { name: 'Nederlands' }).click();
     await page.getByRole('heading', { name: 'Toegangslog', level: 1 }).waitFor();
-    await shot('toegangslog');
   });
 
   it('signs out on a 401 with a sentence, and the page never broke its CSP or threw', async () => {

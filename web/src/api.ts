@@ -191,6 +191,7 @@ export interface ConvenantMatrix {
     partner: string;
     partnerName: string;
     purpose: string;
+    purposeName: string;
     cells: Record<string, { read: Level; write: Level; emergency: boolean }>;
   }[];
 }

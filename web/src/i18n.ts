@@ -159,7 +159,11 @@ const nl = {
   'convenant.level.all': 'alles',
   'convenant.level.some': 'deels',
   'convenant.level.none': 'niets',
-  'convenant.emergencyAllowed': 'doorbraak mogelijk',
+  'convenant.readShort': 'I',
+  'convenant.writeShort': 'V',
+  'convenant.emergencyAllowed': 'een doorbraak opent meer',
+  'convenant.legend':
+    'I = inzien, V = vastleggen: alles, deels of niets van de velden van dat onderdeel, in de gewone gang van zaken. ! = een doorbraak opent velden die anders dicht zijn.',
   'convenant.document': 'Het convenant in gewone taal',
   'convenant.version': '{convenant}, versie {version}',
 
@@ -331,7 +335,11 @@ const en: Record<MessageKey, string> = {
   'convenant.level.all': 'all',
   'convenant.level.some': 'some',
   'convenant.level.none': 'none',
-  'convenant.emergencyAllowed': 'emergency access possible',
+  'convenant.readShort': 'R',
+  'convenant.writeShort': 'W',
+  'convenant.emergencyAllowed': 'emergency access opens more',
+  'convenant.legend':
+    'R = read, W = record: all, some or none of the fields of that section, in the ordinary course. ! = emergency access opens fields that are otherwise closed.',
   'convenant.document': 'The convenant in plain language',
   'convenant.version': '{convenant}, version {version}',
 

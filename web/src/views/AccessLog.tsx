@@ -194,7 +194,7 @@ export function AccessLog({
           </p>
           <Timeline items={items} />
           <div className={selected ? 'with-detail' : undefined}>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={t('log.table')}>
               <table className="log">
                 <caption>{t('log.table')}</caption>
                 <thead>

@@ -40,7 +40,10 @@ const ALLOWED = new Set([
  * under this view's own h1.
  */
 function sanitise(html: string): Node[] {
-  const source = new DOMParser().parseFromString(html, 'text/html').body;
+  // Parsed inert in a template: its <style> is never applied (nor reported to the page's CSP).
+  const template = document.createElement('template');
+  template.innerHTML = html;
+  const source = template.content;
   const copy = (node: Node): Node[] => {
     if (node.nodeType === Node.TEXT_NODE) return [document.createTextNode(node.textContent ?? '')];
     if (!(node instanceof Element)) return [];
@@ -64,11 +67,13 @@ function sanitise(html: string): Node[] {
   return [...source.childNodes].flatMap(copy);
 }
 
-function Cell({ level, label }: { level: Level; label: string }) {
+/** One verdict, short on screen ("I: alles") and in full for screen readers ("inzien: alles"). */
+function Cell({ level, short, label }: { level: Level; short: string; label: string }) {
   const { t } = useI18n();
   return (
     <span className={`level ${level}`}>
-      {label}: {t(`convenant.level.${level}` as MessageKey)}
+      <span aria-hidden="true">{short}</span>
+      <span className="visually-hidden">{label}</span>: {t(`convenant.level.${level}` as MessageKey)}
     </span>
   );
 }
@@ -91,7 +96,8 @@ export function Convenant() {
         setError(failure instanceof ApiError ? failure.sentence(t) : String(failure)),
       )
       .finally(() => setLoading(false));
-  }, [t]);
+    // Once per visit: switching the language re-renders, it does not ask (and log) again.
+  }, []);
 
   useEffect(() => {
     if (container && documentNodes) container.replaceChildren(...documentNodes);
@@ -107,7 +113,8 @@ export function Convenant() {
         <>
           <h2>{t('convenant.matrix')}</h2>
           <p>{t('convenant.version', { convenant: matrix.convenant, version: matrix.version })}</p>
-          <div className="table-wrap">
+          <p className="help">{t('convenant.legend')}</p>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label={t('convenant.matrix')}>
             <table className="matrix">
               <thead>
                 <tr>
@@ -125,7 +132,7 @@ export function Convenant() {
                     <th scope="row">
                       {row.partnerName}
                       <br />
-                      <small>{row.purpose}</small>
+                      <small>{row.purposeName}</small>
                     </th>
                     {matrix.sections.map((s) => {
                       const cell = row.cells[s];
@@ -133,11 +140,20 @@ export function Convenant() {
                         <td key={s}>
                           {cell && (
                             <>
-                              <Cell level={cell.read} label={t('convenant.read')} />
-                              <Cell level={cell.write} label={t('convenant.write')} />
+                              <Cell
+                                level={cell.read}
+                                short={t('convenant.readShort')}
+                                label={t('convenant.read')}
+                              />
+                              <Cell
+                                level={cell.write}
+                                short={t('convenant.writeShort')}
+                                label={t('convenant.write')}
+                              />
                               {cell.emergency && (
-                                <span className="badge emergency" title={t('convenant.emergencyAllowed')}>
-                                  !<span className="visually-hidden"> {t('convenant.emergencyAllowed')}</span>
+                                <span className="badge emergency">
+                                  <span aria-hidden="true">!</span>
+                                  <span className="visually-hidden">{t('convenant.emergencyAllowed')}</span>
                                 </span>
                               )}
                             </>

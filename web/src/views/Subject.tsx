@@ -113,7 +113,7 @@ export function Subject({ initialRef }: { initialRef: string | undefined }) {
           {report.accesses.length === 0 ? (
             <p className="empty">{t('subject.empty')}</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={t('subject.table')}>
               <table className="subject">
                 <caption>{t('subject.table')}</caption>
                 <thead>
