@@ -23,6 +23,14 @@ import { accessTokenFor } from './support/tokens.js';
 const SCREENSHOTS = path.resolve('docs/screenshots');
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 
+/** In the page: the focused element (id, or its text) and whether it shows a focus outline. */
+function focusedWithRing(): string {
+  const el = document.activeElement as HTMLElement;
+  const style = getComputedStyle(el);
+  const ring = style.outlineStyle !== 'none' && style.outlineWidth !== '0px';
+  return `${el.id || el.textContent?.trim() || el.tagName}|${ring}`;
+}
+
 interface Event {
   seq: string;
   partner: string | null;
@@ -147,13 +155,7 @@ describe('officers page (chromium)', () => {
     const focused: string[] = [];
     for (let i = 0; i < 3; i++) {
       await page.keyboard.press('Tab');
-      focused.push(
-        await page.evaluate(() => {
-          const el = document.activeElement as HTMLElement;
-          const style = getComputedStyle(el);
-          return `${el.id || el.textContent?.trim() || el.tagName}|${style.outlineStyle !== 'none' && style.outlineWidth !== '0px'}`;
-        }),
-      );
+      focused.push(await page.evaluate(focusedWithRing));
     }
     expect(focused).toEqual(['Naar de inhoud|true', 'English|true', 'token|true']);
     await page.keyboard.type(officerToken);
@@ -170,10 +172,30 @@ describe('officers page (chromium)', () => {
   it('filters the log: the rows shown are exactly what the API returns for that filter', async () => {
     await waitForIdle();
     expect(await accessibilityViolations()).toEqual([]);
-    await page.getByLabel('Partner', { exact: true }).fill('politie');
+    // The filter form by keyboard: fields in reading order, each with a visible focus ring (from the
+    // case field on: Tab steps through the date widgets' own day, month and time parts first).
+    await page.getByLabel('Casus (id)').focus();
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      order.push(await page.evaluate(focusedWithRing));
+      await page.keyboard.press('Tab');
+    }
+    expect(order).toEqual([
+      'f-case|true',
+      'f-partner|true',
+      'f-purpose|true',
+      'f-outcome|true',
+      'f-emergency|true',
+      'Zoeken|true',
+    ]);
     await page.getByLabel('Uitkomst').selectOption('denied');
-    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await page.getByLabel('Partner', { exact: true }).focus();
+    await page.keyboard.type('politie');
+    await page.keyboard.press('Enter');
     await waitForIdle();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('table.log td.partner')].every((td) => td.textContent === 'politie'),
+    );
 
     const rows = page.locator('table.log tbody tr');
     const shown = await rows.evaluateAll((trs) =>
