@@ -78,7 +78,7 @@ export class ConvenantService {
       dataSubjectRef: null,
       reason: `Convenant versions listed; ${items.length} returned.`,
     });
-    return { inForce: this.registry.current().version, items };
+    return { inForce: this.registry.inForce().version, items };
   }
 
   async get(officer: Actor, version: string): Promise<PolicyVersionRecord> {
@@ -94,7 +94,6 @@ export class ConvenantService {
 
   /** Reloads now. A refusal is logged as an audit entry too, then answered with 422 and every problem. */
   async reload(officer: Actor): Promise<ReloadOutcome> {
-    const before = this.registry.current().version;
     try {
       const outcome = await this.registry.reload('endpoint');
       await this.audit.recordQuery(officer, {
@@ -108,12 +107,13 @@ export class ConvenantService {
       return outcome;
     } catch (error) {
       if (!(error instanceof PolicyInvalidError)) throw error;
+      const inForce = this.registry.inForce().version;
       await this.audit.recordQuery(officer, {
         caseId: null,
         dataSubjectRef: null,
-        reason: `Convenant reload refused (${error.issues.length} problems); version ${before} stays in force.`,
+        reason: `Convenant reload refused (${error.issues.length} problems); version ${inForce} stays in force.`,
       });
-      throw new PolicyReloadRefusedError(before, error.issues);
+      throw new PolicyReloadRefusedError(inForce, error.issues);
     }
   }
 }

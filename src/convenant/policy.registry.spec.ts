@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ describe('PolicyRegistry reload', () => {
   const head = () => path.join(dir, '00-convenant.yaml');
 
   beforeAll(async () => {
+    // The registry logs each swap and refusal through Nest's logger; a spec has no use for it.
+    Logger.overrideLogger(false);
     db = await createTestDatabase();
   });
   afterAll(async () => {
@@ -56,6 +59,18 @@ describe('PolicyRegistry reload', () => {
     expect(sut.current().version).toMatch(/^0\.2\+/);
     // A request that starts now gets the new version.
     expect(sut.pin(() => sut.current())).toBe(sut.current());
+  });
+
+  it('compares a reload with the live version, not with the version the caller is pinned to', async () => {
+    const old = sut.current();
+    await bump('0.5');
+    const outcome = await sut.pin(async () => {
+      await sut.reload('watch');
+      // Still pinned to the old version, this caller asks again: nothing new to swap in.
+      return sut.reload('endpoint');
+    });
+    expect(outcome.status).toBe('unchanged');
+    expect(outcome.previousVersion).not.toBe(old.version);
   });
 
   it('answers unchanged when the folder holds the version in force, without recompiling it in', async () => {

@@ -34,8 +34,11 @@ export class PolicyInvalidError extends Error {
   }
 }
 
-const problemText = (p: PolicyProblem): string =>
-  `${p.file !== undefined ? `${p.file}:${p.line ?? 1}:${p.column ?? 1} ` : ''}${p.code}: ${p.message}`;
+/** As `convenant validate` prints it (`file:line:column error code: message`); a failed test as `convenant test` does. */
+const problemText = (p: PolicyProblem): string => {
+  const where = p.file !== undefined ? `${p.file}:${p.line ?? 1}:${p.column ?? 1} ` : '';
+  return p.code === 'test-failed' ? `${where}${p.message}` : `${where}error ${p.code}: ${p.message}`;
+};
 
 /** A compiled convenant with the exact text it was compiled from (file name → YAML). */
 export interface EnforceablePolicy {
@@ -105,10 +108,15 @@ export class PolicyRegistry implements OnModuleInit, OnModuleDestroy {
     return this.compiled;
   }
 
+  /** The version in force now, whatever the calling request is pinned to (for reports about the registry itself). */
+  inForce(): CompiledConvenant {
+    if (!this.compiled) throw new Error('The convenant is not loaded yet.');
+    return this.compiled;
+  }
+
   /** Runs `fn` (a request) with the convenant now in force pinned for everything it calls. */
   pin<T>(fn: () => T): T {
-    if (!this.compiled) throw new Error('The convenant is not loaded yet.');
-    return this.pinned.run(this.compiled, fn);
+    return this.pinned.run(this.inForce(), fn);
   }
 
   /**
@@ -122,7 +130,8 @@ export class PolicyRegistry implements OnModuleInit, OnModuleDestroy {
   }
 
   private async reloadNow(trigger: ReloadTrigger): Promise<ReloadOutcome> {
-    const previous = this.current();
+    // The live version, not the caller's pinned one: an earlier reload may have swapped since.
+    const previous = this.inForce();
     let policy: EnforceablePolicy;
     try {
       policy = loadEnforceablePolicy(this.config.policyDir);

@@ -1,5 +1,5 @@
 import type { CompiledConvenant } from './compile.js';
-import { effectiveAccess, parseSituationKey, ruleFlags, summarise, type EffectiveAccess } from './access.js';
+import { effectiveAccess, parseSituationKey, summarise, type EffectiveAccess } from './access.js';
 import { explain, type DecisionGroup, type Situation } from './explain.js';
 import { escapeHtml } from './matrix.js';
 import type { Convenant, PersonRole, Sensitivity } from './model.js';
@@ -94,13 +94,7 @@ function grantsOf(
   purpose: string,
   phases: number,
 ): { grants: Grant[]; denies: Grant[] } {
-  const c = compiled.convenant;
   const plain = explain(compiled, { partner, purpose });
-  const flagged = explain(compiled, {
-    partner,
-    purpose,
-    flags: ruleFlags(c).filter((f) => c.caseFlags.some((cf) => cf.id === f)),
-  });
   const grants = new Map<string, Grant>();
   const denies = new Map<string, Grant>();
   const add = (into: Map<string, Grant>, action: string, field: string, d: DecisionGroup) => {
@@ -129,12 +123,30 @@ function grantsOf(
       for (const d of f[action].decisions) if (d.allowed) add(grants, action, f.field, d);
     }
   }
-  // A deny is worth stating only where it takes away something a rule grants the pair.
+  // A deny is worth stating only where it takes away something a rule grants the pair. Taken
+  // from the pair's compiled deny rules (one explain with every flag set would cost as much again).
   const granted = new Set([...grants.values()].flatMap((g) => g.fields.map((f) => `${g.action} ${f}`)));
-  for (const f of flagged.fields) {
-    for (const action of ['read', 'write'] as const) {
-      if (!granted.has(`${action} ${f.field}`)) continue;
-      for (const d of f[action].decisions) if (!d.allowed) add(denies, action, f.field, d);
+  for (const raw of compiled.rulesFor(partner, purpose)) {
+    const rule = compiled.rule(raw.ruleId);
+    if (!raw.inverted || !rule) continue;
+    for (const action of raw.action) {
+      const fields = (raw.fields ?? []).filter((f) => granted.has(`${action} ${f}`));
+      if (fields.length === 0) continue;
+      const when = rule.when;
+      const where = [
+        when.phase && when.phase.length < phases
+          ? `in de fase${when.phase.length > 1 ? 's' : ''} ${list(when.phase)}`
+          : 'in elke fase',
+        ...(when.personRole ? [`voor ${list(when.personRole.map((r) => ROLE_NL[r]))}`] : []),
+      ].join(', ');
+      denies.set(`${action}\u0000${raw.ruleId}`, {
+        action,
+        ruleId: raw.ruleId,
+        reason: raw.reason,
+        bases: [],
+        fields,
+        where: where + flagText(raw.ruleId) + (when.emergency ? ', bij een doorbraak' : ''),
+      });
     }
   }
   for (const d of plain.manage.decisions) if (d.allowed) add(grants, 'manage', 'de casus', d);
