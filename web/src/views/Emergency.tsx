@@ -137,6 +137,18 @@ function QueueItem({ item, onReviewed }: { item: ReviewQueueItem; onReviewed: (m
           <dt>{t('entry.reason')}</dt>
           <dd>{entry.reason ?? t('none')}</dd>
         </div>
+        <div>
+          <dt>{t('entry.rule')}</dt>
+          <dd>{entry.ruleId ?? t('entry.noRule')}</dd>
+        </div>
+        <div>
+          <dt>{t('entry.legalBasis')}</dt>
+          <dd>{entry.legalBasis.join(', ') || t('none')}</dd>
+        </div>
+        <div>
+          <dt>{t('entry.policyVersion')}</dt>
+          <dd>{entry.policyVersion ?? t('none')}</dd>
+        </div>
       </dl>
       {review ? (
         <p className="reviewed">
