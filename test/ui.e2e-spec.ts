@@ -1,5 +1,6 @@
 // The callbacks passed to page.evaluate run in the browser and use its globals.
 /// <reference lib="dom" />
+import { jest } from '@jest/globals';
 import axe from 'axe-core';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,6 +41,9 @@ interface Event {
   policyVersion: string | null;
   dataSubjectRef: string | null;
 }
+
+// A browser step on a busy 2-core machine (jest runs spec files side by side) can take a while.
+jest.setTimeout(90_000);
 
 describe('officers page (chromium)', () => {
   let t: TestApp;
@@ -100,7 +104,7 @@ describe('officers page (chromium)', () => {
     });
     page = await context.newPage();
     // Fail within the test's own time, with playwright's message of what it waited for.
-    page.setDefaultTimeout(8_000);
+    page.setDefaultTimeout(20_000);
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
     });
