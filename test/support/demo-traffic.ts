@@ -84,7 +84,8 @@ export async function makeDemoTraffic(t: TestApp, cases = 8): Promise<DemoTraffi
   }));
   await t.app.get(AccessLogRepository).append(emergency);
   const rows = await t.db.dataSource.query<{ seq: string }[]>(
-    `SELECT seq::text AS seq FROM access_log WHERE emergency ORDER BY seq`,
+    // The review queue's own definition: allowed emergency entries, oldest first.
+    `SELECT seq::text AS seq FROM access_log WHERE emergency AND status = 'allowed' ORDER BY occurred_at, seq`,
   );
   return { caseIds, subjectRef: person.subjectRef, emergencySeqs: rows.map((r) => r.seq) };
 }
