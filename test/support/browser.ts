@@ -16,15 +16,15 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Launches chromium, or fails with a sentence that says how to install it (never a silent skip). */
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
+export async function launchChromium(extraArgs: string[] = [], executable = CHROMIUM): Promise<Browser> {
+  if (!existsSync(executable)) {
     throw new Error(
-      `The browser tests need Chromium at ${CHROMIUM}, and it is not there. Install it with ` +
+      `The browser tests need Chromium at ${executable}, and it is not there. Install it with ` +
         '"apt-get install -y chromium" (Debian; .ci/run does this), or set CHROMIUM_PATH to a Chromium binary.',
     );
   }
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: executable,
     args: [...CHROMIUM_ARGS, ...extraArgs],
     headless: true,
   });
