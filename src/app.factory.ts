@@ -16,6 +16,7 @@ import { traceIdFrom } from './common/request-id.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics, routeMetrics } from './ops/metrics.js';
 import { PolicyRegistry } from './convenant/policy.registry.js';
+import { registerOfficerPage } from './web/officer-page.js';
 
 /** Bodies larger than this are refused with 413 before any parsing: case data is small. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -105,6 +106,7 @@ export async function createApp(
 
   const document = openApiDocument(app);
   fastify.get('/v1/openapi.json', (_request, reply) => reply.send(document));
+  registerOfficerPage(fastify);
   options.configure?.(app);
 
   await app.init();

@@ -60,13 +60,20 @@ export class IntegrityController {
       'Privacy officers only (partner of kind toezicht, purpose toezicht). Reports the first bad position and ' +
       'sequence number with what is wrong (altered, removed, inserted, reordered, checkpoint). Logged as an audit access.',
   })
-  @ApiOkResponse({ description: 'The verification report; ok=false names the first failure.' })
-  async verify(@CurrentActor() officer: Actor, @Query() query: VerifyQueryDto): Promise<VerifyReport> {
+  @ApiOkResponse({
+    description:
+      'The verification report; ok=false names the first failure. lastCheckpoint: the newest signed checkpoint.',
+  })
+  async verify(
+    @CurrentActor() officer: Actor,
+    @Query() query: VerifyQueryDto,
+  ): Promise<VerifyReport & { lastCheckpoint: { position: string; createdAt: string } | null }> {
     const from = query.from ? BigInt(query.from) : undefined;
     const to = query.to ? BigInt(query.to) : undefined;
+    const checkpoints = await readCheckpoints(this.dataSource);
     const report = await verifyChain({
       rows: readChain(this.dataSource, from, to),
-      checkpoints: await readCheckpoints(this.dataSource),
+      checkpoints,
       publicJwk: this.key.publicJwk,
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
@@ -81,6 +88,11 @@ export class IntegrityController {
           ? `ok, ${report.entries} entries`
           : `FAILED, ${report.failure?.problem} at ${report.failure?.position}`),
     });
-    return report;
+    // The officers' page shows when the chain head was last signed, next to the verification.
+    const last = checkpoints.at(-1);
+    return {
+      ...report,
+      lastCheckpoint: last ? { position: last.position, createdAt: last.createdAt } : null,
+    };
   }
 }

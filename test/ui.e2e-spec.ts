@@ -1,0 +1,409 @@
+// The callbacks passed to page.evaluate run in the browser and use its globals.
+/// <reference lib="dom" />
+import { jest } from '@jest/globals';
+import axe from 'axe-core';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
+import { freePort } from '../src/common/free-port.js';
+import { OFFICER_PAGE_CSP } from '../src/web/officer-page.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { launchChromium } from './support/browser.js';
+import { makeDemoTraffic, type DemoTraffic } from './support/demo-traffic.js';
+import { accessTokenFor } from './support/tokens.js';
+
+/**
+ * The privacy officers' page in a real browser (Debian's chromium driven by playwright-core)
+ * against the real gateway on the seeded demo, over loopback HTTP: sign in with a real officer
+ * token, filter the log, open an entry and a subject report, judge an emergency access, verify
+ * the chain. Every check compares what the page shows with what the API answers.
+ * UPDATE_SCREENSHOTS=1 (npm run screenshots) also writes docs/screenshots/*.png.
+ */
+
+const SCREENSHOTS = path.resolve('docs/screenshots');
+const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+
+/** In the page: the focused element (id, or its text) and whether it shows a focus outline. */
+function focusedWithRing(): string {
+  const el = document.activeElement as HTMLElement;
+  const style = getComputedStyle(el);
+  const ring = style.outlineStyle !== 'none' && style.outlineWidth !== '0px';
+  return `${el.id || el.textContent?.trim() || el.tagName}|${ring}`;
+}
+
+interface Event {
+  seq: string;
+  partner: string | null;
+  action: string;
+  outcome: string;
+  ruleId: string | null;
+  policyVersion: string | null;
+  dataSubjectRef: string | null;
+}
+
+// A browser step on a busy 2-core machine (jest runs spec files side by side) can take a while.
+jest.setTimeout(90_000);
+
+describe('officers page (chromium)', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let officerToken: string;
+  let officer: string;
+  let traffic: DemoTraffic;
+  const problems: string[] = [];
+  const requested: string[] = [];
+  const http = () => request(t.app.getHttpServer());
+
+  /** The view as a person sees it: the window, or the whole page when it is short enough to read whole. */
+  async function shot(name: string, fullPage = false): Promise<void> {
+    if (!UPDATE) return;
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
+  }
+
+  /** axe-core's WCAG 2.x A/AA rules (labels, contrast, names, landmarks) on the page as it is. */
+  async function accessibilityViolations(): Promise<string[]> {
+    // evaluate runs outside the page's CSP, which (rightly) refuses injected scripts.
+    await page.evaluate(axe.source);
+    const results = await page.evaluate(async () => {
+      const run = (globalThis as unknown as { axe: typeof axe }).axe.run;
+      const r = await run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] } });
+      return r.violations.map(
+        (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+      );
+    });
+    return results;
+  }
+
+  async function waitForIdle(): Promise<void> {
+    await page.locator('.loading').first().waitFor({ state: 'detached' });
+  }
+
+  beforeAll(async () => {
+    // Fails with how to install chromium when it is missing, before anything else starts.
+    // Dutch date and time widgets, as an officer in Rotterdam has them.
+    browser = await launchChromium(['--lang=nl-NL']);
+    t = await startTestApp({ env: { DEMO: 'true', CHECKPOINT_EVERY: '25', SEAL_INTERVAL_MS: '100' } });
+    const port = await freePort();
+    await t.app.listen({ port, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${port}`;
+    traffic = await makeDemoTraffic(t);
+    officerToken = await accessTokenFor(t, {
+      partner: 'fg',
+      purpose: 'toezicht',
+      professional: 'fg-officer-1',
+    });
+    officer = `Bearer ${officerToken}`;
+    if (UPDATE) await mkdir(SCREENSHOTS, { recursive: true });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      locale: 'nl-NL',
+      timezoneId: 'Europe/Amsterdam',
+    });
+    page = await context.newPage();
+    // Fail within the test's own time, with playwright's message of what it waited for.
+    page.setDefaultTimeout(20_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('request', (req) => requested.push(req.url()));
+    page.on('response', (res) => {
+      if (res.status() >= 400 && res.status() !== 401) problems.push(`${res.status()} ${res.url()}`);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('serves the page at /fg/ with a strict CSP, and every page path falls back to it', async () => {
+    const res = await http().get('/fg/');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-security-policy']).toBe(OFFICER_PAGE_CSP);
+    expect(res.text).toContain('<div id="root">');
+    // No inline script or style in the built page.
+    expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(res.text).not.toMatch(/<style|style=/);
+    const deep = await http().get('/fg/doorbraken');
+    expect(deep.status).toBe(200);
+    expect(deep.text).toBe(res.text);
+    expect((await http().get('/fg/assets/missing.js')).status).toBe(404);
+    expect((await http().get('/fg')).headers.location).toBe('/fg/');
+  });
+
+  it('refuses a wrong or non-officer token with a sentence, and signs in by keyboard with an officer token', async () => {
+    await page.goto(`${base}/fg/`);
+    await page.getByRole('heading', { name: 'Aanmelden' }).waitFor();
+    expect(await accessibilityViolations()).toEqual([]);
+    await shot('sign-in', true);
+
+    const token = page.getByLabel('Toegangstoken');
+    await token.fill('not-a-token');
+    await page.getByRole('button', { name: 'Aanmelden' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Meld u opnieuw aan');
+
+    await token.fill(await accessTokenFor(t, { partner: 'vtrr', purpose: 'triage' }));
+    await page.getByRole('button', { name: 'Aanmelden' }).click();
+    await page.getByText('niet bij toezicht').waitFor();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain(
+      'Dit token hoort bij vtrr met doel triage',
+    );
+
+    // Keyboard only: the skip link, the language switch, then the token field, each with a visible focus ring.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Aanmelden' }).waitFor();
+    const focused: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(await page.evaluate(focusedWithRing));
+    }
+    expect(focused).toEqual(['Naar de inhoud|true', 'English|true', 'token|true']);
+    await page.keyboard.type(officerToken);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Toegangslog', level: 1 }).waitFor();
+    await page.getByText('Aangemeld als fg-officer-1 (fg)').waitFor();
+
+    // The token lives in sessionStorage only, never in a URL or in localStorage.
+    expect(await page.evaluate(() => sessionStorage.getItem('convenant.fg.token'))).toBe(officerToken);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(requested.filter((url) => url.includes(officerToken))).toEqual([]);
+  });
+
+  it('filters the log: the rows shown are exactly what the API returns for that filter', async () => {
+    await waitForIdle();
+    expect(await accessibilityViolations()).toEqual([]);
+    // The filter form by keyboard: fields in reading order, each with a visible focus ring (from the
+    // case field on: Tab steps through the date widgets' own day, month and time parts first).
+    await page.getByLabel('Casus (id)').focus();
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      order.push(await page.evaluate(focusedWithRing));
+      await page.keyboard.press('Tab');
+    }
+    expect(order).toEqual([
+      'f-case|true',
+      'f-partner|true',
+      'f-purpose|true',
+      'f-outcome|true',
+      'f-emergency|true',
+      'Zoeken|true',
+    ]);
+    await page.getByLabel('Uitkomst').selectOption('denied');
+    await page.getByLabel('Partner', { exact: true }).focus();
+    await page.keyboard.type('politie');
+    await page.keyboard.press('Enter');
+    await waitForIdle();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('table.log td.partner')].every((td) => td.textContent === 'politie'),
+    );
+
+    const rows = page.locator('table.log tbody tr');
+    const shown = await rows.evaluateAll((trs) =>
+      trs.map((tr) => ({
+        seq: tr.getAttribute('data-seq'),
+        partner: tr.querySelector('.partner')?.textContent,
+        outcome: tr.querySelector('.outcome')?.textContent,
+      })),
+    );
+    const api = await http()
+      .get('/v1/audit/events')
+      .query({ partner: 'politie', outcome: 'denied', limit: '200' })
+      .set('authorization', officer);
+    const expected = (api.body as { items: Event[] }).items;
+    expect(expected.length).toBeGreaterThan(0);
+    expect(shown).toEqual(expected.map((e) => ({ seq: e.seq, partner: 'politie', outcome: 'geweigerd' })));
+    // The timeline counts the same rows: per day for these two weeks, all of them police.
+    const chart = page.getByRole('figure');
+    await chart.getByText('Toegangen per dag en per partner').waitFor();
+    await expect(chart.locator('.legend li').allTextContents()).resolves.toEqual([
+      `politie ${expected.length}`,
+    ]);
+    const perDay = await chart.locator('details tbody tr td:last-child').allTextContents();
+    expect(perDay.length).toBeGreaterThan(7);
+    expect(perDay.reduce((sum, n) => sum + Number(n), 0)).toBe(expected.length);
+    await shot('toegangslog');
+  });
+
+  it('opens an entry and shows the rule and policy version that decided it', async () => {
+    const caseId = traffic.caseIds[0]!;
+    await page.getByRole('button', { name: 'Wissen' }).click();
+    await page.getByLabel('Casus (id)').fill(caseId);
+    await page.getByLabel('Partner', { exact: true }).fill('vtrr');
+    await page.getByLabel('Uitkomst').selectOption('allowed');
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    const api = await http()
+      .get('/v1/audit/events')
+      .query({ caseId, partner: 'vtrr', outcome: 'allowed', limit: '200' })
+      .set('authorization', officer);
+    const items = (api.body as { items: Event[] }).items;
+    expect(await page.locator('table.log tbody tr').count()).toBe(items.length);
+    const entry = items.find((e) => e.action === 'read' && e.dataSubjectRef === traffic.subjectRef);
+    expect(entry).toBeDefined();
+    expect(entry!.ruleId).not.toBeNull();
+
+    await page.getByRole('button', { name: `Bekijk regel ${entry!.seq}` }).click();
+    const detail = page.getByRole('complementary', { name: `Regel ${entry!.seq}` });
+    await detail.waitFor();
+    const value = (name: string) =>
+      detail.locator('dl > div', { has: page.locator('dt', { hasText: name }) }).locator('dd');
+    await expect(value('Beslissende regel').textContent()).resolves.toBe(entry!.ruleId);
+    await expect(value('Convenantversie').textContent()).resolves.toBe(entry!.policyVersion);
+    await expect(value('Betrokkene').textContent()).resolves.toBe(traffic.subjectRef);
+    // Focus moves to the detail, for keyboard and screen reader users.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('entry-title');
+    if (UPDATE) {
+      // The whole view at once: filters, timeline, the selected row and its detail.
+      await page.setViewportSize({ width: 1280, height: 1500 });
+      await page.evaluate(() => scrollTo(0, 0));
+      await shot('toegangslog-detail');
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  it("opens the subject report from the entry: it lists the person's accesses as the API does, and no URL names them", async () => {
+    await page.getByRole('button', { name: 'Overzicht voor deze betrokkene' }).click();
+    await page.getByRole('heading', { name: 'Betrokkene', level: 1 }).waitFor();
+    await page.locator('table.subject').waitFor();
+    const shownActions = await page.locator('table.subject tbody tr td:nth-child(6)').allTextContents();
+
+    const api = await http()
+      .post('/v1/audit/subject-report')
+      .set('authorization', officer)
+      .send({ subjectRef: traffic.subjectRef });
+    const accesses = (api.body as { accesses: { action: string; partner: { id: string } | null }[] })
+      .accesses;
+    // The officer's own report requests are accesses too; compare the partners' accesses.
+    const partners = accesses.filter((a) => a.action !== 'audit');
+    expect(partners.length).toBeGreaterThanOrEqual(2);
+    expect(shownActions.filter((a) => a !== 'toezicht')).toHaveLength(partners.length);
+    await expect(page.locator('.summary').textContent()).resolves.toContain(traffic.subjectRef);
+    expect(page.url()).toBe(`${base}/fg/betrokkene`);
+    expect(requested.filter((url) => url.includes(traffic.subjectRef))).toEqual([]);
+    await shot('betrokkene');
+  });
+
+  it('records a judgement on an emergency access: it leaves the queue, and the API agrees', async () => {
+    await page.getByRole('link', { name: 'Doorbraken' }).click();
+    await page.getByRole('heading', { name: 'Doorbraken', level: 1 }).waitFor();
+    await waitForIdle();
+    const seqs = await page
+      .locator('ul.queue > li')
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-seq')));
+    expect(seqs).toEqual(traffic.emergencySeqs);
+    await shot('doorbraken');
+
+    const seq = traffic.emergencySeqs[0]!;
+    const item = page.locator(`ul.queue > li[data-seq="${seq}"]`);
+    await item.getByRole('button', { name: 'Oordeel vastleggen' }).click();
+    await expect(item.getByRole('alert').textContent()).resolves.toBe('Kies een oordeel.');
+    await item.getByLabel('Rechtmatig', { exact: true }).check();
+    await item.getByLabel('Toelichting').fill('Acuut gevaar was gemeld; doorbraak terecht.');
+    await item.getByRole('button', { name: 'Oordeel vastleggen' }).click();
+    await page.getByText(`Oordeel over doorbraak ${seq} vastgelegd: Rechtmatig.`).waitFor();
+    await item.waitFor({ state: 'detached' });
+    expect(await page.locator('ul.queue > li').count()).toBe(traffic.emergencySeqs.length - 1);
+
+    const pending = await http().get('/v1/audit/emergency-reviews').set('authorization', officer);
+    expect((pending.body as { items: { entry: { seq: string } }[] }).items.map((i) => i.entry.seq)).toEqual(
+      traffic.emergencySeqs.slice(1),
+    );
+    const reviewed = await http()
+      .get('/v1/audit/emergency-reviews')
+      .query({ status: 'reviewed' })
+      .set('authorization', officer);
+    expect((reviewed.body as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({
+        entry: expect.objectContaining({ seq }),
+        review: expect.objectContaining({
+          judgement: 'lawful',
+          comment: 'Acuut gevaar was gemeld; doorbraak terecht.',
+          reviewedBy: 'fg-officer-1',
+        }),
+      }),
+    ]);
+  });
+
+  it('runs a verification of the chain and shows it is intact', async () => {
+    await page.getByRole('link', { name: 'Integriteit' }).click();
+    await page.getByText('In deze sessie is de keten nog niet gecontroleerd.').waitFor();
+    await page.getByRole('button', { name: 'Controle uitvoeren' }).click();
+    await page.getByText('De keten is in orde.').waitFor();
+    const entries = Number(await page.locator('dd.entries').textContent());
+    expect(entries).toBeGreaterThan(0);
+    // The last checkpoint shown is one the gateway signed.
+    const last = await page
+      .locator('dl > div', { has: page.locator('dt', { hasText: 'Laatste controlepunt' }) })
+      .locator('dd')
+      .textContent();
+    const position = /^positie (\d+),/.exec(last ?? '')?.[1];
+    const signed = await t.db.dataSource.query<{ position: string }[]>(
+      `SELECT position::text AS position FROM access_log_checkpoint`,
+    );
+    expect(signed.map((c) => c.position)).toContain(position);
+    await shot('integriteit', true);
+  });
+
+  it('shows the partner × purpose matrix as the API computes it, and the plain-language convenant', async () => {
+    await page.getByRole('link', { name: 'Convenant' }).click();
+    await page.getByRole('heading', { name: 'Partners × doelen' }).waitFor();
+    const api = await http().get('/v1/convenant/matrix').set('authorization', officer);
+    const matrix = api.body as {
+      sections: string[];
+      rows: {
+        partnerName: string;
+        purposeName: string;
+        cells: Record<string, { read: string; write: string; emergency: boolean }>;
+      }[];
+    };
+    const rows = page.locator('table.matrix tbody tr');
+    expect(await rows.count()).toBe(matrix.rows.length);
+    const words: Record<string, string> = { all: 'alles', some: 'deels', none: 'niets' };
+    // Every cell of the first row says what the API says (text content: short label, full label, verdict).
+    const first = matrix.rows[0]!;
+    const firstCells = await rows.first().locator('td').allTextContents();
+    expect(firstCells).toEqual(
+      matrix.sections.map((s) => {
+        const cell = first.cells[s]!;
+        const emergency = cell.emergency ? '!een doorbraak opent meer' : '';
+        return `Iinzien: ${words[cell.read]}Vvastleggen: ${words[cell.write]}${emergency}`;
+      }),
+    );
+    const heads = await rows.locator('th').allTextContents();
+    expect(heads).toEqual(matrix.rows.map((r) => `${r.partnerName}${r.purposeName}`));
+    // The rendering arrives as structure only: no script, style or attribute of its own.
+    const documentHeadings = await page.locator('.document h2, .document h3').count();
+    expect(documentHeadings).toBeGreaterThan(0);
+    expect(
+      await page.locator('.document script, .document style, .document [style], .document [class]').count(),
+    ).toBe(0);
+    expect(await accessibilityViolations()).toEqual([]);
+    await shot('convenant');
+  });
+
+  it('switches to English, keeps the session, and back', async () => {
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Partners × purposes' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    await page.getByRole('link', { name: 'Access log' }).click();
+    await page.getByRole('heading', { name: 'Access log', level: 1 }).waitFor();
+    await waitForIdle();
+    await page.getByRole('button', { name: 'Nederlands' }).click();
+    await page.getByRole('heading', { name: 'Toegangslog', level: 1 }).waitFor();
+  });
+
+  it('signs out on a 401 with a sentence, and the page never broke its CSP or threw', async () => {
+    await page.evaluate(() => sessionStorage.setItem('convenant.fg.token', 'expired'));
+    await page.getByRole('link', { name: 'Doorbraken' }).click();
+    await page.getByRole('heading', { name: 'Aanmelden' }).waitFor();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Meld u opnieuw aan');
+    expect(await page.evaluate(() => sessionStorage.getItem('convenant.fg.token'))).toBeNull();
+    // No failed request other than the 401s above, no script error, no CSP refusal (Chromium logs
+    // those as console errors; it logs each failed request as one too).
+    expect(problems.filter((p) => !p.includes('status of 401'))).toEqual([]);
+  });
+});
