@@ -3,13 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { canonical, entryHash, GENESIS, type LoggedEntry } from '../src/access-log/chain.js';
-import {
-  checkpointPayload,
-  exportLines,
-  verifyChain,
-  type ChainRow,
-  type Checkpoint,
-} from '../src/access-log/verify.js';
+import { exportLines } from '../src/access-log/export-file.js';
+import { checkpointPayload, verifyChain, type ChainRow, type Checkpoint } from '../src/access-log/verify.js';
 import { newSigningPair } from '../src/auth/dev-keys.js';
 import { gatewayKeyFromJwk } from '../src/auth/gateway-key.js';
 import { CompactSign } from 'jose';

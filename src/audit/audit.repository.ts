@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { ChainFilter } from '../access-log/chain.repository.js';
+import { verifiableExportLines } from './verifiable-export.js';
 
 /** Filters of an access log query, already validated; every one reaches SQL as a parameter. */
 export interface EventFilter {
@@ -103,7 +105,7 @@ export class AuditRepository {
    * batch is an indexed range scan, so memory stays at one batch whatever the range holds.
    */
   async exportBatch(
-    range: { from?: string; to?: string },
+    range: { from?: string; to?: string; caseId?: string },
     afterSeq: string,
     limit: number,
   ): Promise<AuditEvent[]> {
@@ -117,9 +119,18 @@ export class AuditRepository {
       params.push(range.to);
       where.push(`occurred_at < $${params.length}::timestamptz`);
     }
+    if (range.caseId !== undefined) {
+      params.push(range.caseId);
+      where.push(`case_id = $${params.length}::uuid`);
+    }
     return this.dataSource.query<AuditEvent[]>(
       `SELECT ${SELECT_EVENT} FROM access_log WHERE ${where.join(' AND ')} ORDER BY access_log.seq LIMIT $2`,
       params,
     );
+  }
+
+  /** The verifiable NDJSON export's lines, streamed in keyset pages (see verifiable-export.ts). */
+  verifiableExport(filter: ChainFilter): AsyncGenerator<string> {
+    return verifiableExportLines(this.dataSource, filter);
   }
 }

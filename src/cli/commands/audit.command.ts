@@ -3,11 +3,14 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { readChain, readCheckpoints } from '../../access-log/chain.repository.js';
+import { parseLine, rowOf, type ExportHeader } from '../../access-log/export-file.js';
 import {
-  parseExportLine,
   verifyChain,
+  verifySelection,
   type ChainRow,
   type Checkpoint,
+  type PurgeRange,
+  type SelectionReport,
   type VerifyReport,
 } from '../../access-log/verify.js';
 import { gatewayKeyFile, gatewayKeyFromJwk } from '../../auth/gateway-key.js';
@@ -47,7 +50,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     return;
   }
   const publicJwk = options.key
-    ? await keyFromJwks(options.key)
+    ? await keysFromJwks(options.key)
     : (await gatewayKeyFromJwk(JSON.parse(await readFile(gatewayKeyFile(config.keysDir), 'utf8')) as JWK))
         .publicJwk;
   const range = {
@@ -57,10 +60,24 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   const started = performance.now();
   let report: VerifyReport;
   if (options.file) {
+    const file = await scanFile(options.file);
+    if (file.header?.scope === 'selection') {
+      const selection = await verifySelection({
+        rows: rowsFromFile(options.file),
+        checkpoints: file.checkpoints,
+        publicJwk,
+      });
+      printSelection(ctx, selection, file.header, (performance.now() - started) / 1000);
+      return;
+    }
+    // A chain segment that starts past position 1 is verified from its first seal's previous hash.
+    const first = file.header?.first ? BigInt(file.header.first) : undefined;
     report = await verifyChain({
       rows: rowsFromFile(options.file),
-      checkpoints: await checkpointsFromFile(options.file),
+      checkpoints: file.checkpoints,
+      purged: file.purged,
       publicJwk,
+      ...(first !== undefined && first > 1n ? { from: first } : {}),
       ...range,
     });
   } else {
@@ -82,6 +99,16 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     `Verified ${report.entries} entries and ${report.checkpoints} checkpoints in ${seconds.toFixed(2)} s ` +
       `(${rate} entries/s); ${report.pending} pending; chain head ${report.head || '(none)'}.`,
   );
+  ctx.out(
+    report.anchored === null
+      ? `No checkpoint in range: the entries are consistent, but no signature covers them.`
+      : `Signed up to position ${report.anchored}; ${report.unanchored} entries after it are not under a checkpoint yet.`,
+  );
+  for (const r of report.purgedRanges) {
+    ctx.out(
+      `Purged by retention run ${r.runId}: ${r.count} entries (purpose ${r.purpose ?? '-'}, seq ${r.fromSeq}–${r.toSeq}); their seals were checked.`,
+    );
+  }
   if (report.failure) {
     const f = report.failure;
     ctx.err(
@@ -96,35 +123,80 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   }
 }
 
-async function keyFromJwks(file: string): Promise<JWK> {
+function printSelection(
+  ctx: CliContext,
+  report: SelectionReport,
+  header: ExportHeader,
+  seconds: number,
+): void {
+  const filter = Object.entries(header.filter)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  ctx.out(
+    `Selection export (${filter || 'no filter'}): ${report.entries} entries checked against their seals in ` +
+      `${seconds.toFixed(2)} s, ${report.links} links between neighbours, ${report.checkpoints} checkpoint signatures; ` +
+      `${report.pending} pending.`,
+  );
+  ctx.out(
+    `Proven by a signed checkpoint: ${report.anchored} entries. Not provable from this file: ${report.unanchored} ` +
+      `(their chain to a checkpoint runs through entries outside the selection), nor that no matching entry was left out. ` +
+      `For those, verify the database (convenant audit verify) or an unfiltered export of the same period.`,
+  );
+  if (report.failure) {
+    const f = report.failure;
+    ctx.err(
+      ctx.style(
+        'red',
+        `FAILED: ${f.problem} at position ${f.position ?? '-'} (seq ${f.seq ?? '-'}): ${f.detail}`,
+      ),
+    );
+    ctx.exitCode = 1;
+  } else {
+    ctx.out('OK: every entry matches its seal.');
+  }
+}
+
+async function keysFromJwks(file: string): Promise<JWK[]> {
   const jwks = JSON.parse(await readFile(file, 'utf8')) as { keys?: JWK[] };
-  const key = jwks.keys?.[0];
-  if (!key) throw new Error(`${file} holds no key: expected a JWKS as served by GET /v1/audit/keys.`);
-  return key;
+  if (!jwks.keys?.length)
+    throw new Error(`${file} holds no key: expected a JWKS as served by GET /v1/audit/keys.`);
+  return jwks.keys;
 }
 
 function lines(file: string): AsyncIterable<string> {
   return createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
 }
 
-/** Checkpoint lines come last in an export, but are needed first: a cheap first pass finds them. */
-async function checkpointsFromFile(file: string): Promise<Checkpoint[]> {
+/**
+ * Header, purge runs and checkpoints, which the verifier needs before the entries; a cheap first
+ * pass finds them by their line prefix without parsing the entry lines.
+ */
+async function scanFile(
+  file: string,
+): Promise<{ header: ExportHeader | null; checkpoints: Checkpoint[]; purged: PurgeRange[] }> {
+  let header: ExportHeader | null = null;
   const checkpoints: Checkpoint[] = [];
+  const purged: PurgeRange[] = [];
   for await (const line of lines(file)) {
-    if (!line.startsWith('{"type":"checkpoint"')) continue;
-    const parsed = parseExportLine(line);
-    if (parsed.type === 'checkpoint') {
+    if (line.startsWith('{"type":"entry"')) continue;
+    if (line.trim() === '') continue;
+    const parsed = parseLine(line);
+    if (parsed.type === 'export') header = parsed;
+    else if (parsed.type === 'checkpoint') {
       const { type: _type, ...checkpoint } = parsed;
       checkpoints.push(checkpoint);
+    } else if (parsed.type === 'purge') {
+      const { type: _type, ...range } = parsed;
+      purged.push(range);
     }
   }
-  return checkpoints;
+  return { header, checkpoints, purged };
 }
 
 async function* rowsFromFile(file: string): AsyncGenerator<ChainRow> {
   for await (const line of lines(file)) {
-    if (!line.startsWith('{"type":"entry"')) continue;
-    const parsed = parseExportLine(line);
-    if (parsed.type === 'entry') yield { entry: parsed.entry, seal: parsed.seal };
+    if (!line.startsWith('{"type":"entry"') && !line.startsWith('{"type":"seal"')) continue;
+    const row = rowOf(parseLine(line));
+    if (row) yield row;
   }
 }
