@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * What the access log's own retention removed, kept forever beside the log (append-only like it):
  * one row per run (`access_log_purge_run`) and one per purpose it removed entries of
- * (`access_log_purge`: how many, which seq range, under which retention and cut-off). The verifier
+ * (`access_log_purge`: how many, which seqs, under which retention and cut-off). The verifier
  * reads these to tell a position purged by retention from an entry removed by someone else: seals
  * and checkpoints are never purged, so the chain still runs across purged positions.
  */
@@ -27,7 +27,10 @@ export class AccessLogPurge1763900007100 implements MigrationInterface {
         cutoff      timestamptz NOT NULL,
         count       bigint      NOT NULL CHECK (count > 0),
         from_seq    bigint      NOT NULL,
-        to_seq      bigint      NOT NULL CHECK (to_seq >= from_seq)
+        to_seq      bigint      NOT NULL CHECK (to_seq >= from_seq),
+        -- Exactly which seqs went, as ranges of consecutive ones: the verifier accepts a missing
+        -- entry as purged only when its seq is in here.
+        seqs        int8multirange NOT NULL
       )`);
     await queryRunner.query(`CREATE INDEX access_log_purge_run_idx ON access_log_purge (run_id)`);
     await queryRunner.query(`
@@ -51,7 +54,9 @@ export class AccessLogPurge1763900007100 implements MigrationInterface {
         END IF;
         IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'convenant_retention') THEN
           GRANT SELECT, INSERT ON access_log_purge_run, access_log_purge TO convenant_retention;
+          -- It writes its own log entry, and removes only sealed entries.
           GRANT INSERT ON access_log TO convenant_retention;
+          GRANT SELECT ON access_log_seal TO convenant_retention;
         END IF;
       END $$`);
   }

@@ -1,8 +1,10 @@
 /**
  * The actions the access log records. `authenticate` covers token requests; `list` case listings;
- * `audit` a privacy officer's query of the log itself (the log column has no CHECK on actions).
+ * `audit` a privacy officer's query of the log itself; `purge` a retention run removing expired
+ * log entries (the log column has no CHECK on actions).
  */
-export type AccessAction = 'authenticate' | 'list' | 'read' | 'write' | 'manage' | 'history' | 'audit';
+export type AccessAction =
+  'authenticate' | 'list' | 'read' | 'write' | 'manage' | 'history' | 'audit' | 'purge';
 
 /** One access log entry before it is written: one per access per data subject touched. */
 export interface AccessLogEntry {

@@ -135,7 +135,7 @@ export async function chainBounds(
 export async function readPurges(dataSource: Queryable): Promise<PurgeRange[]> {
   return (await dataSource.query(
     `SELECT run_id::text AS "runId", purpose, from_seq::text AS "fromSeq", to_seq::text AS "toSeq",
-            count::text AS "count"
+            count::text AS "count", seqs::text AS seqs
        FROM access_log_purge ORDER BY run_id, from_seq`,
   )) as PurgeRange[];
 }

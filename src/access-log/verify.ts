@@ -66,6 +66,8 @@ export interface PurgeRange {
   fromSeq: string;
   toSeq: string;
   count: string;
+  /** Exactly which seqs, as PostgreSQL renders an int8multirange: `{[2,3),[5,8)}`. */
+  seqs: string;
 }
 
 export interface VerifyReport {
@@ -333,22 +335,30 @@ export function keyRing(jwks: JWK | readonly JWK[]): KeyRing {
   };
 }
 
-/** Hands out the recorded purge counts; a missing entry beyond them is removed, not purged. */
+/** Whether a missing entry's seq is one a recorded retention run removed; a missing entry outside them was removed. */
 function purgeLedger(ranges: readonly PurgeRange[]) {
-  const left = ranges.map((r) => ({
-    range: r,
-    from: BigInt(r.fromSeq),
-    to: BigInt(r.toSeq),
-    left: BigInt(r.count),
-  }));
+  // Half-open [lo, hi) pairs of every run, sorted, for a binary search per missing entry.
+  const spans: { lo: bigint; hi: bigint; range: PurgeRange }[] = [];
+  for (const range of ranges) {
+    for (const m of range.seqs.matchAll(/\[(-?\d+),(-?\d+)\)/g)) {
+      spans.push({ lo: BigInt(m[1]!), hi: BigInt(m[2]!), range });
+    }
+  }
+  spans.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
   const touched = new Set<PurgeRange>();
   return {
     take(seq: string): boolean {
       const n = BigInt(seq);
-      const slot = left.find((r) => r.left > 0n && n >= r.from && n <= r.to);
-      if (!slot) return false;
-      slot.left--;
-      touched.add(slot.range);
+      let lo = 0;
+      let hi = spans.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (spans[mid]!.hi <= n) lo = mid + 1;
+        else hi = mid;
+      }
+      const span = spans[lo];
+      if (!span || n < span.lo) return false;
+      touched.add(span.range);
       return true;
     },
     used: () => [...touched],

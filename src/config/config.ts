@@ -80,6 +80,11 @@ class Environment {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'DEMO must be true or false' })
   DEMO?: 'true' | 'false';
+
+  @Matches(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, {
+    message: 'ACCESS_LOG_RETENTION must be an ISO-8601 duration, e.g. P5Y',
+  })
+  ACCESS_LOG_RETENTION = 'P5Y';
 }
 
 export interface AppConfig {
@@ -109,6 +114,8 @@ export interface AppConfig {
   /** A signed checkpoint every this many sealed entries, or after checkpointIntervalMs. */
   checkpointEvery: number;
   checkpointIntervalMs: number;
+  /** How long access log entries are kept when their purpose sets no log_retention (ISO-8601). */
+  accessLogRetention: string;
 }
 
 export class ConfigError extends Error {
@@ -178,5 +185,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sealIntervalMs: parsed.SEAL_INTERVAL_MS,
     checkpointEvery: parsed.CHECKPOINT_EVERY,
     checkpointIntervalMs: parsed.CHECKPOINT_INTERVAL_MS,
+    accessLogRetention: parsed.ACCESS_LOG_RETENTION,
   };
 }

@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { readChain, readCheckpoints } from '../../access-log/chain.repository.js';
+import { readChain, readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
 import { parseLine, rowOf, type ExportHeader } from '../../access-log/export-file.js';
 import {
   verifyChain,
@@ -13,10 +13,18 @@ import {
   type SelectionReport,
   type VerifyReport,
 } from '../../access-log/verify.js';
+import { AccessLogRepository } from '../../access-log/access-log.repository.js';
+import {
+  AccessLogRetention,
+  logRetentionPolicy,
+  RetentionRoleMissingError,
+} from '../../access-log/log-retention.js';
 import { gatewayKeyFile, gatewayKeyFromJwk } from '../../auth/gateway-key.js';
 import { loadConfig } from '../../config/config.js';
 import { openDatabase } from '../../db/data-source.js';
 import type { CliContext, CommandRegistration } from '../context.js';
+import { DIR_OPTION_HELP, loadPolicy, policyDir } from '../policy-source.js';
+import { table } from '../table.js';
 
 interface VerifyOptions {
   file?: string;
@@ -40,7 +48,58 @@ export const auditCommand: CommandRegistration = (program, ctx) => {
     .option('--from <position>', 'first chain position to verify (earlier ones are trusted)')
     .option('--to <position>', 'last chain position to verify')
     .action((options: VerifyOptions) => verifyAction(ctx, options));
+  audit
+    .command('purge')
+    .description(
+      "remove access log entries older than their purpose's log_retention (seals and checkpoints stay), and record the run",
+    )
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .option('--dir <folder>', DIR_OPTION_HELP)
+    .action((options: { dryRun?: boolean; dir?: string }) => purgeAction(ctx, options));
 };
+
+async function purgeAction(ctx: CliContext, options: { dryRun?: boolean; dir?: string }): Promise<void> {
+  const config = loadConfig(ctx.env);
+  const policy = loadPolicy(ctx, policyDir(ctx, options.dir), false);
+  if (!policy) return;
+  const database = await openDatabase(config, { poolSize: 2 });
+  try {
+    const retention = new AccessLogRetention(
+      database.dataSource,
+      new AccessLogRepository(database.dataSource),
+      () => logRetentionPolicy(policy.compiled, config.accessLogRetention),
+    );
+    const result = options.dryRun ? await retention.plan() : await retention.run();
+    const verb = options.dryRun ? 'Would remove' : 'Removed';
+    ctx.out(
+      `${verb} ${result.total} access log entries expired at ${result.now}` +
+        ('runId' in result && result.runId ? ` (run ${result.runId})` : '') +
+        '.',
+    );
+    if (result.items.length > 0) {
+      const rows = result.items.map((i) => [
+        i.purpose ?? '(none)',
+        i.retention,
+        i.cutoff,
+        String(i.count),
+        `${i.fromSeq}-${i.toSeq}`,
+      ]);
+      for (const line of table(
+        [['purpose', 'retention', 'older than', 'entries', 'seq range'], ...rows],
+        ctx.style,
+      ))
+        ctx.out(line);
+    }
+    if (!options.dryRun)
+      ctx.out('Seals and checkpoints are kept: convenant audit verify still checks the chain.');
+  } catch (error) {
+    if (!(error instanceof RetentionRoleMissingError)) throw error;
+    ctx.err(ctx.style('red', error.message));
+    ctx.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}
 
 async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<void> {
   const config = loadConfig(ctx.env);
@@ -86,6 +145,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
       report = await verifyChain({
         rows: readChain(database.dataSource, range.from, range.to),
         checkpoints: await readCheckpoints(database.dataSource),
+        purged: await readPurges(database.dataSource),
         publicJwk,
         ...range,
       });
