@@ -88,11 +88,11 @@ export class AccessLogRetention {
       const total = sum(items);
       let runId: string | null = null;
       if (total > 0) {
-        const [run] = (await manager.query(
+        const [run] = await manager.query<{ runId: string }[]>(
           `INSERT INTO access_log_purge_run (ran_at, removed, trace_id, policy_version)
            VALUES (now(), $1, $2, $3) RETURNING run_id::text AS "runId"`,
           [total, traceId, policy.version],
-        )) as { runId: string }[];
+        );
         runId = run!.runId;
         await manager.query(
           `INSERT INTO access_log_purge (run_id, purpose, retention, cutoff, count, from_seq, to_seq, seqs)
@@ -160,7 +160,7 @@ export class AccessLogRetention {
         ? `gone AS (DELETE FROM access_log l WHERE ${where}
              RETURNING l.seq, l.processing_activity_id AS purpose)`
         : `gone AS (SELECT l.seq, l.processing_activity_id AS purpose FROM access_log l WHERE ${where})`;
-    const rows = (await manager.query(
+    return manager.query<PurgeItem[]>(
       `WITH ${expired}, ${source}
        SELECT g.purpose,
               coalesce(c.retention, d.retention) AS retention,
@@ -172,8 +172,7 @@ export class AccessLogRetention {
          CROSS JOIN (SELECT retention, cutoff FROM cutoffs WHERE purpose IS NULL) d
         GROUP BY 1, 2, 3 ORDER BY 1 NULLS FIRST`,
       [now.toISOString(), purposes, retentions, policy.defaultRetention],
-    )) as PurgeItem[];
-    return rows;
+    );
   }
 }
 

@@ -69,11 +69,11 @@ async function purgeAction(ctx: CliContext, options: { dryRun?: boolean; dir?: s
       new AccessLogRepository(database.dataSource),
       () => logRetentionPolicy(policy.compiled, config.accessLogRetention),
     );
-    const result = options.dryRun ? await retention.plan() : await retention.run();
+    const result = options.dryRun ? { ...(await retention.plan()), runId: null } : await retention.run();
     const verb = options.dryRun ? 'Would remove' : 'Removed';
     ctx.out(
       `${verb} ${result.total} access log entries expired at ${result.now}` +
-        ('runId' in result && result.runId ? ` (run ${result.runId})` : '') +
+        (result.runId ? ` (run ${result.runId})` : '') +
         '.',
     );
     if (result.items.length > 0) {
