@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AccessLogEntry } from './access-log.types.js';
 
-const COLUMNS = [
+/** The columns an INSERT writes; seq and occurred_at come from the database. chain.spec.ts checks the chain hashes them all. */
+export const INSERT_COLUMNS = [
   'trace_id',
   'partner',
   'professional',
@@ -136,7 +137,10 @@ export class AccessLogRepository {
       });
       return `(${placeholders.join(', ')})`;
     });
-    await manager.query(`INSERT INTO access_log (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+    await manager.query(
+      `INSERT INTO access_log (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
+      params,
+    );
     for (const listener of this.appendedListeners) listener(entries.length);
   }
 }
