@@ -52,7 +52,7 @@ describe('the chain covers every column of the access log', () => {
     // Changing any one field changes the hash.
     const base = entryHash(GENESIS, e).toString('hex');
     for (const key of Object.keys(e) as (keyof LoggedEntry)[]) {
-      const changed = { ...e, [key]: typeof e[key] === 'boolean' ? !e[key] : ['x'] } as LoggedEntry;
+      const changed = { ...e, [key]: typeof e[key] === 'boolean' ? !e[key] : ['x'] };
       expect(entryHash(GENESIS, changed).toString('hex')).not.toBe(base);
     }
   });
