@@ -112,10 +112,32 @@ export function parseLine(line: string): ParsedLine {
   return JSON.parse(line) as ParsedLine;
 }
 
-/** A parsed entry line as the chain hashes it (outcome back to status; extra keys do not matter). */
+/**
+ * A parsed entry line as the chain hashes it (outcome back to status). Built field by field, not
+ * by rest/spread: one object shape for every row keeps the verifier's hot loop fast.
+ */
 export function rowOf(line: ParsedLine): ChainRow | null {
   if (line.type === 'seal') return { entry: null, seal: line.seal };
   if (line.type !== 'entry') return null;
-  const { type: _type, seal, outcome, ...rest } = line;
-  return { entry: { ...rest, status: outcome }, seal };
+  return {
+    entry: {
+      seq: line.seq,
+      occurredAt: line.occurredAt,
+      traceId: line.traceId,
+      partner: line.partner,
+      professional: line.professional,
+      purpose: line.purpose,
+      legalBasis: line.legalBasis,
+      action: line.action,
+      caseId: line.caseId,
+      dataSubjectRef: line.dataSubjectRef,
+      fields: line.fields,
+      status: line.outcome,
+      ruleId: line.ruleId,
+      reason: line.reason,
+      policyVersion: line.policyVersion,
+      emergency: line.emergency,
+    },
+    seal: line.seal,
+  };
 }

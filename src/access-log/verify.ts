@@ -98,7 +98,8 @@ export interface VerifyReport {
 }
 
 export interface VerifyInput {
-  rows: AsyncIterable<ChainRow> | Iterable<ChainRow>;
+  /** Rows in chain order; an async source may hand them over in batches (fewer awaits per row). */
+  rows: RowSource;
   checkpoints: readonly Checkpoint[];
   /**
    * The gateway's public key, or a key set (JWKS keys) to pick from by each checkpoint's `kid`,
@@ -120,6 +121,47 @@ export interface VerifyInput {
    */
   pendingGraceMs?: number;
   now?: Date;
+}
+
+export type RowSource = AsyncIterable<ChainRow | readonly ChainRow[]> | Iterable<ChainRow>;
+
+/**
+ * Reads a RowSource one row at a time, with look-ahead, flattening batches. A queue with a read
+ * index, not Array.shift: batches hold thousands of rows.
+ */
+function rowReader(source: RowSource) {
+  const iterator: AsyncIterator<ChainRow | readonly ChainRow[]> | Iterator<ChainRow> =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  let queue: ChainRow[] = [];
+  let index = 0;
+  let done = false;
+  const fill = async (): Promise<boolean> => {
+    if (done) return false;
+    const step = await iterator.next();
+    if (step.done) {
+      done = true;
+      return false;
+    }
+    const value = step.value;
+    if (index >= queue.length) {
+      queue = [];
+      index = 0;
+    }
+    if (Array.isArray(value)) for (const row of value as readonly ChainRow[]) queue.push(row);
+    else queue.push(value as ChainRow);
+    return true;
+  };
+  return {
+    async next(): Promise<ChainRow | undefined> {
+      while (index >= queue.length) if (!(await fill())) return undefined;
+      return queue[index++];
+    },
+    /** The row `offset` places after the one last returned by next(), without consuming it. */
+    async peek(offset: number): Promise<ChainRow | undefined> {
+      while (index + offset >= queue.length) if (!(await fill())) return undefined;
+      return queue[index + offset];
+    },
+  };
 }
 
 /** How far ahead a mismatching entry is looked for, to tell "reordered" from "altered". */
@@ -175,15 +217,9 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     failure,
   });
 
-  const iterator = toAsyncIterator(input.rows);
-  const lookahead: ChainRow[] = [];
-  const next = async (): Promise<ChainRow | undefined> => {
-    if (lookahead.length > 0) return lookahead.shift();
-    const step = await iterator.next();
-    return step.done ? undefined : step.value;
-  };
+  const reader = rowReader(input.rows);
 
-  for (let row = await next(); row !== undefined; row = await next()) {
+  for (let row = await reader.next(); row !== undefined; row = await reader.next()) {
     const { entry, seal } = row;
     if (seal === null) {
       if (entry === null) continue;
@@ -260,7 +296,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       // A swap of two entries looks like an alteration at the first of them; finding the entry
       // that belongs here further on says which it is.
       for (let i = 0; i < REORDER_LOOKAHEAD; i++) {
-        const ahead = lookahead[i] ?? (await pull(iterator, lookahead));
+        const ahead = await reader.peek(i);
         if (ahead === undefined) break;
         if (ahead.entry && entryHashHex(head, ahead.entry) === seal.entryHash) {
           return report({
@@ -396,17 +432,6 @@ async function checkCheckpoint(c: Checkpoint, head: string, keys: KeyRing): Prom
   return null;
 }
 
-function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {
-  return Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
-}
-
-async function pull<T>(iterator: AsyncIterator<T> | Iterator<T>, buffer: T[]): Promise<T | undefined> {
-  const step = await iterator.next();
-  if (step.done) return undefined;
-  buffer.push(step.value);
-  return step.value;
-}
-
 export interface SelectionReport {
   ok: boolean;
   /** Entries whose hash was recomputed from their own seal's previous hash. */
@@ -434,7 +459,7 @@ export interface SelectionReport {
  * selection: the chain between two selected entries runs through entries that are not in it.
  */
 export async function verifySelection(input: {
-  rows: AsyncIterable<ChainRow> | Iterable<ChainRow>;
+  rows: RowSource;
   checkpoints: readonly Checkpoint[];
   publicJwk: JWK | readonly JWK[];
 }): Promise<SelectionReport> {
@@ -458,7 +483,9 @@ export async function verifySelection(input: {
     pending,
     failure,
   });
-  for await (const { entry, seal } of input.rows) {
+  const reader = rowReader(input.rows);
+  for (let row = await reader.next(); row !== undefined; row = await reader.next()) {
+    const { entry, seal } = row;
     if (seal === null) {
       if (entry !== null) pending++;
       continue;

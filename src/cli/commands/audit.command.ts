@@ -1,15 +1,11 @@
 import type { JWK } from 'jose';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { readChain, readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
-import { parseLine, rowOf, type ExportHeader } from '../../access-log/export-file.js';
+import type { ExportHeader } from '../../access-log/export-file.js';
+import { readExportFile } from '../../access-log/export-reader.js';
 import {
   verifyChain,
   verifySelection,
-  type ChainRow,
-  type Checkpoint,
-  type PurgeRange,
   type SelectionReport,
   type VerifyReport,
 } from '../../access-log/verify.js';
@@ -119,10 +115,10 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   const started = performance.now();
   let report: VerifyReport;
   if (options.file) {
-    const file = await scanFile(options.file);
+    const file = await readExportFile(options.file);
     if (file.header?.scope === 'selection') {
       const selection = await verifySelection({
-        rows: rowsFromFile(options.file),
+        rows: file.rows(),
         checkpoints: file.checkpoints,
         publicJwk,
       });
@@ -132,7 +128,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     // A chain segment that starts past position 1 is verified from its first seal's previous hash.
     const first = file.header?.first ? BigInt(file.header.first) : undefined;
     report = await verifyChain({
-      rows: rowsFromFile(options.file),
+      rows: file.rows(),
       checkpoints: file.checkpoints,
       purged: file.purged,
       publicJwk,
@@ -221,42 +217,4 @@ async function keysFromJwks(file: string): Promise<JWK[]> {
   if (!jwks.keys?.length)
     throw new Error(`${file} holds no key: expected a JWKS as served by GET /v1/audit/keys.`);
   return jwks.keys;
-}
-
-function lines(file: string): AsyncIterable<string> {
-  return createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-}
-
-/**
- * Header, purge runs and checkpoints, which the verifier needs before the entries; a cheap first
- * pass finds them by their line prefix without parsing the entry lines.
- */
-async function scanFile(
-  file: string,
-): Promise<{ header: ExportHeader | null; checkpoints: Checkpoint[]; purged: PurgeRange[] }> {
-  let header: ExportHeader | null = null;
-  const checkpoints: Checkpoint[] = [];
-  const purged: PurgeRange[] = [];
-  for await (const line of lines(file)) {
-    if (line.startsWith('{"type":"entry"')) continue;
-    if (line.trim() === '') continue;
-    const parsed = parseLine(line);
-    if (parsed.type === 'export') header = parsed;
-    else if (parsed.type === 'checkpoint') {
-      const { type: _type, ...checkpoint } = parsed;
-      checkpoints.push(checkpoint);
-    } else if (parsed.type === 'purge') {
-      const { type: _type, ...range } = parsed;
-      purged.push(range);
-    }
-  }
-  return { header, checkpoints, purged };
-}
-
-async function* rowsFromFile(file: string): AsyncGenerator<ChainRow> {
-  for await (const line of lines(file)) {
-    if (!line.startsWith('{"type":"entry"') && !line.startsWith('{"type":"seal"')) continue;
-    const row = rowOf(parseLine(line));
-    if (row) yield row;
-  }
 }
