@@ -187,14 +187,23 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-audit-bench-'));
   const database = await freshDatabase();
   const runStarted = performance.now();
-  const { child, ready: raw } = await startServer('dist/bench/audit-server.js', {
-    PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-    CONVENANT_DATA_DIR: dir,
-    BENCH_ENTRIES: String(ENTRIES),
-    ...database.env,
-  });
-  const ready = raw as unknown as Ready;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer('dist/bench/audit-server.js', {
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      CONVENANT_DATA_DIR: dir,
+      BENCH_ENTRIES: String(ENTRIES),
+      ...database.env,
+    });
+  } catch (error) {
+    // A server that never got ready leaves nothing behind either.
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { child } = server;
+  const ready = server.ready as unknown as Ready;
   try {
     if (ready.counts.sealed < ENTRIES)
       throw new Error(`only ${ready.counts.sealed} of ${ENTRIES} entries sealed`);
