@@ -29,6 +29,22 @@ export async function* verifiableExportLines(
   dataSource: Queryable,
   filter: ChainFilter,
 ): AsyncGenerator<string> {
+  // One stream chunk per few hundred lines: a chunk per line costs more in the stream than the line itself.
+  let batch: string[] = [];
+  for await (const line of exportLines(dataSource, filter)) {
+    batch.push(line);
+    if (batch.length >= LINES_PER_CHUNK) {
+      yield batch.join('');
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch.join('');
+}
+
+/** Lines per chunk of the export stream: some hundred KiB, far below any memory concern. */
+const LINES_PER_CHUNK = 500;
+
+async function* exportLines(dataSource: Queryable, filter: ChainFilter): AsyncGenerator<string> {
   const checkpoints = await readCheckpoints(dataSource);
   const described = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as Record<
     string,
