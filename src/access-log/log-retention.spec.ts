@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { verifiableExportLines } from '../audit/verifiable-export.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { REAL_CONVENANT } from '../../test/support/app.js';
 import { newSigningPair } from '../auth/dev-keys.js';
@@ -171,6 +175,27 @@ describe('AccessLogRetention (real PostgreSQL)', () => {
     expect(report.failure).toBeNull();
     expect(report).toMatchObject({ ok: true, purged: 4, pending: 0 });
     expect(report.purgedRanges.map((r) => r.purpose)).toEqual([null, 'triage']);
+  });
+
+  it('exports the purged log as a file that verifies offline, naming the run', async () => {
+    let text = '';
+    for await (const chunk of verifiableExportLines(db.dataSource, {})) text += chunk;
+    expect(text).toMatch(/^\{"type":"seal"/m);
+    expect(text).toMatch(/^\{"type":"purge"/m);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-purged-'));
+    try {
+      await writeFile(path.join(dir, 'log.ndjson'), text);
+      await writeFile(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [key.publicJwk] }));
+      const result = await cli(
+        ['audit', 'verify', '--file', path.join(dir, 'log.ndjson'), '--key', path.join(dir, 'jwks.json')],
+        {},
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Purged by retention run \d+: 3 entries \(purpose triage/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('still detects tampering after a purge: a removed entry, and an altered one', async () => {
