@@ -6,6 +6,8 @@ import { AccessLogIntegrity1763900004000 } from './1763900004000-access-log-inte
 import { AccessLogSeal1763900004100 } from './1763900004100-access-log-seal.js';
 import { AuditIndexes1763900005000 } from './1763900005000-audit-indexes.js';
 import { EmergencyReview1763900006000 } from './1763900006000-emergency-review.js';
+import { AccessLogPartitions1763900007000 } from './1763900007000-access-log-partitions.js';
+import { AccessLogPurge1763900007100 } from './1763900007100-access-log-purge.js';
 import { CaseLifecycle1763900008000 } from './1763900008000-case-lifecycle.js';
 
 /**
@@ -21,5 +23,7 @@ export const MIGRATIONS = [
   AccessLogSeal1763900004100,
   AuditIndexes1763900005000,
   EmergencyReview1763900006000,
+  AccessLogPartitions1763900007000,
+  AccessLogPurge1763900007100,
   CaseLifecycle1763900008000,
 ];

@@ -1,4 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
+import { run } from '../src/cli/program.js';
 import { AccessLogRepository } from '../src/access-log/access-log.repository.js';
 import type { AccessLogEntry } from '../src/access-log/access-log.types.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -362,13 +366,76 @@ describe('audit API (officers only)', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
       const lines = (res.body as string).split('\n').filter((l) => l !== '');
-      const events = lines.map((l) => JSON.parse(l) as Event & { reason: string | null });
+      expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'export', scope: 'chain', filter: { from } });
+      const events = lines
+        .map((l) => JSON.parse(l) as Event & { type: string; reason: string | null })
+        .filter((e) => e.type === 'entry');
       // The export's own audit row is written before the stream, so it is in the range too.
       expect(events.filter((e) => e.action === 'read')).toHaveLength(2500);
       expect(events.find((e) => e.professional === 'tricky')?.reason).toBe(TRICKY);
       const seqs = events.map((e) => BigInt(e.seq));
       expect(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!)).toBe(true);
       expect(await logOf(res)).toEqual([expect.objectContaining({ action: 'audit', status: 'allowed' })]);
+    });
+
+    describe('verified offline with the published key', () => {
+      let dir: string;
+      let jwks: string;
+      beforeAll(async () => {
+        dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-export-'));
+        jwks = path.join(dir, 'jwks.json');
+        await writeFile(jwks, JSON.stringify((await http().get('/v1/audit/keys').expect(200)).body));
+      });
+      afterAll(async () => {
+        await rm(dir, { recursive: true, force: true });
+      });
+
+      /** Downloads over HTTP, verifies the file as is, then with one entry line altered. */
+      async function roundTrip(range: Record<string, string>) {
+        const res = await exportAs('ndjson', range);
+        expect(res.status).toBe(200);
+        const file = path.join(dir, `export-${Object.keys(range).join('-')}.ndjson`);
+        await writeFile(file, res.body as string);
+        const intact = await run(['audit', 'verify', '--file', file, '--key', jwks], {});
+        const lines = (res.body as string).split('\n');
+        const at = lines.findIndex((l) => l.includes('"professional":"tricky"'));
+        const seq = (JSON.parse(lines[at]!) as { seq: string }).seq;
+        lines[at] = lines[at]!.replace('"outcome":"allowed"', '"outcome":"denied"');
+        const tamperedFile = path.join(dir, `tampered-${Object.keys(range).join('-')}.ndjson`);
+        await writeFile(tamperedFile, lines.join('\n'));
+        const tampered = await run(['audit', 'verify', '--file', tamperedFile, '--key', jwks], {});
+        return { res, intact, tampered, seq };
+      }
+
+      it('an unfiltered range export is a chain segment under a signed checkpoint', async () => {
+        const { res, intact, tampered, seq } = await roundTrip({ from });
+        const lines = (res.body as string).split('\n').filter((l) => l !== '');
+        expect(lines.filter((l) => l.startsWith('{"type":"checkpoint"')).length).toBeGreaterThanOrEqual(1);
+        expect(intact.stderr).toBe('');
+        expect(intact.code).toBe(0);
+        // Everything logged before the export was sealed and checkpointed first, its own audit row too.
+        expect(intact.stdout).toMatch(/Signed up to position \d+; 0 entries after it/);
+        expect(intact.stdout).toMatch(/OK: the access log is intact/);
+        expect(tampered.code).toBe(1);
+        expect(tampered.stderr).toMatch(new RegExp(`FAILED: altered at position \\d+ \\(seq ${seq}\\)`));
+      });
+
+      it('a case export is a selection: each entry checked against its seal, and it says what is not proven', async () => {
+        const { res, intact, tampered, seq } = await roundTrip({ caseId: CASE_A });
+        const entries = (res.body as string)
+          .split('\n')
+          .filter((l) => l.startsWith('{"type":"entry"'))
+          .map((l) => JSON.parse(l) as Event);
+        expect(entries.length).toBeGreaterThanOrEqual(2501);
+        expect(entries.every((e) => e.caseId === CASE_A)).toBe(true);
+        expect(intact.code).toBe(0);
+        expect(intact.stdout).toMatch(/Selection export \(caseId=/);
+        expect(intact.stdout).toMatch(
+          /Proven by a signed checkpoint: \d+ entries\. Not provable from this file: \d+/,
+        );
+        expect(tampered.code).toBe(1);
+        expect(tampered.stderr).toMatch(new RegExp(`FAILED: altered at position \\d+ \\(seq ${seq}\\)`));
+      });
     });
 
     it('streams CSV with proper quoting that parses back', async () => {

@@ -40,12 +40,18 @@ describe('convenant retention run on the demo', () => {
     expect(text.stdout).toMatch(/^ {2}ZVH-\d{4}-\d{6} {2}whole case: \d+ value\(s\)/m);
     expect(text.stdout).toMatch(/^ {6}\S+\/\S+ {2}under \S+ {2}\d+$/m);
     expect(text.stdout).toMatch(/^Would remove: [1-9]\d* whole case\(s\), [1-9]\d* value\(s\)/m);
+    // The same run covers the access log's own retention (log_retention per purpose).
+    expect(text.stdout).toMatch(/^Would remove \d+ access log entries expired at /m);
     // A dry run removes nothing.
     expect(await count(`SELECT count(*) AS n FROM cases`)).toBe(casesBefore);
 
     const dry = await run(['retention', 'run', '--dry-run', '--json'], env);
     expect(dry.code).toBe(0);
-    const planned = JSON.parse(dry.stdout) as RetentionPlan & { dryRun: boolean };
+    const planned = JSON.parse(dry.stdout) as RetentionPlan & {
+      dryRun: boolean;
+      accessLog: { total: number; runId: string | null };
+    };
+    expect(planned.accessLog).toMatchObject({ total: expect.any(Number), runId: null });
     expect(planned.dryRun).toBe(true);
     expect(planned.totals.cases).toBeGreaterThan(0);
     // Both kinds: closed cases that go as a whole, and closed cases that keep what triage still justifies.
@@ -54,8 +60,9 @@ describe('convenant retention run on the demo', () => {
     const real = await run(['retention', 'run', '--json'], env);
     expect(real.stderr).toBe('');
     expect(real.code).toBe(0);
-    const done = JSON.parse(real.stdout) as RetentionPlan;
+    const done = JSON.parse(real.stdout) as RetentionPlan & { accessLog: { total: number } };
     expect(done.ids).toEqual(planned.ids);
+    expect(done.accessLog.total).toBe(planned.accessLog.total);
     expect(await count(`SELECT count(*) AS n FROM cases`)).toBe(casesBefore - planned.totals.cases);
     expect(await count(`SELECT count(*) AS n FROM case_field_value`)).toBe(
       valuesBefore - planned.totals.values,

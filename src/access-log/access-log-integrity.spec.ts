@@ -90,4 +90,64 @@ describe('access_log is append-only in the database (real PostgreSQL)', () => {
     expect(await count()).toBe(2);
     await expect(db.dataSource.query(`DELETE FROM access_log`)).rejects.toThrow(/append-only/);
   });
+
+  describe('monthly partitions', () => {
+    const month = (offset: number) => {
+      const now = new Date();
+      const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+      return `access_log_${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    };
+
+    it('has this month, the next and a DEFAULT partition, and puts new rows in this month', async () => {
+      const partitions = await db.dataSource.query<{ name: string }[]>(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'access_log'::regclass ORDER BY 1`,
+      );
+      expect(partitions.map((p) => p.name)).toEqual(
+        expect.arrayContaining([month(0), month(1), 'access_log_default']),
+      );
+      const [row] = await db.dataSource.query<{ partition: string }[]>(
+        `SELECT tableoid::regclass::text AS partition FROM access_log ORDER BY seq DESC LIMIT 1`,
+      );
+      expect(row!.partition).toBe(month(0));
+    });
+
+    it('refuses UPDATE, DELETE and TRUNCATE addressed to a partition directly, DEFAULT included', async () => {
+      for (const partition of [month(0), 'access_log_default']) {
+        await expect(db.dataSource.query(`UPDATE ${partition} SET reason = 'x'`)).rejects.toThrow(
+          /append-only/,
+        );
+        await expect(db.dataSource.query(`DELETE FROM ${partition}`)).rejects.toThrow(/append-only/);
+        await expect(db.dataSource.query(`TRUNCATE ${partition}`)).rejects.toThrow(/append-only/);
+      }
+      expect(await count()).toBe(2);
+    });
+
+    it('creates months ahead idempotently, each protected against TRUNCATE', async () => {
+      const [first] = await db.dataSource.query<{ created: number }[]>(
+        `SELECT access_log_ensure_partitions(3) AS created`,
+      );
+      expect(first!.created).toBe(2);
+      const [again] = await db.dataSource.query<{ created: number }[]>(
+        `SELECT access_log_ensure_partitions(3) AS created`,
+      );
+      expect(again!.created).toBe(0);
+      await expect(db.dataSource.query(`TRUNCATE ${month(3)}`)).rejects.toThrow(/append-only/);
+    });
+
+    it('takes a row of a month without partition into DEFAULT, and then leaves that month there', async () => {
+      await db.dataSource.query(
+        `INSERT INTO access_log (occurred_at, trace_id, action, status) VALUES ('2001-05-06T07:08:09Z', $1, 'read', 'denied')`,
+        [randomBytes(16).toString('hex')],
+      );
+      const [row] = await db.dataSource.query<{ partition: string }[]>(
+        `SELECT tableoid::regclass::text AS partition FROM access_log WHERE occurred_at < '2002-01-01'`,
+      );
+      expect(row!.partition).toBe('access_log_default');
+      const [made] = await db.dataSource.query<{ made: boolean }[]>(
+        `SELECT access_log_create_partition('2001-05-01') AS made`,
+      );
+      expect(made!.made).toBe(false);
+    });
+  });
 });

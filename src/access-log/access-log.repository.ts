@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AccessLogEntry } from './access-log.types.js';
 
-const COLUMNS = [
+/** The columns an INSERT writes; seq and occurred_at come from the database. chain.spec.ts checks the chain hashes them all. */
+export const INSERT_COLUMNS = [
   'trace_id',
   'partner',
   'professional',
@@ -149,7 +150,10 @@ export class AccessLogRepository {
     });
     const started = performance.now();
     try {
-      await manager.query(`INSERT INTO access_log (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+      await manager.query(
+        `INSERT INTO access_log (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
+        params,
+      );
     } catch (error) {
       for (const observer of this.observers) observer.failed((performance.now() - started) / 1000);
       throw error;

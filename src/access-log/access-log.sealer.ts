@@ -23,6 +23,18 @@ const SEAL_LOCK = 0x7365616c;
 /** Rows sealed per transaction, so one round never holds the lock for long. */
 const BATCH = 5000;
 
+/**
+ * How far back (by occurred_at, before the newest seal was written) a round looks for rows that
+ * committed after rows with a higher seq were sealed. Equal to the verifier's default grace for
+ * pending rows: a log row must commit within five minutes of being written, or verification
+ * names it as inserted. Looking back a bounded window instead of scanning the whole log for
+ * unsealed rows keeps a round's cost flat at millions of rows.
+ */
+export const SEAL_LOOKBACK_MS = 5 * 60_000;
+
+/** How often the sealer makes sure the coming months' partitions of access_log exist. */
+const PARTITION_CHECK_MS = 60 * 60_000;
+
 export interface SealOptions {
   checkpointEvery: number;
   checkpointIntervalMs: number;
@@ -43,10 +55,11 @@ export type CheckpointKey = Pick<GatewayKey, 'privateKey' | 'kid'>;
 
 /**
  * One sealing transaction: appends up to BATCH unsealed rows to the chain, in seq order, then a
- * signed checkpoint when due. Unsealed rows are found by anti-join, not by "seq above the last
- * sealed seq": sequence order is not commit order, and a row committed late with a lower seq must
- * be sealed in a later round rather than skipped. UNIQUE(seq) and the position primary key make a
- * double seal fail even if the lock were bypassed.
+ * signed checkpoint when due. Unsealed rows are those above the highest sealed seq, plus, because
+ * sequence order is not commit order, rows below it that committed late: those are looked for by
+ * anti-join among the rows of the last SEAL_LOOKBACK_MS, so they are sealed in a later round rather
+ * than skipped. UNIQUE(seq) and the position primary key make a double seal fail even if the lock
+ * were bypassed.
  */
 export async function sealRound(
   dataSource: DataSource,
@@ -63,11 +76,22 @@ export async function sealRound(
     const [last] = await manager.query<{ position: string; hash: Buffer }[]>(
       `SELECT s.position::text AS position, s.entry_hash AS hash FROM access_log_seal s ORDER BY s.position DESC LIMIT 1`,
     );
+    const [mark] = await manager.query<{ seq: string | null; since: string | null }[]>(
+      `SELECT (SELECT max(seq) FROM access_log_seal)::text AS seq,
+              (SELECT sealed_at - make_interval(secs => $1::double precision / 1000)
+                 FROM access_log_seal ORDER BY position DESC LIMIT 1)::text AS since`,
+      [SEAL_LOOKBACK_MS],
+    );
     const rows = await manager.query<LoggedEntry[]>(
-      `SELECT ${ENTRY_SELECT} FROM access_log l
-        WHERE NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)
-        ORDER BY l.seq LIMIT $1`,
-      [BATCH],
+      `SELECT * FROM (
+         (SELECT ${ENTRY_SELECT} FROM access_log l
+           WHERE l.seq <= $2::bigint AND l.occurred_at >= $3::timestamptz
+             AND NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq))
+         UNION ALL
+         (SELECT ${ENTRY_SELECT} FROM access_log l
+           WHERE l.seq > coalesce($2::bigint, -9223372036854775808) ORDER BY l.seq LIMIT $1)
+       ) unsealed ORDER BY "seq"::bigint LIMIT $1`,
+      [BATCH, mark?.seq ?? null, mark?.since ?? null],
     );
     let position = BigInt(last?.position ?? '0');
     let head: Buffer = last?.hash ?? GENESIS;
@@ -153,6 +177,7 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
   private running: Promise<void> | null = null;
   private again = false;
   private appended = 0;
+  private partitionsCheckedAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -161,7 +186,8 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensurePartitions();
     this.timer = setInterval(() => void this.trigger(), this.config.sealIntervalMs);
     this.timer.unref();
     this.repository.onAppended((count) => {
@@ -183,6 +209,7 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
       return this.running;
     }
     this.running = (async () => {
+      if (Date.now() - this.partitionsCheckedAt >= PARTITION_CHECK_MS) await this.ensurePartitions();
       do {
         this.again = false;
         this.appended = 0;
@@ -192,6 +219,30 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
       this.running = null;
     });
     return this.running;
+  }
+
+  /**
+   * This month's and next month's partitions of access_log, created if missing (at start and hourly,
+   * so a month never begins without its partition). A failure is logged, not fatal: rows then land
+   * in the DEFAULT partition, which is slower to query but loses nothing.
+   */
+  async ensurePartitions(): Promise<void> {
+    this.partitionsCheckedAt = Date.now();
+    try {
+      await this.dataSource.query(`SELECT access_log_ensure_partitions(1)`);
+    } catch (error) {
+      this.logger.error(`Creating access_log partitions failed: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Seals everything committed so far and writes a checkpoint over it, after any pass under way:
+   * what an export calls so the file carries the checkpoint that covers it. If another instance
+   * holds the lock it returns without; the newest entries are then simply not yet under a checkpoint.
+   */
+  async sealNow(): Promise<void> {
+    await this.running;
+    await this.sealAll(true);
   }
 
   /** Seals until a round finds less than a batch (or another instance holds the lock). */

@@ -3,7 +3,7 @@
  * `audit` a privacy officer's query of the log itself (the log column has no CHECK on actions);
  * `emergency-access` a claim of emergency access (doorbraak); `signal` an involvement signal or
  * the disclosure of its matches (verwijsindex); `retention` the removal of case data whose
- * retention period has passed.
+ * retention period has passed; `purge` a retention run removing expired log entries.
  */
 export type AccessAction =
   | 'authenticate'
@@ -15,7 +15,8 @@ export type AccessAction =
   | 'audit'
   | 'emergency-access'
   | 'signal'
-  | 'retention';
+  | 'retention'
+  | 'purge';
 
 /** One access log entry before it is written: one per access per data subject touched. */
 export interface AccessLogEntry {

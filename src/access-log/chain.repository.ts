@@ -1,5 +1,5 @@
 import { ENTRY_SELECT, type LoggedEntry } from './chain.js';
-import type { ChainRow, Checkpoint } from './verify.js';
+import type { ChainRow, Checkpoint, PurgeRange } from './verify.js';
 
 /** Rows per query while streaming the chain: bounded memory at any log size. */
 const PAGE = 10_000;
@@ -22,41 +22,150 @@ type SealedRow = LoggedEntry & {
  * is gone), then rows without a seal by seq. Keyset pages, so a large log streams.
  */
 export async function* readChain(dataSource: Queryable, from = 1n, to?: bigint): AsyncGenerator<ChainRow> {
+  yield* readSealed(dataSource, from, to);
+  if (to === undefined) yield* readUnsealed(dataSource, {});
+}
+
+const SEAL_SELECT = `
+  s.position::text AS "sealPosition", s.seq::text AS "sealSeq",
+  encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash",
+  to_char(s.sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "sealedAt"`;
+
+function toChainRow(row: SealedRow): ChainRow {
+  const { sealPosition, sealSeq, entryHash, prevHash, sealedAt, ...entry } = row;
+  return {
+    entry: entry.seq === null ? null : entry,
+    seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
+  };
+}
+
+/**
+ * Positions [from, to] with their entries (null where the entry is gone), by position.
+ *
+ * Two queries per page, not a join: access_log is partitioned by occurred_at and the seal knows
+ * only the seq, so a join would probe every partition's index once per seal. Sealing follows seq
+ * order closely, so a page's entries are fetched as one seq range (one index range scan per
+ * partition) and matched in memory; a page whose seqs spread far (late commits) asks by list.
+ */
+export async function* readSealed(dataSource: Queryable, from = 1n, to?: bigint): AsyncGenerator<ChainRow> {
   let after = from - 1n;
   for (;;) {
-    const rows = (await dataSource.query(
-      `SELECT s.position::text AS "sealPosition", s.seq::text AS "sealSeq",
-              encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash",
-              to_char(s.sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "sealedAt",
-              ${ENTRY_SELECT}
-         FROM access_log_seal s LEFT JOIN access_log l ON l.seq = s.seq
+    const seals = (await dataSource.query(
+      `SELECT ${SEAL_SELECT} FROM access_log_seal s
         WHERE s.position > $1 AND ($2::bigint IS NULL OR s.position <= $2)
         ORDER BY s.position LIMIT $3`,
       [after.toString(), to?.toString() ?? null, PAGE],
-    )) as SealedRow[];
-    for (const row of rows) {
-      const { sealPosition, sealSeq, entryHash, prevHash, sealedAt, ...entry } = row;
+    )) as Omit<SealedRow, keyof LoggedEntry>[];
+    if (seals.length === 0) break;
+    let low = BigInt(seals[0]!.sealSeq);
+    let high = low;
+    for (const s of seals) {
+      const seq = BigInt(s.sealSeq);
+      if (seq < low) low = seq;
+      if (seq > high) high = seq;
+    }
+    const entries = (await (high - low < BigInt(4 * PAGE)
+      ? dataSource.query(`SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq BETWEEN $1 AND $2`, [
+          low.toString(),
+          high.toString(),
+        ])
+      : dataSource.query(`SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq = ANY ($1::bigint[])`, [
+          seals.map((s) => s.sealSeq),
+        ]))) as LoggedEntry[];
+    const bySeq = new Map(entries.map((e) => [e.seq, e]));
+    for (const { sealPosition, sealSeq, entryHash, prevHash, sealedAt } of seals) {
       yield {
-        entry: entry.seq === null ? null : entry,
+        entry: bySeq.get(sealSeq) ?? null,
         seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
       };
     }
-    if (rows.length < PAGE) break;
-    after = BigInt(rows[rows.length - 1]!.sealPosition);
+    if (seals.length < PAGE) break;
+    after = BigInt(seals[seals.length - 1]!.sealPosition);
   }
-  if (to !== undefined) return;
+}
+
+/** A time range [from, to) and optionally one case: what an export selects. */
+export interface ChainFilter {
+  from?: string;
+  to?: string;
+  caseId?: string;
+}
+
+function filterSql(filter: ChainFilter, params: unknown[]): string {
+  const where: string[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filter.from !== undefined) where.push(`l.occurred_at >= ${p(filter.from)}::timestamptz`);
+  if (filter.to !== undefined) where.push(`l.occurred_at < ${p(filter.to)}::timestamptz`);
+  if (filter.caseId !== undefined) where.push(`l.case_id = ${p(filter.caseId)}::uuid`);
+  return where.map((w) => ` AND ${w}`).join('');
+}
+
+/** Rows not (yet) in the chain, by seq, within the filter. */
+export async function* readUnsealed(dataSource: Queryable, filter: ChainFilter): AsyncGenerator<ChainRow> {
   let afterSeq = '-9223372036854775808';
   for (;;) {
+    const params: unknown[] = [afterSeq, PAGE];
     const rows = (await dataSource.query(
       `SELECT ${ENTRY_SELECT} FROM access_log l
-        WHERE l.seq > $1 AND NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)
+        WHERE l.seq > $1 AND NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)${filterSql(filter, params)}
         ORDER BY l.seq LIMIT $2`,
-      [afterSeq, PAGE],
+      params,
     )) as LoggedEntry[];
     for (const entry of rows) yield { entry, seal: null };
     if (rows.length < PAGE) break;
     afterSeq = rows[rows.length - 1]!.seq;
   }
+}
+
+/** Sealed entries matching the filter, by position: a selection at scattered positions. */
+export async function* readSelection(dataSource: Queryable, filter: ChainFilter): AsyncGenerator<ChainRow> {
+  let after = '0';
+  for (;;) {
+    const params: unknown[] = [after, PAGE];
+    const rows = (await dataSource.query(
+      `SELECT ${SEAL_SELECT}, ${ENTRY_SELECT}
+         FROM access_log l JOIN access_log_seal s ON s.seq = l.seq
+        WHERE s.position > $1${filterSql(filter, params)}
+        ORDER BY s.position LIMIT $2`,
+      params,
+    )) as SealedRow[];
+    for (const row of rows) yield toChainRow(row);
+    if (rows.length < PAGE) break;
+    after = rows[rows.length - 1]!.sealPosition;
+  }
+}
+
+/**
+ * The chain positions of the sealed entries in a time range: the segment an unfiltered export
+ * holds. Null when no sealed entry falls in the range.
+ */
+export async function chainBounds(
+  dataSource: Queryable,
+  filter: ChainFilter,
+): Promise<{ first: bigint; last: bigint } | null> {
+  const params: unknown[] = [];
+  const where = filterSql(filter, params);
+  // Unfiltered: the whole chain, purged positions included, so it verifies from the genesis hash.
+  const [row] = (await dataSource.query(
+    where === ''
+      ? `SELECT min(position)::text AS first, max(position)::text AS last FROM access_log_seal`
+      : `SELECT min(s.position)::text AS first, max(s.position)::text AS last
+           FROM access_log l JOIN access_log_seal s ON s.seq = l.seq WHERE true${where}`,
+    params,
+  )) as { first: string | null; last: string | null }[];
+  return row?.first && row.last ? { first: BigInt(row.first), last: BigInt(row.last) } : null;
+}
+
+/** Recorded retention runs, per purpose: what lets the verifier tell purged from removed. */
+export async function readPurges(dataSource: Queryable): Promise<PurgeRange[]> {
+  return (await dataSource.query(
+    `SELECT run_id::text AS "runId", purpose, from_seq::text AS "fromSeq", to_seq::text AS "toSeq",
+            count::text AS "count", seqs::text AS seqs
+       FROM access_log_purge ORDER BY run_id, from_seq`,
+  )) as PurgeRange[];
 }
 
 export async function readCheckpoints(dataSource: Queryable): Promise<Checkpoint[]> {

@@ -125,7 +125,7 @@ export class AnomaliesRepository {
             SELECT 1 FROM case_participation c
              WHERE c.case_id = l.case_id AND c.partner = l.partner AND c.valid_from <= l.occurred_at
                AND (c.valid_until IS NULL OR c.valid_until > l.occurred_at))
-        GROUP BY l.seq
+        GROUP BY l.seq, l.occurred_at
         ORDER BY l.seq DESC
         LIMIT 200`,
       [window.from, window.to],

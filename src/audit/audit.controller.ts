@@ -101,8 +101,13 @@ export class AuditController {
   @ApiOperation({
     summary: 'Export the access log in [from, to) as NDJSON or CSV, streamed, oldest first',
     description:
-      'NDJSON: one entry per line in the events shape. CSV: RFC 4180 with a header line; lists joined ' +
-      `with ";". Streamed in batches, so any size is fine. ${OFFICERS}`,
+      'NDJSON is verifiable offline (`convenant audit verify --file x --key jwks.json`, JWKS from GET /v1/audit/keys): ' +
+      'a first line {"type":"export",…}, then one {"type":"entry",…} line per entry in the events shape plus its ' +
+      '`seal` (chain position and hashes), in chain order, then the signed {"type":"checkpoint",…} lines covering ' +
+      'them. Everything logged before the export is sealed and checkpointed first. Without caseId the file is a ' +
+      'whole chain segment (it may run a few entries past the range, to the covering checkpoint). CSV: for ' +
+      'reading, RFC 4180 with a header line, lists joined with ";", no seals. Streamed in batches, so any size ' +
+      `is fine. ${OFFICERS}`,
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
   async export(@CurrentActor() officer: Actor, @Query() query: AuditExportQueryDto): Promise<StreamableFile> {

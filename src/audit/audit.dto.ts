@@ -144,6 +144,17 @@ export class AuditExportQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Only the entries of this case. The NDJSON file is then a selection (scope "selection"): each entry ' +
+      'is checked against its own seal, but only entries whose chain reaches a checkpoint inside the file ' +
+      'are proven by its signature.',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  caseId?: string;
 }
 
 export class AnomaliesQueryDto {

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { ChainFilter } from '../access-log/chain.repository.js';
+import { verifiableExportLines } from './verifiable-export.js';
 
 /** Filters of an access log query, already validated; every one reaches SQL as a parameter. */
 export interface EventFilter {
@@ -52,35 +54,45 @@ export const SELECT_EVENT = `
   legal_basis AS "legalBasis", action, case_id AS "caseId", data_subject_ref AS "dataSubjectRef",
   fields, status AS "outcome", rule_id AS "ruleId", reason, policy_version AS "policyVersion", emergency`;
 
+/** The SQL of an events query; every filter reaches it as a parameter (the benchmark EXPLAINs it). */
+export function eventsQuery(
+  filter: EventFilter,
+  after: EventPosition | null,
+  limit: number,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  if (filter.from !== undefined) where.push(`occurred_at >= ${p(filter.from)}::timestamptz`);
+  if (filter.to !== undefined) where.push(`occurred_at < ${p(filter.to)}::timestamptz`);
+  if (filter.caseId !== undefined) where.push(`case_id = ${p(filter.caseId)}::uuid`);
+  if (filter.partner !== undefined) where.push(`partner = ${p(filter.partner)}`);
+  if (filter.professional !== undefined) where.push(`professional = ${p(filter.professional)}`);
+  if (filter.purpose !== undefined) where.push(`processing_activity_id = ${p(filter.purpose)}`);
+  if (filter.outcome !== undefined) where.push(`status = ${p(filter.outcome)}`);
+  if (filter.action !== undefined) where.push(`action = ${p(filter.action)}`);
+  // Array containment, so the GIN index on fields serves it.
+  if (filter.field !== undefined) where.push(`fields @> ARRAY[${p(filter.field)}]::text[]`);
+  if (filter.emergency !== undefined) where.push(`emergency = ${p(filter.emergency)}`);
+  if (after) {
+    where.push(`(occurred_at, seq) < (${p(after.occurredAt)}::timestamptz, ${p(after.seq)}::bigint)`);
+  }
+  const sql = `SELECT ${SELECT_EVENT} FROM access_log
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY access_log.occurred_at DESC, access_log.seq DESC LIMIT ${p(limit)}`;
+  return { sql, params };
+}
+
 /** Reads the access log for privacy officers. Read-only: the log is written by AccessLogRepository. */
 @Injectable()
 export class AuditRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async events(filter: EventFilter, after: EventPosition | null, limit: number): Promise<AuditEvent[]> {
-    const params: unknown[] = [];
-    const p = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const where: string[] = [];
-    if (filter.from !== undefined) where.push(`occurred_at >= ${p(filter.from)}::timestamptz`);
-    if (filter.to !== undefined) where.push(`occurred_at < ${p(filter.to)}::timestamptz`);
-    if (filter.caseId !== undefined) where.push(`case_id = ${p(filter.caseId)}::uuid`);
-    if (filter.partner !== undefined) where.push(`partner = ${p(filter.partner)}`);
-    if (filter.professional !== undefined) where.push(`professional = ${p(filter.professional)}`);
-    if (filter.purpose !== undefined) where.push(`processing_activity_id = ${p(filter.purpose)}`);
-    if (filter.outcome !== undefined) where.push(`status = ${p(filter.outcome)}`);
-    if (filter.action !== undefined) where.push(`action = ${p(filter.action)}`);
-    // Array containment, so the GIN index on fields serves it.
-    if (filter.field !== undefined) where.push(`fields @> ARRAY[${p(filter.field)}]::text[]`);
-    if (filter.emergency !== undefined) where.push(`emergency = ${p(filter.emergency)}`);
-    if (after) {
-      where.push(`(occurred_at, seq) < (${p(after.occurredAt)}::timestamptz, ${p(after.seq)}::bigint)`);
-    }
-    const sql = `SELECT ${SELECT_EVENT} FROM access_log
-      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY access_log.occurred_at DESC, access_log.seq DESC LIMIT ${p(limit)}`;
+    const { sql, params } = eventsQuery(filter, after, limit);
     return this.dataSource.query<AuditEvent[]>(sql, params);
   }
 
@@ -103,7 +115,7 @@ export class AuditRepository {
    * batch is an indexed range scan, so memory stays at one batch whatever the range holds.
    */
   async exportBatch(
-    range: { from?: string; to?: string },
+    range: { from?: string; to?: string; caseId?: string },
     afterSeq: string,
     limit: number,
   ): Promise<AuditEvent[]> {
@@ -117,9 +129,18 @@ export class AuditRepository {
       params.push(range.to);
       where.push(`occurred_at < $${params.length}::timestamptz`);
     }
+    if (range.caseId !== undefined) {
+      params.push(range.caseId);
+      where.push(`case_id = $${params.length}::uuid`);
+    }
     return this.dataSource.query<AuditEvent[]>(
       `SELECT ${SELECT_EVENT} FROM access_log WHERE ${where.join(' AND ')} ORDER BY access_log.seq LIMIT $2`,
       params,
     );
+  }
+
+  /** The verifiable NDJSON export's lines, streamed in keyset pages (see verifiable-export.ts). */
+  verifiableExport(filter: ChainFilter): AsyncGenerator<string> {
+    return verifiableExportLines(this.dataSource, filter);
   }
 }

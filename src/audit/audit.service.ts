@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
+import { AccessLogSealer } from '../access-log/access-log.sealer.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import type { Actor } from '../cases/case-policy.js';
@@ -24,7 +25,7 @@ import {
   THRESHOLDS,
   type Signal,
 } from './anomalies.js';
-import { csvHeader, csvLine, ndjsonLine } from './export-format.js';
+import { csvHeader, csvLine } from './export-format.js';
 import { buildSubjectReport, type SubjectReport } from './subject-report.js';
 import {
   AuditRepository,
@@ -83,6 +84,7 @@ export class AuditService {
     private readonly registry: PolicyRegistry,
     private readonly anomaliesRepository: AnomaliesRepository,
     private readonly reviews: EmergencyReviewRepository,
+    private readonly sealer: AccessLogSealer,
   ) {}
 
   async events(officer: Actor, query: EventQuery): Promise<EventPage> {
@@ -153,29 +155,37 @@ export class AuditService {
   }
 
   /**
-   * The entries in [from, to) as a stream, oldest first. The officer's `audit` entry is written
-   * before the first byte; the stream then pulls one batch at a time as the client reads
-   * (Readable.from honours backpressure), so memory stays flat whatever the size.
+   * The entries in [from, to) (optionally of one case) as a stream, oldest first. The officer's
+   * `audit` entry is written before the first byte; the stream then pulls one batch at a time as
+   * the client reads (Readable.from honours backpressure), so memory stays flat whatever the size.
+   *
+   * NDJSON is the verifiable format: before it is read, everything logged so far (the export's own
+   * entry included) is sealed and checkpointed, so the file carries the signed checkpoint that
+   * covers it and `convenant audit verify --file` can check it offline. CSV is for reading: the
+   * same entries, in seq order, without seals.
    */
   async export(
     officer: Actor,
-    query: { format: 'ndjson' | 'csv'; from?: string; to?: string },
+    query: { format: 'ndjson' | 'csv'; from?: string; to?: string; caseId?: string },
   ): Promise<Readable> {
     const { format, ...range } = query;
     await this.recordQuery(officer, {
-      caseId: null,
+      caseId: range.caseId ?? null,
       dataSubjectRef: null,
       reason: `Access log exported as ${format} (${describeFilter(range)}).`,
     });
+    if (format === 'ndjson') {
+      await this.sealer.sealNow();
+      return Readable.from(this.repository.verifiableExport(range));
+    }
     const repository = this.repository;
-    const line = format === 'csv' ? csvLine : ndjsonLine;
     async function* lines(): AsyncGenerator<string> {
-      if (format === 'csv') yield csvHeader();
+      yield csvHeader();
       let after = '0';
       for (;;) {
         const batch = await repository.exportBatch(range, after, EXPORT_BATCH);
         if (batch.length === 0) return;
-        yield batch.map(line).join('');
+        yield batch.map(csvLine).join('');
         after = batch[batch.length - 1]!.seq;
       }
     }

@@ -1,8 +1,9 @@
 import type { AuditEvent } from './audit.repository.js';
 
 /**
- * Line formats of an access log export. NDJSON: one entry per line, as the events API shows it.
- * CSV (RFC 4180): one header line, then one line per entry; list columns joined with `;` (ids
+ * The CSV format of an access log export, for reading (a spreadsheet, a report); the NDJSON
+ * export is the one to verify (src/access-log/export-file.ts), because a CSV row cannot carry a
+ * seal and a signed checkpoint without becoming a second, weaker copy of that format. CSV (RFC 4180): one header line, then one line per entry; list columns joined with `;` (ids
  * never contain one). Values are written exactly as logged, never altered, so an export can be
  * compared with the log.
  */
@@ -25,10 +26,6 @@ export const EXPORT_COLUMNS = [
   'policyVersion',
   'emergency',
 ] as const satisfies readonly (keyof AuditEvent)[];
-
-export function ndjsonLine(event: AuditEvent): string {
-  return `${JSON.stringify(event)}\n`;
-}
 
 /** Quotes a value when it holds a separator, a quote or a line break, doubling inner quotes. */
 export function csvValue(value: string): string {

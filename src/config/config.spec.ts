@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       corsOrigins: [],
       emergencyWindowMinutes: 60,
       policyWatch: true,
+      accessLogRetention: 'P5Y',
     });
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -97,6 +98,13 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/DATABASE_URL must be a PostgreSQL URL.*got 'mysql:\/\/x'/);
       expect(problems).toMatch(/LOG_LEVEL must be one of .*got 'loud'/);
     }
+  });
+
+  it('takes ACCESS_LOG_RETENTION as an ISO-8601 duration and refuses anything else', () => {
+    expect(loadConfig({ ACCESS_LOG_RETENTION: 'P7Y' }).accessLogRetention).toBe('P7Y');
+    expect(() => loadConfig({ ACCESS_LOG_RETENTION: '5 years' })).toThrow(
+      /ACCESS_LOG_RETENTION must be an ISO-8601 duration/,
+    );
   });
 
   it('demands real secrets and a public URL in production', () => {

@@ -143,6 +143,11 @@ class Environment {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'POLICY_WATCH must be true or false' })
   POLICY_WATCH?: 'true' | 'false';
+
+  @Matches(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, {
+    message: 'ACCESS_LOG_RETENTION must be an ISO-8601 duration, e.g. P5Y',
+  })
+  ACCESS_LOG_RETENTION = 'P5Y';
 }
 
 /** The variables the gateway reads (the Docker files are checked against this list). */
@@ -198,6 +203,8 @@ export interface AppConfig {
   emergencyWindowMinutes: number;
   /** Reload the convenant when its folder changes; default on in development. */
   policyWatch: boolean;
+  /** How long access log entries are kept when their purpose sets no log_retention (ISO-8601). */
+  accessLogRetention: string;
 }
 
 export class ConfigError extends Error {
@@ -313,5 +320,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       : {}),
     emergencyWindowMinutes: parsed.EMERGENCY_WINDOW_MINUTES,
     policyWatch: parsed.POLICY_WATCH ? parsed.POLICY_WATCH === 'true' : parsed.NODE_ENV === 'development',
+    accessLogRetention: parsed.ACCESS_LOG_RETENTION,
   };
 }

@@ -425,6 +425,18 @@ describe('loadConvenantSources: schema errors in plain words', () => {
       expect(retention(bad)).toEqual(['invalid-value']);
   });
 
+  it('reads an optional log_retention per purpose, and refuses one that is not a duration', () => {
+    const withLog = (value: string) =>
+      load({
+        '10-partners.yaml': PARTNERS.replace('retention: P5Y', `retention: P5Y\n    log_retention: ${value}`),
+      });
+    expect(load().convenant?.purposes[0]?.logRetention).toBeUndefined();
+    expect(withLog('P7Y').convenant?.purposes[0]?.logRetention).toBe('P7Y');
+    expect(only(withLog('zeven jaar'), 'invalid-value').message).toMatch(
+      /'log_retention' in purpose 'triage'/,
+    );
+  });
+
   it('a version YAML reads as a number: says to quote it, keeping the written digits', () => {
     const d = only(
       load({ '00-meta.yaml': META.replace('version: "2026.1"', 'version: 2026.10') }),

@@ -90,6 +90,7 @@ interface RawPurpose {
   description?: string;
   legal_bases: string[];
   retention: string;
+  log_retention?: string;
   emergency_access?: { allowed: boolean; window?: string };
   involvement_matches?: boolean;
   field_history?: boolean;
@@ -835,6 +836,7 @@ function buildPurpose(file: string, index: number, raw: RawPurpose): Purpose {
     description: raw.description ?? '',
     legalBases: raw.legal_bases,
     retention: raw.retention,
+    ...(raw.log_retention === undefined ? {} : { logRetention: raw.log_retention }),
     emergencyAccess: {
       allowed: raw.emergency_access?.allowed ?? false,
       ...(window === undefined ? {} : { window }),

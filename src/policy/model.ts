@@ -89,6 +89,8 @@ export interface Purpose extends Located {
   legalBases: string[];
   /** ISO-8601 duration, e.g. P5Y. */
   retention: string;
+  /** How long the access log keeps this purpose's entries (ISO-8601); absent: the gateway's default. */
+  logRetention?: string;
   emergencyAccess: EmergencyAccess;
   /**
    * Whether partners that signal involvement with a person under this purpose (verwijsindex)

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/dat
 import { AccessLogRepository } from '../../access-log/access-log.repository.js';
 import { sealRound } from '../../access-log/access-log.sealer.js';
 import { readChain, readCheckpoints } from '../../access-log/chain.repository.js';
-import { exportLines } from '../../access-log/verify.js';
+import { exportLines } from '../../access-log/export-file.js';
 import { newSigningPair } from '../../auth/dev-keys.js';
 import { gatewayKeyFile, gatewayKeyFromJwk, type GatewayKey } from '../../auth/gateway-key.js';
 import { run } from '../program.js';
@@ -71,7 +71,7 @@ describe('convenant audit verify (real PostgreSQL)', () => {
   it('verifies an export offline, and exits 1 naming the first altered entry', async () => {
     expect((await run(['audit', 'verify', '--file', exportFile, '--key', jwksFile], {})).code).toBe(0);
     const lines = (await readFile(exportFile, 'utf8')).split('\n');
-    lines[11] = lines[11]!.replace('"reason":"r11"', '"reason":"r-eleven"');
+    lines[12] = lines[12]!.replace('"reason":"r11"', '"reason":"r-eleven"');
     const tampered = path.join(dir, 'tampered.ndjson');
     await writeFile(tampered, lines.join('\n'));
     const result = await run(['audit', 'verify', '--file', tampered, '--key', jwksFile], {});

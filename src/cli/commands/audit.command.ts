@@ -1,19 +1,30 @@
 import type { JWK } from 'jose';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { readChain, readCheckpoints } from '../../access-log/chain.repository.js';
+import type { DataSource } from 'typeorm';
+import { readChain, readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
+import type { ExportHeader } from '../../access-log/export-file.js';
+import { readExportFile } from '../../access-log/export-reader.js';
 import {
-  parseExportLine,
   verifyChain,
-  type ChainRow,
-  type Checkpoint,
+  verifySelection,
+  type SelectionReport,
   type VerifyReport,
 } from '../../access-log/verify.js';
+import { AccessLogRepository } from '../../access-log/access-log.repository.js';
+import {
+  AccessLogRetention,
+  logRetentionPolicy,
+  RetentionRoleMissingError,
+  type PurgePlan,
+  type PurgeResult,
+} from '../../access-log/log-retention.js';
 import { gatewayKeyFile, gatewayKeyFromJwk } from '../../auth/gateway-key.js';
 import { loadConfig } from '../../config/config.js';
 import { openDatabase } from '../../db/data-source.js';
+import type { CompiledConvenant } from '../../policy/compile.js';
 import type { CliContext, CommandRegistration } from '../context.js';
+import { DIR_OPTION_HELP, loadPolicy, policyDir } from '../policy-source.js';
+import { table } from '../table.js';
 
 interface VerifyOptions {
   file?: string;
@@ -37,7 +48,88 @@ export const auditCommand: CommandRegistration = (program, ctx) => {
     .option('--from <position>', 'first chain position to verify (earlier ones are trusted)')
     .option('--to <position>', 'last chain position to verify')
     .action((options: VerifyOptions) => verifyAction(ctx, options));
+  audit
+    .command('purge')
+    .description(
+      "remove access log entries older than their purpose's log_retention (seals and checkpoints stay), and record the run",
+    )
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .option('--dir <folder>', DIR_OPTION_HELP)
+    .action((options: { dryRun?: boolean; dir?: string }) => purgeAction(ctx, options));
 };
+
+async function purgeAction(ctx: CliContext, options: { dryRun?: boolean; dir?: string }): Promise<void> {
+  const config = loadConfig(ctx.env);
+  const policy = loadPolicy(ctx, policyDir(ctx, options.dir), false);
+  if (!policy) return;
+  const database = await openDatabase(config, { poolSize: 2 });
+  try {
+    await purgeLog(
+      ctx,
+      database.dataSource,
+      policy.compiled,
+      config.accessLogRetention,
+      options.dryRun === true,
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+/** The access log's own retention: what expired per purpose (dry run) or what went (run). */
+export async function purgeLogEntries(
+  dataSource: DataSource,
+  compiled: CompiledConvenant,
+  defaultRetention: string,
+  dryRun: boolean,
+): Promise<PurgeResult | (PurgePlan & { runId: null })> {
+  const retention = new AccessLogRetention(dataSource, new AccessLogRepository(dataSource), () =>
+    logRetentionPolicy(compiled, defaultRetention),
+  );
+  return dryRun ? { ...(await retention.plan()), runId: null } : await retention.run();
+}
+
+/**
+ * The log purge, printed. Shared by `convenant audit purge` and `convenant retention run`, which
+ * runs it after the case data. A connection that cannot assume convenant_retention sets exit
+ * code 1 with the reason.
+ */
+export async function purgeLog(
+  ctx: CliContext,
+  dataSource: DataSource,
+  compiled: CompiledConvenant,
+  defaultRetention: string,
+  dryRun: boolean,
+): Promise<void> {
+  try {
+    const result = await purgeLogEntries(dataSource, compiled, defaultRetention, dryRun);
+    const verb = dryRun ? 'Would remove' : 'Removed';
+    ctx.out(
+      `${verb} ${result.total} access log entries expired at ${result.now}` +
+        (result.runId ? ` (run ${result.runId})` : '') +
+        '.',
+    );
+    if (result.items.length > 0) {
+      const rows = result.items.map((i) => [
+        i.purpose ?? '(none)',
+        i.retention,
+        i.cutoff,
+        String(i.count),
+        `${i.fromSeq}-${i.toSeq}`,
+      ]);
+      for (const line of table(
+        [['purpose', 'retention', 'older than', 'entries', 'seq range'], ...rows],
+        ctx.style,
+      ))
+        ctx.out(line);
+    }
+    if (!dryRun) ctx.out('Seals and checkpoints are kept: convenant audit verify still checks the chain.');
+  } catch (error) {
+    if (!(error instanceof RetentionRoleMissingError)) throw error;
+    ctx.err(ctx.style('red', error.message));
+    ctx.exitCode = 1;
+  }
+}
 
 async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<void> {
   const config = loadConfig(ctx.env);
@@ -47,7 +139,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     return;
   }
   const publicJwk = options.key
-    ? await keyFromJwks(options.key)
+    ? await keysFromJwks(options.key)
     : (await gatewayKeyFromJwk(JSON.parse(await readFile(gatewayKeyFile(config.keysDir), 'utf8')) as JWK))
         .publicJwk;
   const range = {
@@ -57,10 +149,24 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   const started = performance.now();
   let report: VerifyReport;
   if (options.file) {
+    const file = await readExportFile(options.file);
+    if (file.header?.scope === 'selection') {
+      const selection = await verifySelection({
+        rows: file.rows(),
+        checkpoints: file.checkpoints,
+        publicJwk,
+      });
+      printSelection(ctx, selection, file.header, (performance.now() - started) / 1000);
+      return;
+    }
+    // A chain segment that starts past position 1 is verified from its first seal's previous hash.
+    const first = file.header?.first ? BigInt(file.header.first) : undefined;
     report = await verifyChain({
-      rows: rowsFromFile(options.file),
-      checkpoints: await checkpointsFromFile(options.file),
+      rows: file.rows(),
+      checkpoints: file.checkpoints,
+      purged: file.purged,
       publicJwk,
+      ...(first !== undefined && first > 1n ? { from: first } : {}),
       ...range,
     });
   } else {
@@ -69,6 +175,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
       report = await verifyChain({
         rows: readChain(database.dataSource, range.from, range.to),
         checkpoints: await readCheckpoints(database.dataSource),
+        purged: await readPurges(database.dataSource),
         publicJwk,
         ...range,
       });
@@ -82,6 +189,16 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     `Verified ${report.entries} entries and ${report.checkpoints} checkpoints in ${seconds.toFixed(2)} s ` +
       `(${rate} entries/s); ${report.pending} pending; chain head ${report.head || '(none)'}.`,
   );
+  ctx.out(
+    report.anchored === null
+      ? `No checkpoint in range: the entries are consistent, but no signature covers them.`
+      : `Signed up to position ${report.anchored}; ${report.unanchored} entries after it are not under a checkpoint yet.`,
+  );
+  for (const r of report.purgedRanges) {
+    ctx.out(
+      `Purged by retention run ${r.runId}: ${r.count} entries (purpose ${r.purpose ?? '-'}, seq ${r.fromSeq}–${r.toSeq}); their seals were checked.`,
+    );
+  }
   if (report.failure) {
     const f = report.failure;
     ctx.err(
@@ -96,35 +213,42 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   }
 }
 
-async function keyFromJwks(file: string): Promise<JWK> {
+function printSelection(
+  ctx: CliContext,
+  report: SelectionReport,
+  header: ExportHeader,
+  seconds: number,
+): void {
+  const filter = Object.entries(header.filter)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  ctx.out(
+    `Selection export (${filter || 'no filter'}): ${report.entries} entries checked against their seals in ` +
+      `${seconds.toFixed(2)} s, ${report.links} links between neighbours, ${report.checkpoints} checkpoint signatures; ` +
+      `${report.pending} pending.`,
+  );
+  ctx.out(
+    `Proven by a signed checkpoint: ${report.anchored} entries. Not provable from this file: ${report.unanchored} ` +
+      `(their chain to a checkpoint runs through entries outside the selection), nor that no matching entry was left out. ` +
+      `For those, verify the database (convenant audit verify) or an unfiltered export of the same period.`,
+  );
+  if (report.failure) {
+    const f = report.failure;
+    ctx.err(
+      ctx.style(
+        'red',
+        `FAILED: ${f.problem} at position ${f.position ?? '-'} (seq ${f.seq ?? '-'}): ${f.detail}`,
+      ),
+    );
+    ctx.exitCode = 1;
+  } else {
+    ctx.out('OK: every entry matches its seal.');
+  }
+}
+
+async function keysFromJwks(file: string): Promise<JWK[]> {
   const jwks = JSON.parse(await readFile(file, 'utf8')) as { keys?: JWK[] };
-  const key = jwks.keys?.[0];
-  if (!key) throw new Error(`${file} holds no key: expected a JWKS as served by GET /v1/audit/keys.`);
-  return key;
-}
-
-function lines(file: string): AsyncIterable<string> {
-  return createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-}
-
-/** Checkpoint lines come last in an export, but are needed first: a cheap first pass finds them. */
-async function checkpointsFromFile(file: string): Promise<Checkpoint[]> {
-  const checkpoints: Checkpoint[] = [];
-  for await (const line of lines(file)) {
-    if (!line.startsWith('{"type":"checkpoint"')) continue;
-    const parsed = parseExportLine(line);
-    if (parsed.type === 'checkpoint') {
-      const { type: _type, ...checkpoint } = parsed;
-      checkpoints.push(checkpoint);
-    }
-  }
-  return checkpoints;
-}
-
-async function* rowsFromFile(file: string): AsyncGenerator<ChainRow> {
-  for await (const line of lines(file)) {
-    if (!line.startsWith('{"type":"entry"')) continue;
-    const parsed = parseExportLine(line);
-    if (parsed.type === 'entry') yield { entry: parsed.entry, seal: parsed.seal };
-  }
+  if (!jwks.keys?.length)
+    throw new Error(`${file} holds no key: expected a JWKS as served by GET /v1/audit/keys.`);
+  return jwks.keys;
 }

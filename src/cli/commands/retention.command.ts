@@ -4,6 +4,8 @@ import { openDatabase, pendingMigrations } from '../../db/data-source.js';
 import { RetentionRoleError } from '../../retention/retention.repository.js';
 import { RetentionService, type RetentionPlan } from '../../retention/retention.service.js';
 import type { CliContext, CommandRegistration } from '../context.js';
+import { purgeLog, purgeLogEntries } from './audit.command.js';
+import { RetentionRoleMissingError } from '../../access-log/log-retention.js';
 
 interface RunOptions {
   dryRun?: boolean;
@@ -13,7 +15,8 @@ interface RunOptions {
 
 /**
  * `convenant retention run [--dry-run]`: removes case data whose basis has lapsed under the
- * retention periods of the convenant in force (CONVENANT_POLICY_DIR), and logs what went. The
+ * retention periods of the convenant in force (CONVENANT_POLICY_DIR), and logs what went; then
+ * the access log entries past their purpose's log_retention (as `convenant audit purge`). The
  * database user must be allowed to `SET ROLE convenant_retention` (README: database roles).
  */
 export const retentionCommand: CommandRegistration = (program, ctx) => {
@@ -54,22 +57,34 @@ async function runAction(ctx: CliContext, options: RunOptions): Promise<void> {
     const service = new RetentionService(database.dataSource, compiled);
     try {
       const plan = options.dryRun ? await service.plan(now) : await service.run(now);
+      // Then the access log's own retention (log_retention per purpose). After the case data, so
+      // the entries recording this run's removals are new and stay; --as-of is for case data only.
+      if (options.json) {
+        const accessLog = await purgeLogEntries(
+          database.dataSource,
+          compiled,
+          config.accessLogRetention,
+          options.dryRun === true,
+        );
+        ctx.out(JSON.stringify({ dryRun: options.dryRun === true, ...plan, accessLog }, null, 2));
+        return;
+      }
       print(ctx, plan, options);
     } catch (error) {
-      if (!(error instanceof RetentionRoleError)) throw error;
+      if (!(error instanceof RetentionRoleError) && !(error instanceof RetentionRoleMissingError))
+        throw error;
       ctx.err(error.message);
       ctx.exitCode = 1;
+      return;
     }
+    ctx.out('');
+    await purgeLog(ctx, database.dataSource, compiled, config.accessLogRetention, options.dryRun === true);
   } finally {
     await database.close();
   }
 }
 
 function print(ctx: CliContext, plan: RetentionPlan, options: RunOptions): void {
-  if (options.json) {
-    ctx.out(JSON.stringify({ dryRun: options.dryRun === true, ...plan }, null, 2));
-    return;
-  }
   ctx.out(`Retention as of ${plan.now} under convenant ${plan.policyVersion}`);
   for (const c of plan.cases) {
     const scope = c.wholeCase

@@ -1,0 +1,112 @@
+import { CompactSign } from 'jose';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { newSigningPair } from '../auth/dev-keys.js';
+import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
+import { INSERT_COLUMNS } from './access-log.repository.js';
+import { canonical, ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import { checkpointPayload, verifyChain, type ChainRow, type Checkpoint } from './verify.js';
+
+/** The access_log columns ENTRY_SELECT reads, in its order (`l.<column>`). */
+const selected = [...ENTRY_SELECT.matchAll(/\bl\.(\w+)/g)].map((m) => m[1]!);
+
+const entry = (n: number): LoggedEntry => ({
+  seq: String(n),
+  occurredAt: `2026-12-01T10:00:0${n}.123456Z`,
+  traceId: String(n).repeat(32).slice(0, 32),
+  partner: `partner-${n}`,
+  professional: `professional-${n}`,
+  purpose: `purpose-${n}`,
+  legalBasis: [`basis-${n}`],
+  action: `action-${n}`,
+  caseId: `case-${n}`,
+  dataSubjectRef: `subject-${n}`,
+  fields: [`field-${n}`],
+  status: `status-${n}`,
+  ruleId: `rule-${n}`,
+  reason: `reason-${n}`,
+  policyVersion: `version-${n}`,
+  emergency: n % 2 === 0,
+});
+
+describe('the chain covers every column of the access log', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('reads exactly the columns the table has and an insert writes, plus seq and occurred_at', async () => {
+    const table = await db.dataSource.query<{ column_name: string }[]>(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'access_log' ORDER BY ordinal_position`,
+    );
+    expect(selected).toEqual(table.map((c) => c.column_name));
+    expect(selected).toEqual(['seq', 'occurred_at', ...INSERT_COLUMNS]);
+  });
+
+  it('hashes every field of an entry, in the order ENTRY_SELECT reads them', () => {
+    const e = entry(3);
+    expect(JSON.parse(canonical(e))).toEqual(Object.values(e));
+    expect(Object.keys(e)).toHaveLength(selected.length);
+    // Changing any one field changes the hash.
+    const base = entryHash(GENESIS, e).toString('hex');
+    for (const key of Object.keys(e) as (keyof LoggedEntry)[]) {
+      const changed = { ...e, [key]: typeof e[key] === 'boolean' ? !e[key] : ['x'] };
+      expect(entryHash(GENESIS, changed).toString('hex')).not.toBe(base);
+    }
+  });
+});
+
+describe('verifying across a rotation of the gateway key', () => {
+  let a: GatewayKey;
+  let b: GatewayKey;
+  const rows: ChainRow[] = [];
+  const checkpoints: Checkpoint[] = [];
+
+  beforeAll(async () => {
+    a = await gatewayKeyFromJwk((await newSigningPair()).privateJwk);
+    b = await gatewayKeyFromJwk((await newSigningPair()).privateJwk);
+    let head: Buffer = GENESIS;
+    for (let n = 1; n <= 4; n++) {
+      const e = entry(n);
+      const hash = entryHash(head, e);
+      const position = String(n);
+      rows.push({
+        entry: e,
+        seal: {
+          position,
+          seq: e.seq,
+          entryHash: hash.toString('hex'),
+          prevHash: head.toString('hex'),
+          sealedAt: e.occurredAt,
+        },
+      });
+      head = hash;
+      if (n % 2 === 0) {
+        // Checkpoint 2 signed before the rotation (key a), checkpoint 4 after it (key b).
+        const key = n === 2 ? a : b;
+        const fields = {
+          position,
+          chainHead: head.toString('hex'),
+          count: position,
+          createdAt: new Date().toISOString(),
+        };
+        const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload(fields)))
+          .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+          .sign(key.privateKey);
+        checkpoints.push({ ...fields, jws });
+      }
+    }
+  });
+
+  it('verifies with the key set holding both keys, each checkpoint by its kid', async () => {
+    const report = await verifyChain({ rows, checkpoints, publicJwk: [b.publicJwk, a.publicJwk] });
+    expect(report).toMatchObject({ ok: true, entries: 4, checkpoints: 2, anchored: '4', unanchored: 0 });
+  });
+
+  it('fails at the first checkpoint whose key is not in the set', async () => {
+    const report = await verifyChain({ rows, checkpoints, publicJwk: [b.publicJwk] });
+    expect(report.failure).toMatchObject({ problem: 'checkpoint-signature', position: '2' });
+  });
+});

@@ -1,0 +1,94 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { parseLine, rowOf, type ExportHeader } from './export-file.js';
+import type { ChainRow, Checkpoint, PurgeRange } from './verify.js';
+
+const CHUNK = 1 << 20;
+const isRowLine = (line: string) => line.startsWith('{"type":"entry"') || line.startsWith('{"type":"seal"');
+
+/**
+ * Reads an NDJSON export (export-file.ts) for verification. The header is the first line and the
+ * purge and checkpoint lines come after every entry, so they are read from the two ends of the
+ * file instead of in a pass over all of it; the entries then stream in batches of one 1 MiB read,
+ * split by hand (faster than readline, and one await per batch instead of per line).
+ */
+export async function readExportFile(file: string): Promise<{
+  header: ExportHeader | null;
+  checkpoints: Checkpoint[];
+  purged: PurgeRange[];
+  rows: () => AsyncGenerator<ChainRow[]>;
+}> {
+  const handle = await open(file, 'r');
+  let header: ExportHeader | null = null;
+  const checkpoints: Checkpoint[] = [];
+  const purged: PurgeRange[] = [];
+  try {
+    const { size } = await handle.stat();
+    const first = Buffer.alloc(Math.min(size, 64 * 1024));
+    await handle.read(first, 0, first.length, 0);
+    const line = first.toString('utf8').split('\n', 1)[0]!;
+    if (line.startsWith('{"type":"export"')) {
+      const parsed = parseLine(line);
+      if (parsed.type === 'export') header = parsed;
+    }
+    // Backwards from the end, whole lines only, until the first entry line (or the start). Bytes are
+    // carried, not text, so a character split between two reads stays whole.
+    let end = size;
+    let carry = Buffer.alloc(0);
+    const tail: string[] = [];
+    for (let reached = false; end > 0 && !reached;) {
+      const start = Math.max(0, end - CHUNK);
+      const read = Buffer.alloc(end - start);
+      await handle.read(read, 0, read.length, start);
+      let block = Buffer.concat([read, carry]);
+      // Up to the first line break, the bytes may be the end of a line that starts further back.
+      const newline = block.indexOf(10);
+      const cut = start === 0 ? 0 : newline === -1 ? block.length : newline + 1;
+      carry = block.subarray(0, cut);
+      block = block.subarray(cut);
+      const lines = block.toString('utf8').split('\n');
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const l = lines[i]!;
+        if (isRowLine(l)) {
+          reached = true;
+          break;
+        }
+        if (l.trim() !== '') tail.push(l);
+      }
+      end = start;
+    }
+    for (const l of tail.reverse()) {
+      const parsed = parseLine(l);
+      if (parsed.type === 'checkpoint') {
+        const { type: _type, ...checkpoint } = parsed;
+        checkpoints.push(checkpoint);
+      } else if (parsed.type === 'purge') {
+        const { type: _type, ...range } = parsed;
+        purged.push(range);
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  checkpoints.sort((a, b) => (BigInt(a.position) < BigInt(b.position) ? -1 : 1));
+  return { header, checkpoints, purged, rows: () => rowBatches(file) };
+}
+
+async function* rowBatches(file: string): AsyncGenerator<ChainRow[]> {
+  let rest = '';
+  const flush = (lines: string[]): ChainRow[] => {
+    const rows: ChainRow[] = [];
+    for (const line of lines) {
+      if (!isRowLine(line)) continue;
+      const row = rowOf(parseLine(line));
+      if (row) rows.push(row);
+    }
+    return rows;
+  };
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK })) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop()!;
+    yield flush(lines);
+  }
+  if (rest !== '') yield flush([rest]);
+}

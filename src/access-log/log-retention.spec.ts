@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { verifiableExportLines } from '../audit/verifiable-export.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { REAL_CONVENANT } from '../../test/support/app.js';
+import { newSigningPair } from '../auth/dev-keys.js';
+import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
+import { run as cli } from '../cli/program.js';
+import { AccessLogRepository } from './access-log.repository.js';
+import { sealRound } from './access-log.sealer.js';
+import { readChain, readCheckpoints, readPurges } from './chain.repository.js';
+import { AccessLogRetention, type LogRetentionPolicy } from './log-retention.js';
+import { verifyChain, type VerifyReport } from './verify.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+const POLICY: LogRetentionPolicy = {
+  version: '2026.1-test',
+  purposes: [{ id: 'triage', logRetention: 'P1Y' }, { id: 'casusoverleg' }],
+  defaultRetention: 'P5Y',
+};
+
+/**
+ * Retention of the access log on a real PostgreSQL: only expired, sealed entries go, the run is
+ * recorded, the chain still verifies across the purged positions, and tampering still shows.
+ */
+describe('AccessLogRetention (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let key: GatewayKey;
+  let retention: AccessLogRetention;
+  const seqOf: Record<string, string> = {};
+
+  async function insert(label: string, occurredAt: string, purpose: string | null): Promise<void> {
+    const [row] = await db.dataSource.query<{ seq: string }[]>(
+      `INSERT INTO access_log (occurred_at, trace_id, partner, professional, processing_activity_id, action, status, reason)
+       VALUES ($1, $2, 'vtrr', 'p1', $3, 'read', 'allowed', $4) RETURNING seq::text AS seq`,
+      [occurredAt, randomBytes(16).toString('hex'), purpose, label],
+    );
+    seqOf[label] = row!.seq;
+  }
+  /** The multirange text PostgreSQL gives for these entries' seqs (none of them adjacent here). */
+  const spans = (...labels: string[]) =>
+    `{${labels.map((l) => `[${seqOf[l]},${BigInt(seqOf[l]!) + 1n})`).join(',')}}`;
+  const verify = async (): Promise<VerifyReport> =>
+    verifyChain({
+      rows: readChain(db.dataSource),
+      checkpoints: await readCheckpoints(db.dataSource),
+      purged: await readPurges(db.dataSource),
+      publicJwk: key.publicJwk,
+      now: NOW,
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    key = await gatewayKeyFromJwk((await newSigningPair()).privateJwk);
+    retention = new AccessLogRetention(db.dataSource, new AccessLogRepository(db.dataSource), () => POLICY);
+    // Interleaved, so the purged positions are scattered through the chain.
+    await insert('no-purpose-2020', '2020-03-01T10:00:00Z', null);
+    await insert('triage-2024-a', '2024-02-01T10:00:00Z', 'triage');
+    await insert('casusoverleg-2024', '2024-02-02T10:00:00Z', 'casusoverleg');
+    await insert('triage-2024-b', '2024-02-03T10:00:00Z', 'triage');
+    await insert('unknown-purpose-2024', '2024-02-04T10:00:00Z', 'vervallen-doel');
+    await insert('triage-2026', '2026-05-01T10:00:00Z', 'triage');
+    await insert('triage-2024-c', '2024-02-05T10:00:00Z', 'triage');
+    await sealRound(db.dataSource, key, { checkpointEvery: 3, checkpointIntervalMs: 60_000 });
+    await sealRound(db.dataSource, key, {
+      checkpointEvery: 3,
+      checkpointIntervalMs: 60_000,
+      forceCheckpoint: true,
+    });
+    // Expired, but not sealed yet: retention must leave it for the sealer.
+    await insert('triage-2024-unsealed', '2024-02-06T10:00:00Z', 'triage');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('plans exactly what expired, per purpose, and removes nothing', async () => {
+    const plan = await retention.plan(NOW);
+    expect(plan).toEqual({
+      now: NOW.toISOString(),
+      total: 4,
+      items: [
+        {
+          purpose: null,
+          retention: 'P5Y',
+          cutoff: '2021-06-01T00:00:00.000000Z',
+          count: 1,
+          fromSeq: seqOf['no-purpose-2020'],
+          toSeq: seqOf['no-purpose-2020'],
+          seqs: spans('no-purpose-2020'),
+        },
+        {
+          purpose: 'triage',
+          retention: 'P1Y',
+          cutoff: '2025-06-01T00:00:00.000000Z',
+          count: 3,
+          fromSeq: seqOf['triage-2024-a'],
+          toSeq: seqOf['triage-2024-c'],
+          seqs: spans('triage-2024-a', 'triage-2024-b', 'triage-2024-c'),
+        },
+      ],
+    });
+    const [row] = await db.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM access_log`);
+    expect(row!.n).toBe(8);
+  });
+
+  it('lists in the dry run of the CLI what it would remove, with the default retention of the real convenant', async () => {
+    const result = await cli(['audit', 'purge', '--dry-run'], {
+      DATABASE_URL: db.url,
+      CONVENANT_POLICY_DIR: REAL_CONVENANT,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    // Against today's date and P5Y for every purpose of the real convenant (none sets log_retention).
+    expect(result.stdout).toMatch(/^Would remove 1 access log entries expired at /);
+    expect(result.stdout).toMatch(/\(none\)\s+P5Y/);
+  });
+
+  it('removes what the plan listed, records the run, and logs itself', async () => {
+    const plan = await retention.plan(NOW);
+    const result = await retention.run(NOW);
+    expect(result.items).toEqual(plan.items);
+    expect(result.runId).toEqual(expect.any(String));
+    const left = await db.dataSource.query<{ reason: string }[]>(
+      `SELECT reason FROM access_log WHERE action = 'read' ORDER BY seq`,
+    );
+    expect(left.map((r) => r.reason)).toEqual([
+      'casusoverleg-2024',
+      'unknown-purpose-2024',
+      'triage-2026',
+      'triage-2024-unsealed',
+    ]);
+    expect(await readPurges(db.dataSource)).toEqual([
+      {
+        runId: result.runId,
+        purpose: null,
+        fromSeq: seqOf['no-purpose-2020'],
+        toSeq: seqOf['no-purpose-2020'],
+        count: '1',
+        seqs: spans('no-purpose-2020'),
+      },
+      {
+        runId: result.runId,
+        purpose: 'triage',
+        fromSeq: seqOf['triage-2024-a'],
+        toSeq: seqOf['triage-2024-c'],
+        count: '3',
+        seqs: spans('triage-2024-a', 'triage-2024-b', 'triage-2024-c'),
+      },
+    ]);
+    const [own] = await db.dataSource.query<{ reason: string; professional: string }[]>(
+      `SELECT reason, professional FROM access_log WHERE action = 'purge' AND trace_id = $1`,
+      [result.traceId],
+    );
+    expect(own).toEqual({
+      professional: 'convenant-retention',
+      reason: expect.stringMatching(
+        /removed 4 entries: \(no purpose\) 1 .*; triage 3 \(seq \d+-\d+, older than P1Y\)/,
+      ),
+    });
+    // Nothing else may delete, even after a purge.
+    await expect(db.dataSource.query(`DELETE FROM access_log_purge`)).rejects.toThrow(/append-only/);
+    expect((await retention.plan(NOW)).total).toBe(0);
+  });
+
+  it('still verifies, naming the purged positions and the run behind them', async () => {
+    await sealRound(db.dataSource, key, {
+      checkpointEvery: 3,
+      checkpointIntervalMs: 60_000,
+      forceCheckpoint: true,
+    });
+    const report = await verify();
+    expect(report.failure).toBeNull();
+    expect(report).toMatchObject({ ok: true, purged: 4, pending: 0 });
+    expect(report.purgedRanges.map((r) => r.purpose)).toEqual([null, 'triage']);
+  });
+
+  it('exports the purged log as a file that verifies offline, naming the run', async () => {
+    let text = '';
+    for await (const chunk of verifiableExportLines(db.dataSource, {})) text += chunk;
+    expect(text).toMatch(/^\{"type":"seal"/m);
+    expect(text).toMatch(/^\{"type":"purge"/m);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-purged-'));
+    try {
+      await writeFile(path.join(dir, 'log.ndjson'), text);
+      await writeFile(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [key.publicJwk] }));
+      const result = await cli(
+        ['audit', 'verify', '--file', path.join(dir, 'log.ndjson'), '--key', path.join(dir, 'jwks.json')],
+        {},
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Purged by retention run \d+: 3 entries \(purpose triage/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('still detects tampering after a purge: a removed entry, and an altered one', async () => {
+    const tamper = async (sql: string): Promise<VerifyReport> => {
+      const runner = db.dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      try {
+        await runner.query(`ALTER TABLE access_log DISABLE TRIGGER access_log_append_only`);
+        await runner.query(sql);
+        return await verifyChain({
+          rows: readChain(runner.manager),
+          checkpoints: await readCheckpoints(runner.manager),
+          purged: await readPurges(runner.manager),
+          publicJwk: key.publicJwk,
+          now: NOW,
+        });
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+    };
+    const removed = await tamper(`DELETE FROM access_log WHERE reason = 'triage-2026'`);
+    expect(removed.failure).toMatchObject({ problem: 'removed', seq: seqOf['triage-2026'] });
+    const altered = await tamper(
+      `UPDATE access_log SET partner = 'politie' WHERE reason = 'casusoverleg-2024'`,
+    );
+    expect(altered.failure).toMatchObject({ problem: 'altered', seq: seqOf['casusoverleg-2024'] });
+  });
+});
