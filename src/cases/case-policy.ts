@@ -125,6 +125,36 @@ export class CasePolicy {
   }
 
   /**
+   * An allowed case-level `manage` decision (participations, phase changes), logged in `tx` with
+   * what it did and the deciding rule's reason. `what` names the change, never free text about the
+   * family: that stays in its own table.
+   */
+  async recordManage(
+    actor: Actor,
+    policy: PolicyInForce,
+    caseId: string,
+    decision: Decision,
+    what: string,
+    tx: Tx,
+  ): Promise<void> {
+    await this.record(
+      [
+        this.entry(actor, policy, {
+          action: 'manage',
+          caseId,
+          dataSubjectRef: null,
+          fields: [],
+          status: 'allowed',
+          ruleId: decision.ruleId,
+          reason: `${what} ${decision.reason}`,
+          legalBasis: decision.legalBasis,
+        }),
+      ],
+      tx,
+    );
+  }
+
+  /**
    * Writes the entries (inside `tx` when given, so they commit with the data). Any failure is
    * reported as 503 and the caller must not answer with data: fail closed.
    */

@@ -139,20 +139,13 @@ export class LifecycleService {
           : kind === 'reopen'
             ? ` Reopened the case: ${actor.partner} takes part again for ${actor.purpose} (participation ${participation!.id}).`
             : '';
-      await this.policy.record(
-        [
-          this.policy.entry(actor, policy, {
-            action: 'manage',
-            caseId,
-            dataSubjectRef: null,
-            fields: [],
-            status: 'allowed',
-            ruleId: decision.ruleId,
-            // The reason itself stays in case_phase_change: it is free text about the family.
-            reason: `Changed the phase from ${locked.phase} to ${input.phase} (phase change ${change.id}).${what} ${decision.reason}`,
-            legalBasis: decision.legalBasis,
-          }),
-        ],
+      // The reason itself stays in case_phase_change: it is free text about the family.
+      await this.policy.recordManage(
+        actor,
+        policy,
+        caseId,
+        decision,
+        `Changed the phase from ${locked.phase} to ${input.phase} (phase change ${change.id}).${what}`,
         tx,
       );
       return {

@@ -84,7 +84,7 @@ export class ParticipationsService {
         addedByProfessional: actor.professional,
       });
       const until = row.validUntil ? `until ${row.validUntil.toISOString()}` : 'open-ended';
-      await this.record(
+      await this.policy.recordManage(
         actor,
         policy,
         caseId,
@@ -112,7 +112,7 @@ export class ParticipationsService {
         return { refusal };
       }
       const row = await this.cases.endParticipation(tx, participationId, actor);
-      await this.record(
+      await this.policy.recordManage(
         actor,
         policy,
         caseId,
@@ -184,30 +184,5 @@ export class ParticipationsService {
       return { refusal };
     }
     return { result: decision };
-  }
-
-  private async record(
-    actor: Actor,
-    policy: PolicyInForce,
-    caseId: string,
-    decision: Decision,
-    what: string,
-    tx: Tx,
-  ): Promise<void> {
-    await this.policy.record(
-      [
-        this.policy.entry(actor, policy, {
-          action: 'manage',
-          caseId,
-          dataSubjectRef: null,
-          fields: [],
-          status: 'allowed',
-          ruleId: decision.ruleId,
-          reason: `${what} ${decision.reason}`,
-          legalBasis: decision.legalBasis,
-        }),
-      ],
-      tx,
-    );
   }
 }

@@ -199,18 +199,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
       `Purged by retention run ${r.runId}: ${r.count} entries (purpose ${r.purpose ?? '-'}, seq ${r.fromSeq}–${r.toSeq}); their seals were checked.`,
     );
   }
-  if (report.failure) {
-    const f = report.failure;
-    ctx.err(
-      ctx.style(
-        'red',
-        `FAILED: ${f.problem} at position ${f.position ?? '-'} (seq ${f.seq ?? '-'}): ${f.detail}`,
-      ),
-    );
-    ctx.exitCode = 1;
-  } else {
-    ctx.out('OK: the access log is intact.');
-  }
+  printOutcome(ctx, report, 'OK: the access log is intact.');
 }
 
 function printSelection(
@@ -232,18 +221,23 @@ function printSelection(
       `(their chain to a checkpoint runs through entries outside the selection), nor that no matching entry was left out. ` +
       `For those, verify the database (convenant audit verify) or an unfiltered export of the same period.`,
   );
-  if (report.failure) {
-    const f = report.failure;
-    ctx.err(
-      ctx.style(
-        'red',
-        `FAILED: ${f.problem} at position ${f.position ?? '-'} (seq ${f.seq ?? '-'}): ${f.detail}`,
-      ),
-    );
-    ctx.exitCode = 1;
-  } else {
-    ctx.out('OK: every entry matches its seal.');
+  printOutcome(ctx, report, 'OK: every entry matches its seal.');
+}
+
+/** The first failure (exit code 1), or the sentence that says what was proven. */
+function printOutcome(ctx: CliContext, report: VerifyReport | SelectionReport, ok: string): void {
+  const f = report.failure;
+  if (!f) {
+    ctx.out(ok);
+    return;
   }
+  ctx.err(
+    ctx.style(
+      'red',
+      `FAILED: ${f.problem} at position ${f.position ?? '-'} (seq ${f.seq ?? '-'}): ${f.detail}`,
+    ),
+  );
+  ctx.exitCode = 1;
 }
 
 async function keysFromJwks(file: string): Promise<JWK[]> {
