@@ -304,6 +304,59 @@ describe('officers page (chromium)', () => {
     await shot('toegangslog');
   });
 
+  it('counts the chart by hour when the filter is one day, says when nothing matches, and why it cannot count', async () => {
+    await page.getByRole('button', { name: 'Wissen' }).click();
+    // Today's refusals: the police tried cases they do not take part in; no officer query adds one.
+    const now = new Date().toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' });
+    const today = `${now.slice(0, 10)}T00:00`;
+    await page.getByLabel('Vanaf').fill(today);
+    await page.getByLabel('Uitkomst').selectOption('denied');
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    // The browser runs in Amsterdam time: it says which instant local midnight is.
+    const from = await page.evaluate((local) => new Date(local).toISOString(), today);
+    const hours = (
+      await http()
+        .get('/v1/audit/timeline')
+        .query({ from, outcome: 'denied', bucket: 'hour' })
+        .set('authorization', officer)
+    ).body as Timeline;
+    expect(hours.total).toBe(await eventCount({ from, outcome: 'denied' }));
+    expect(hours.total).toBeGreaterThan(0);
+    const chart = page.getByRole('figure');
+    await chart.getByText('Toegangen per uur en per partner').waitFor();
+    await expect(chartFigures()).resolves.toEqual({
+      caption: hours.total,
+      legend: hours.total,
+      rows: hours.buckets.map((b) => b.total),
+    });
+
+    await page.getByRole('button', { name: 'Wissen' }).click();
+    await page.getByLabel('Partner', { exact: true }).fill('niemand');
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    await page.getByText('Geen toegangen met deze filters, dus geen grafiek.').waitFor();
+    await page.getByText('Geen toegangen gevonden met deze filters.').waitFor();
+
+    // Six years by day is more than the gateway counts at once: the list still loads, the chart says why.
+    const before = problems.length;
+    await page.getByRole('button', { name: 'Wissen' }).click();
+    await page.getByLabel('Vanaf').fill('2020-01-01T00:00');
+    await page.getByLabel('Tot').fill(`${now.slice(0, 10)}T23:59`);
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    const alert = chart.getByRole('alert');
+    await expect(alert.textContent()).resolves.toMatch(
+      /^De grafiek kon niet worden geladen\. De aanvraag klopt niet: This range gives \d+ buckets by day; at most 400/,
+    );
+    expect(await page.locator('table.log tbody tr').count()).toBe(200);
+    expect(await accessibilityViolations()).toEqual([]);
+    // That refusal is this step's own; the last test checks no other request failed.
+    const refused = problems.splice(before);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((p) => /400/.test(p))).toBe(true);
+  });
+
   it('opens an entry and shows the rule and policy version that decided it', async () => {
     const caseId = traffic.caseIds[0]!;
     await page.getByRole('button', { name: 'Wissen' }).click();
