@@ -32,6 +32,11 @@ function focusedWithRing(): string {
   return `${el.id || el.textContent?.trim() || el.tagName}|${ring}`;
 }
 
+interface Timeline {
+  total: number;
+  buckets: { key: string; total: number; partners: { partner: string | null; total: number }[] }[];
+}
+
 interface Event {
   seq: string;
   partner: string | null;
@@ -79,6 +84,39 @@ describe('officers page (chromium)', () => {
 
   async function waitForIdle(): Promise<void> {
     await page.locator('.loading').first().waitFor({ state: 'detached' });
+  }
+
+  /** How many entries GET /v1/audit/events gives for a filter, paged to the end. */
+  async function eventCount(filter: Record<string, string>): Promise<number> {
+    let count = 0;
+    let cursor: string | null = null;
+    do {
+      const res = await http()
+        .get('/v1/audit/events')
+        .query({ ...filter, limit: '200', ...(cursor ? { cursor } : {}) })
+        .set('authorization', officer);
+      const body = res.body as { items: unknown[]; nextCursor: string | null };
+      count += body.items.length;
+      cursor = body.nextCursor;
+    } while (cursor);
+    return count;
+  }
+
+  /** What the page's chart shows: the caption's total, the legend's counts, the table's non-empty rows. */
+  async function chartFigures(): Promise<{ caption: number; legend: number; rows: number[] }> {
+    const chart = page.getByRole('figure');
+    await chart.locator('figcaption').waitFor();
+    const caption = Number(
+      /(\d+) toegangen/.exec((await chart.locator('figcaption').textContent()) ?? '')?.[1],
+    );
+    const legend = (await chart.locator('.legend-count').allTextContents()).reduce(
+      (a, n) => a + Number(n),
+      0,
+    );
+    const rows = (await chart.locator('details tbody tr td:last-child').allTextContents())
+      .map(Number)
+      .filter((n) => n > 0);
+    return { caption, legend, rows };
   }
 
   beforeAll(async () => {
@@ -176,6 +214,28 @@ describe('officers page (chromium)', () => {
   it('filters the log: the rows shown are exactly what the API returns for that filter', async () => {
     await waitForIdle();
     expect(await accessibilityViolations()).toEqual([]);
+    // The chart counts the whole filter, not the 200 rows loaded. "Tot" this minute, so the
+    // officer's own audit entries written from now on stay outside the compared range.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const until = new Date(minute).toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' }).slice(0, 16);
+    await page.getByLabel('Tot').fill(until.replace(' ', 'T'));
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    const to = new Date(minute).toISOString();
+    const whole = await eventCount({ to });
+    const all = (
+      await http().get('/v1/audit/timeline').query({ to, bucket: 'day' }).set('authorization', officer)
+    ).body as Timeline;
+    expect(await page.locator('table.log tbody tr').count()).toBe(200);
+    expect(whole).toBeGreaterThan(200);
+    expect(all.total).toBe(whole);
+    await expect(chartFigures()).resolves.toEqual({
+      caption: whole,
+      legend: whole,
+      rows: all.buckets.map((b) => b.total),
+    });
+    await page.getByText('regels geladen; er zijn er meer').waitFor();
+    await page.getByRole('button', { name: 'Wissen' }).click();
     // The filter form by keyboard: fields in reading order, each with a visible focus ring (from the
     // case field on: Tab steps through the date widgets' own day, month and time parts first).
     await page.getByLabel('Casus (id)').focus();
@@ -216,16 +276,85 @@ describe('officers page (chromium)', () => {
     const expected = (api.body as { items: Event[] }).items;
     expect(expected.length).toBeGreaterThan(0);
     expect(shown).toEqual(expected.map((e) => ({ seq: e.seq, partner: 'politie', outcome: 'geweigerd' })));
-    // The timeline counts the same rows: per day for these two weeks, all of them police.
+    // The timeline counts the same rows: per day for these two weeks, all of them police, as the
+    // timeline endpoint counts them for the same filter.
     const chart = page.getByRole('figure');
     await chart.getByText('Toegangen per dag en per partner').waitFor();
     await expect(chart.locator('.legend li').allTextContents()).resolves.toEqual([
       `politie ${expected.length}`,
     ]);
-    const perDay = await chart.locator('details tbody tr td:last-child').allTextContents();
-    expect(perDay.length).toBeGreaterThan(7);
-    expect(perDay.reduce((sum, n) => sum + Number(n), 0)).toBe(expected.length);
+    const counted = (
+      await http()
+        .get('/v1/audit/timeline')
+        .query({ partner: 'politie', outcome: 'denied', bucket: 'day' })
+        .set('authorization', officer)
+    ).body as Timeline;
+    expect(counted.total).toBe(await eventCount({ partner: 'politie', outcome: 'denied' }));
+    const figures = await chartFigures();
+    expect(figures).toEqual({
+      caption: counted.total,
+      legend: counted.total,
+      rows: counted.buckets.map((b) => b.total),
+    });
+    expect(figures.rows.length).toBeGreaterThan(7);
+    expect(counted.buckets.every((b) => b.partners.every((p) => p.partner === 'politie'))).toBe(true);
+    // Every refused access is counted as denied in the table too.
+    const denied = await chart.locator('details tbody tr td:nth-last-child(2)').allTextContents();
+    expect(denied.reduce((sum, n) => sum + Number(n), 0)).toBe(expected.length);
     await shot('toegangslog');
+  });
+
+  it('counts the chart by hour when the filter is one day, says when nothing matches, and why it cannot count', async () => {
+    await page.getByRole('button', { name: 'Wissen' }).click();
+    // Today's refusals: the police tried cases they do not take part in; no officer query adds one.
+    const now = new Date().toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' });
+    const today = `${now.slice(0, 10)}T00:00`;
+    await page.getByLabel('Vanaf').fill(today);
+    await page.getByLabel('Uitkomst').selectOption('denied');
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    // The browser runs in Amsterdam time: it says which instant local midnight is.
+    const from = await page.evaluate((local) => new Date(local).toISOString(), today);
+    const hours = (
+      await http()
+        .get('/v1/audit/timeline')
+        .query({ from, outcome: 'denied', bucket: 'hour' })
+        .set('authorization', officer)
+    ).body as Timeline;
+    expect(hours.total).toBe(await eventCount({ from, outcome: 'denied' }));
+    expect(hours.total).toBeGreaterThan(0);
+    const chart = page.getByRole('figure');
+    await chart.getByText('Toegangen per uur en per partner').waitFor();
+    await expect(chartFigures()).resolves.toEqual({
+      caption: hours.total,
+      legend: hours.total,
+      rows: hours.buckets.map((b) => b.total),
+    });
+
+    await page.getByRole('button', { name: 'Wissen' }).click();
+    await page.getByLabel('Partner', { exact: true }).fill('niemand');
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    await page.getByText('Geen toegangen met deze filters, dus geen grafiek.').waitFor();
+    await page.getByText('Geen toegangen gevonden met deze filters.').waitFor();
+
+    // Six years by day is more than the gateway counts at once: the list still loads, the chart says why.
+    const before = problems.length;
+    await page.getByRole('button', { name: 'Wissen' }).click();
+    await page.getByLabel('Vanaf').fill('2020-01-01T00:00');
+    await page.getByLabel('Tot').fill(`${now.slice(0, 10)}T23:59`);
+    await page.getByRole('button', { name: 'Zoeken' }).click();
+    await waitForIdle();
+    const alert = chart.getByRole('alert');
+    await expect(alert.textContent()).resolves.toMatch(
+      /^De grafiek kon niet worden geladen\. De aanvraag klopt niet: This range gives \d+ buckets by day; at most 400/,
+    );
+    expect(await page.locator('table.log tbody tr').count()).toBe(200);
+    expect(await accessibilityViolations()).toEqual([]);
+    // That refusal is this step's own; the last test checks no other request failed.
+    const refused = problems.splice(before);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((p) => /400/.test(p))).toBe(true);
   });
 
   it('opens an entry and shows the rule and policy version that decided it', async () => {

@@ -22,12 +22,14 @@ import {
   AuditEventPageDto,
   AuditEventsQueryDto,
   AuditExportQueryDto,
+  AuditTimelineDto,
+  AuditTimelineQueryDto,
   EmergencyReviewParamsDto,
   EmergencyReviewQueryDto,
   EmergencyReviewRequestDto,
   SubjectReportRequestDto,
 } from './audit.dto.js';
-import { AuditService, type AnomalyReport, type EventPage } from './audit.service.js';
+import { AuditService, type AnomalyReport, type EventPage, type Timeline } from './audit.service.js';
 import type { Review, ReviewQueueItem } from './emergency-review.repository.js';
 import { OfficerGuard } from './officer.guard.js';
 import { renderSubjectReportHtml, type SubjectReport } from './subject-report.js';
@@ -70,6 +72,20 @@ export class AuditController {
   @ApiOkResponse({ type: AuditEventPageDto })
   events(@CurrentActor() officer: Actor, @Query() query: AuditEventsQueryDto): Promise<EventPage> {
     return this.audit.events(officer, query);
+  }
+
+  @Get('timeline')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Accesses per day or hour and per partner, allowed and denied, for the same filters as events',
+    description:
+      'Counts only, grouped in the database over the whole filter (not a page): buckets are local days or ' +
+      'hours in Europe/Amsterdam, non-empty ones oldest first; from is inclusive, to exclusive. A range of more ' +
+      `than 400 buckets is a 400 timeline-too-long. ${OFFICERS}`,
+  })
+  @ApiOkResponse({ type: AuditTimelineDto })
+  timeline(@CurrentActor() officer: Actor, @Query() query: AuditTimelineQueryDto): Promise<Timeline> {
+    return this.audit.timeline(officer, query);
   }
 
   @Post('subject-report')

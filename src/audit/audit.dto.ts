@@ -35,7 +35,8 @@ const ACTIONS = [
   'retention',
 ] as const;
 
-export class AuditEventsQueryDto {
+/** The filters of the events query, shared by every route that selects access log entries the same way. */
+export class AuditEventsFilterDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this moment.' })
   @IsOptional()
   @IsISO8601({ strict: true })
@@ -87,7 +88,9 @@ export class AuditEventsQueryDto {
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   emergency?: boolean;
+}
 
+export class AuditEventsQueryDto extends AuditEventsFilterDto {
   @PageLimit(MAX_EVENTS_PAGE, DEFAULT_EVENTS_PAGE)
   limit?: number;
 
@@ -117,6 +120,46 @@ export class AuditEventDto {
 export class AuditEventPageDto {
   @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}
+
+export const MAX_TIMELINE_BUCKETS = 400;
+export const TIMELINE_BUCKETS = ['day', 'hour'] as const;
+export type TimelineBucket = (typeof TIMELINE_BUCKETS)[number];
+
+export class AuditTimelineQueryDto extends AuditEventsFilterDto {
+  @ApiProperty({
+    enum: TIMELINE_BUCKETS,
+    description: `Day or hour in Europe/Amsterdam time; at most ${MAX_TIMELINE_BUCKETS} buckets.`,
+  })
+  @IsIn(TIMELINE_BUCKETS)
+  bucket!: TimelineBucket;
+}
+
+export class TimelinePartnerCountDto {
+  @ApiProperty({ type: String, nullable: true, description: 'Partner id (null: entries without a partner).' })
+  partner!: string | null;
+  @ApiProperty() allowed!: number;
+  @ApiProperty() denied!: number;
+  @ApiProperty() total!: number;
+}
+
+export class TimelineBucketDto {
+  @ApiProperty({ description: 'Local (Europe/Amsterdam) day YYYY-MM-DD, or hour YYYY-MM-DD HH.' })
+  key!: string;
+  @ApiProperty({ format: 'date-time', description: 'The bucket starts at this moment (inclusive).' })
+  start!: string;
+  @ApiProperty({ format: 'date-time', description: 'The bucket ends at this moment (exclusive).' })
+  end!: string;
+  @ApiProperty() total!: number;
+  @ApiProperty({ type: [TimelinePartnerCountDto] }) partners!: TimelinePartnerCountDto[];
+}
+
+export class AuditTimelineDto {
+  @ApiProperty({ enum: TIMELINE_BUCKETS }) bucket!: TimelineBucket;
+  @ApiProperty({ example: 'Europe/Amsterdam' }) timeZone!: string;
+  @ApiProperty({ description: 'Entries matching the filters.' }) total!: number;
+  @ApiProperty({ type: [TimelineBucketDto], description: 'Non-empty buckets, oldest first.' })
+  buckets!: TimelineBucketDto[];
 }
 
 export class SubjectReportRequestDto {

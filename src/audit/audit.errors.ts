@@ -34,3 +34,17 @@ export class AlreadyReviewedError extends DomainError {
     );
   }
 }
+
+/** A timeline is a picture, not an export: its number of bars is bounded so the answer stays small. */
+export class TimelineTooLongError extends DomainError {
+  constructor(bucket: string, buckets: number, max: number) {
+    super(
+      HttpStatus.BAD_REQUEST,
+      'timeline-too-long',
+      'Timeline too long',
+      `This range gives ${buckets} buckets by ${bucket}; at most ${max} are allowed. Narrow from and to` +
+        (bucket === 'hour' ? ', or use bucket=day.' : '.'),
+      { buckets, max },
+    );
+  }
+}

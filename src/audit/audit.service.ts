@@ -6,8 +6,8 @@ import { AccessLogSealer } from '../access-log/access-log.sealer.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import type { Actor } from '../cases/case-policy.js';
-import { DEFAULT_EVENTS_PAGE } from './audit.dto.js';
-import { AlreadyReviewedError, EmergencyEntryNotFoundError } from './audit.errors.js';
+import { DEFAULT_EVENTS_PAGE, MAX_TIMELINE_BUCKETS, type TimelineBucket } from './audit.dto.js';
+import { AlreadyReviewedError, EmergencyEntryNotFoundError, TimelineTooLongError } from './audit.errors.js';
 import {
   EmergencyReviewRepository,
   type Judgement,
@@ -32,6 +32,8 @@ import {
   type AuditEvent,
   type EventFilter,
   type EventPosition,
+  TIMELINE_TIME_ZONE,
+  type TimelineRow,
 } from './audit.repository.js';
 
 export interface EventQuery extends EventFilter {
@@ -42,6 +44,55 @@ export interface EventQuery extends EventFilter {
 export interface EventPage {
   items: AuditEvent[];
   nextCursor: string | null;
+}
+
+export interface TimelinePartnerCount {
+  partner: string | null;
+  allowed: number;
+  denied: number;
+  total: number;
+}
+
+export interface TimelineBucketCounts {
+  key: string;
+  start: string;
+  end: string;
+  total: number;
+  partners: TimelinePartnerCount[];
+}
+
+export interface Timeline {
+  bucket: TimelineBucket;
+  timeZone: string;
+  total: number;
+  buckets: TimelineBucketCounts[];
+}
+
+const BUCKET_MS: Record<TimelineBucket, number> = { day: 86_400_000, hour: 3_600_000 };
+
+/**
+ * How many buckets lie from `from` to `to`, at most: a local day is 23 to 25 hours, so one more
+ * than the whole steps, which is what a range not starting at midnight touches.
+ */
+export function bucketsBetween(from: string, to: string, bucket: TimelineBucket): number {
+  const span = Date.parse(to) - Date.parse(from);
+  return span <= 0 ? 0 : Math.ceil(span / BUCKET_MS[bucket]) + 1;
+}
+
+/** The flat counts of PostgreSQL as buckets, each with its partners (oldest bucket first). */
+export function groupTimeline(rows: TimelineRow[]): TimelineBucketCounts[] {
+  const buckets: TimelineBucketCounts[] = [];
+  for (const row of rows) {
+    let last = buckets.at(-1);
+    if (last?.key !== row.key) {
+      last = { key: row.key, start: row.start, end: row.end, total: 0, partners: [] };
+      buckets.push(last);
+    }
+    const total = row.allowed + row.denied;
+    last.partners.push({ partner: row.partner, allowed: row.allowed, denied: row.denied, total });
+    last.total += total;
+  }
+  return buckets;
 }
 
 /** What an officer's query touched, for its own access log entry. */
@@ -100,6 +151,34 @@ export class AuditService {
       reason: `Access log events queried (${describeFilter(filter)}); ${items.length} entries returned.`,
     });
     return { items, nextCursor: rows.length > limit && last ? encodeEventCursor(last) : null };
+  }
+
+  /**
+   * Counts per bucket and partner for the whole filter. A range given in full is checked before
+   * the query; an open one is checked on what it spans (first to last non-empty bucket), so the
+   * picture never has more than MAX_TIMELINE_BUCKETS bars either way.
+   */
+  async timeline(officer: Actor, query: EventFilter & { bucket: TimelineBucket }): Promise<Timeline> {
+    const { bucket, ...filter } = query;
+    if (filter.from !== undefined && filter.to !== undefined) {
+      const asked = bucketsBetween(filter.from, filter.to, bucket);
+      if (asked > MAX_TIMELINE_BUCKETS) throw new TimelineTooLongError(bucket, asked, MAX_TIMELINE_BUCKETS);
+    }
+    const buckets = groupTimeline(await this.repository.timeline(filter, bucket));
+    const first = buckets[0];
+    const last = buckets.at(-1);
+    if (first && last) {
+      const spanned = Math.round((Date.parse(last.start) - Date.parse(first.start)) / BUCKET_MS[bucket]) + 1;
+      if (spanned > MAX_TIMELINE_BUCKETS)
+        throw new TimelineTooLongError(bucket, spanned, MAX_TIMELINE_BUCKETS);
+    }
+    const total = buckets.reduce((sum, b) => sum + b.total, 0);
+    await this.recordQuery(officer, {
+      caseId: filter.caseId ?? null,
+      dataSubjectRef: null,
+      reason: `Access log timeline queried by ${bucket} (${describeFilter(filter)}); ${total} entries counted.`,
+    });
+    return { bucket, timeZone: TIMELINE_TIME_ZONE, total, buckets };
   }
 
   /** Writes the officer's own `audit` entry; a failure is 503 and the caller must not answer. */

@@ -131,6 +131,28 @@ export interface EventFilters {
   emergency?: string;
 }
 
+export interface TimelinePartnerCount {
+  partner: string | null;
+  allowed: number;
+  denied: number;
+  total: number;
+}
+
+export interface TimelineBucket {
+  key: string;
+  start: string;
+  end: string;
+  total: number;
+  partners: TimelinePartnerCount[];
+}
+
+export interface TimelineCounts {
+  bucket: 'day' | 'hour';
+  timeZone: string;
+  total: number;
+  buckets: TimelineBucket[];
+}
+
 export interface EventPage {
   items: AuditEvent[];
   nextCursor: string | null;
@@ -203,6 +225,10 @@ export const api = {
   async events(filters: EventFilters, cursor?: string, limit = 200): Promise<EventPage> {
     const path = `/v1/audit/events${query({ ...filters, cursor, limit: String(limit) })}`;
     return (await send('GET', path)).json() as Promise<EventPage>;
+  },
+  async timeline(filters: EventFilters, bucket: 'day' | 'hour'): Promise<TimelineCounts> {
+    const path = `/v1/audit/timeline${query({ ...filters, bucket })}`;
+    return (await send('GET', path)).json() as Promise<TimelineCounts>;
   },
   async subjectReport(subjectRef: string, includeProfessionals: boolean): Promise<SubjectReport> {
     const body = { subjectRef, includeProfessionals };

@@ -67,12 +67,15 @@ export function AccessLog({
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<AuditEvent | null>(null);
+  // Counts up on each search (not on "load more"), so the chart counts the filter again.
+  const [search, setSearch] = useState(0);
   const active = useRef<EventFilters>(initial ?? {});
   const opener = useRef<HTMLButtonElement | null>(null);
 
   async function load(filters: EventFilters, after?: string) {
     setLoading(true);
     setError(null);
+    if (!after) setSearch((n) => n + 1);
     try {
       const page = await api.events(filters, after);
       setItems((previous) => (after ? [...previous, ...page.items] : page.items));
@@ -185,6 +188,7 @@ export function AccessLog({
       </form>
 
       <ErrorMessage message={error} />
+      {loaded && <Timeline filters={active.current} run={search} />}
       {loading && <Loading />}
       {loaded && items.length === 0 && !loading && !error && <p className="empty">{t('log.empty')}</p>}
       {items.length > 0 && (
@@ -192,7 +196,6 @@ export function AccessLog({
           <p className="count" aria-live="polite">
             {t(cursor ? 'log.countMore' : 'log.count', { count: items.length })}
           </p>
-          <Timeline items={items} />
           <div className={selected ? 'with-detail' : undefined}>
             <div className="table-wrap" tabIndex={0} role="region" aria-label={t('log.table')}>
               <table className="log">
