@@ -1,5 +1,5 @@
-import { ENTRY_SELECT, type LoggedEntry } from './chain.js';
-import type { ChainRow, Checkpoint, PurgeRange } from './verify.js';
+import { CANONICAL_SELECT, type CanonicalEntry, ENTRY_SELECT, type LoggedEntry } from './chain.js';
+import type { ChainRow, Checkpoint, PurgeRange, VerifyRow } from './verify.js';
 
 /** Rows per query while streaming the chain: bounded memory at any log size. */
 const PAGE = 10_000;
@@ -26,6 +26,28 @@ export async function* readChain(dataSource: Queryable, from = 1n, to?: bigint):
   if (to === undefined) yield* readUnsealed(dataSource, {});
 }
 
+/**
+ * readChain for verification, a page at a time (one await per page, not per row). Entries come as
+ * PostgreSQL's rendering of their canonical text (CanonicalEntry): what the chain hashes, without
+ * building an entry object and serialising it again per row in Node.
+ */
+export async function* readChainPages(
+  dataSource: Queryable,
+  from = 1n,
+  to?: bigint,
+): AsyncGenerator<VerifyRow[]> {
+  yield* sealedPages<CanonicalEntry>(dataSource, CANONICAL_SELECT, VERIFY_PAGE, from, to);
+  if (to === undefined) {
+    for await (const row of unsealed<CanonicalEntry>(dataSource, CANONICAL_SELECT, {})) yield [row];
+  }
+}
+
+/**
+ * Larger pages for verification than for exports: fewer round trips, and the next page is read
+ * while this one is hashed (sealedPages), so PostgreSQL and Node work on both cores at once.
+ */
+const VERIFY_PAGE = 20_000;
+
 const SEAL_SELECT = `
   s.position::text AS "sealPosition", s.seq::text AS "sealSeq",
   encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash",
@@ -48,15 +70,30 @@ function toChainRow(row: SealedRow): ChainRow {
  * partition) and matched in memory; a page whose seqs spread far (late commits) asks by list.
  */
 export async function* readSealed(dataSource: Queryable, from = 1n, to?: bigint): AsyncGenerator<ChainRow> {
-  let after = from - 1n;
-  for (;;) {
+  for await (const page of sealedPages<LoggedEntry>(dataSource, ENTRY_SELECT, PAGE, from, to)) yield* page;
+}
+
+type SealOnly = Omit<SealedRow, keyof LoggedEntry>;
+
+/**
+ * readSealed's pages, with the entry columns given by `select`. The next page is asked for before
+ * this one is handed over: its queries run in PostgreSQL while the caller works on this one.
+ */
+async function* sealedPages<E extends { seq: string }>(
+  dataSource: Queryable,
+  select: string,
+  size: number,
+  from: bigint,
+  to: bigint | undefined,
+): AsyncGenerator<{ entry: E | null; seal: ChainRow['seal'] & object }[]> {
+  const page = async (after: bigint) => {
     const seals = (await dataSource.query(
       `SELECT ${SEAL_SELECT} FROM access_log_seal s
         WHERE s.position > $1 AND ($2::bigint IS NULL OR s.position <= $2)
         ORDER BY s.position LIMIT $3`,
-      [after.toString(), to?.toString() ?? null, PAGE],
-    )) as Omit<SealedRow, keyof LoggedEntry>[];
-    if (seals.length === 0) break;
+      [after.toString(), to?.toString() ?? null, size],
+    )) as SealOnly[];
+    if (seals.length === 0) return { seals, entries: [] as E[] };
     let low = BigInt(seals[0]!.sealSeq);
     let high = low;
     for (const s of seals) {
@@ -64,23 +101,28 @@ export async function* readSealed(dataSource: Queryable, from = 1n, to?: bigint)
       if (seq < low) low = seq;
       if (seq > high) high = seq;
     }
-    const entries = (await (high - low < BigInt(4 * PAGE)
-      ? dataSource.query(`SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq BETWEEN $1 AND $2`, [
+    const entries = (await (high - low < BigInt(4 * size)
+      ? dataSource.query(`SELECT ${select} FROM access_log l WHERE l.seq BETWEEN $1 AND $2`, [
           low.toString(),
           high.toString(),
         ])
-      : dataSource.query(`SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq = ANY ($1::bigint[])`, [
+      : dataSource.query(`SELECT ${select} FROM access_log l WHERE l.seq = ANY ($1::bigint[])`, [
           seals.map((s) => s.sealSeq),
-        ]))) as LoggedEntry[];
+        ]))) as E[];
+    return { seals, entries };
+  };
+  let next = page(from - 1n);
+  for (;;) {
+    const { seals, entries } = await next;
+    if (seals.length === 0) break;
+    const more = seals.length === size;
+    if (more) next = page(BigInt(seals[seals.length - 1]!.sealPosition));
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
-    for (const { sealPosition, sealSeq, entryHash, prevHash, sealedAt } of seals) {
-      yield {
-        entry: bySeq.get(sealSeq) ?? null,
-        seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
-      };
-    }
-    if (seals.length < PAGE) break;
-    after = BigInt(seals[seals.length - 1]!.sealPosition);
+    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt }) => ({
+      entry: bySeq.get(sealSeq) ?? null,
+      seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
+    }));
+    if (!more) break;
   }
 }
 
@@ -104,16 +146,24 @@ function filterSql(filter: ChainFilter, params: unknown[]): string {
 }
 
 /** Rows not (yet) in the chain, by seq, within the filter. */
-export async function* readUnsealed(dataSource: Queryable, filter: ChainFilter): AsyncGenerator<ChainRow> {
+export function readUnsealed(dataSource: Queryable, filter: ChainFilter): AsyncGenerator<ChainRow> {
+  return unsealed<LoggedEntry>(dataSource, ENTRY_SELECT, filter);
+}
+
+async function* unsealed<E extends { seq: string }>(
+  dataSource: Queryable,
+  select: string,
+  filter: ChainFilter,
+): AsyncGenerator<{ entry: E; seal: null }> {
   let afterSeq = '-9223372036854775808';
   for (;;) {
     const params: unknown[] = [afterSeq, PAGE];
     const rows = (await dataSource.query(
-      `SELECT ${ENTRY_SELECT} FROM access_log l
+      `SELECT ${select} FROM access_log l
         WHERE l.seq > $1 AND NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)${filterSql(filter, params)}
         ORDER BY l.seq LIMIT $2`,
       params,
-    )) as LoggedEntry[];
+    )) as E[];
     for (const entry of rows) yield { entry, seal: null };
     if (rows.length < PAGE) break;
     afterSeq = rows[rows.length - 1]!.seq;
