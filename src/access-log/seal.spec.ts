@@ -122,6 +122,14 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
       expect(report.failure).toMatchObject({ problem: 'removed', position: '7', seq: '7' });
     });
 
+    it('a seal moved far beyond the end (read ahead in pages, the gap is jumped over)', async () => {
+      const report = await verifyTampered([
+        `UPDATE access_log_seal SET position = 1000000 WHERE position = 12`,
+      ]);
+      expect(report.failure).toMatchObject({ problem: 'removed', position: '12' });
+      expect(report.entries).toBe(11);
+    });
+
     it('a deleted entry and its seal (a gap in positions)', async () => {
       const report = await verifyTampered([
         `DELETE FROM access_log WHERE seq = 7`,
