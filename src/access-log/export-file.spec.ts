@@ -45,8 +45,8 @@ const entry = (n: number): LoggedEntry => ({
 const sealOf = (e: LoggedEntry, position: number): Seal => ({
   position: String(position),
   seq: e.seq,
-  prevHash: GENESIS.toString('hex'),
   entryHash: entryHashHex(GENESIS, e),
+  prevHash: GENESIS.toString('hex'),
   sealedAt: e.occurredAt,
 });
 
@@ -66,7 +66,7 @@ describe('reading an export line without a full JSON.parse (canonicalRowOf)', ()
     const line = entryLine({ entry: e, seal }).trimEnd();
     // Altered after sealing: no match with its own seal.
     expect(canonicalRowOf(line.replace(`"seq":"1"`, `"seq":"2"`))).toBeNull();
-    // Not yet sealed, a purged position's seal line, another field order.
+    // Not yet sealed, a purged position's seal line, another field order (in the entry, in the seal).
     expect(canonicalRowOf(entryLine({ entry: e, seal: null }).trimEnd())).toBeNull();
     expect(canonicalRowOf(entryLine({ entry: null, seal }).trimEnd())).toBeNull();
     expect(

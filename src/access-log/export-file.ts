@@ -163,6 +163,11 @@ const ENTRY_KEYS = [
 ];
 const MARKERS = ENTRY_KEYS.map((key, i) => `${i === 0 ? '{"type":"entry",' : ','}"${key}":`);
 const SEAL_MARKER = ',"seal":';
+const SEAL_MARKERS = ['{"position":', ',"seq":', ',"entryHash":', ',"prevHash":', ',"sealedAt":'];
+
+/** A JSON string literal without escapes, as its value (what JSON.parse gives); null if it has any. */
+const plain = (literal: string): string | null =>
+  literal.charCodeAt(0) === 34 && literal.indexOf('\\') === -1 ? literal.slice(1, -1) : null;
 
 /** The index after the JSON string opening at `i`, or -1 (an escaped quote does not end it). */
 function stringEnd(line: string, i: number): number {
@@ -215,14 +220,32 @@ export function canonicalRowOf(line: string): VerifyRow | null {
     at = end;
   }
   if (!line.startsWith(SEAL_MARKER, at) || line.charCodeAt(line.length - 1) !== 125) return null;
-  const seal = JSON.parse(line.slice(at + SEAL_MARKER.length, -1)) as Seal | null;
-  if (seal === null || typeof seal.prevHash !== 'string' || typeof seal.entryHash !== 'string') return null;
-  const entry = {
-    seq: JSON.parse(values[0]!) as string,
-    occurredAt: JSON.parse(values[1]!) as string,
-    canonical: `[${values.join(',')}]`,
+  at += SEAL_MARKER.length;
+  // The seal as entryLine writes it, read the same way: five strings after fixed keys.
+  const sealed: string[] = [];
+  for (const marker of SEAL_MARKERS) {
+    if (!line.startsWith(marker, at)) return null;
+    at += marker.length;
+    if (line.charCodeAt(at) !== 34) return null;
+    const end = stringEnd(line, at);
+    if (end === -1) return null;
+    const value = plain(line.slice(at, end));
+    if (value === null) return null;
+    sealed.push(value);
+    at = end;
+  }
+  if (at !== line.length - 2 || line.charCodeAt(at) !== 125) return null;
+  const seal: Seal = {
+    position: sealed[0]!,
+    seq: sealed[1]!,
+    entryHash: sealed[2]!,
+    prevHash: sealed[3]!,
+    sealedAt: sealed[4]!,
   };
-  if (typeof entry.seq !== 'string' || typeof entry.occurredAt !== 'string') return null;
+  const seq = plain(values[0]!);
+  const occurredAt = plain(values[1]!);
+  if (seq === null || occurredAt === null) return null;
+  const entry = { seq, occurredAt, canonical: `[${values.join(',')}]` };
   if (entryHashHex(Buffer.from(seal.prevHash, 'hex'), entry) !== seal.entryHash) return null;
   return { entry, seal };
 }
