@@ -1,5 +1,5 @@
-import { ENTRY_SELECT, type LoggedEntry } from './chain.js';
-import type { ChainRow, Checkpoint, PurgeRange } from './verify.js';
+import { CANONICAL_SELECT, type CanonicalEntry, ENTRY_SELECT, type LoggedEntry } from './chain.js';
+import type { ChainRow, Checkpoint, PurgeRange, VerifyRow } from './verify.js';
 
 /** Rows per query while streaming the chain: bounded memory at any log size. */
 const PAGE = 10_000;
@@ -26,6 +26,25 @@ export async function* readChain(dataSource: Queryable, from = 1n, to?: bigint):
   if (to === undefined) yield* readUnsealed(dataSource, {});
 }
 
+/**
+ * readChain for verification, a page at a time (one await per page, not per row). Entries come as
+ * PostgreSQL's rendering of their canonical text (CanonicalEntry): what the chain hashes, without
+ * building an entry object and serialising it again per row in Node.
+ */
+export async function* readChainPages(
+  dataSource: Queryable,
+  from = 1n,
+  to?: bigint,
+): AsyncGenerator<VerifyRow[]> {
+  yield* verifyPages(dataSource, VERIFY_PAGE, from, to);
+  if (to === undefined) {
+    for await (const row of unsealed<CanonicalEntry>(dataSource, CANONICAL_SELECT, {})) yield [row];
+  }
+}
+
+/** Positions per page while verifying (verifyPages reads several at once). */
+const VERIFY_PAGE = 10_000;
+
 const SEAL_SELECT = `
   s.position::text AS "sealPosition", s.seq::text AS "sealSeq",
   encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash",
@@ -48,39 +67,141 @@ function toChainRow(row: SealedRow): ChainRow {
  * partition) and matched in memory; a page whose seqs spread far (late commits) asks by list.
  */
 export async function* readSealed(dataSource: Queryable, from = 1n, to?: bigint): AsyncGenerator<ChainRow> {
-  let after = from - 1n;
-  for (;;) {
+  for await (const page of sealedPages<LoggedEntry>(dataSource, ENTRY_SELECT, PAGE, from, to)) yield* page;
+}
+
+type SealOnly = Omit<SealedRow, keyof LoggedEntry>;
+
+/** The entries a page of seals names: one seq range when they lie close together, else by list. */
+async function entriesOf<E>(
+  dataSource: Queryable,
+  select: string,
+  seals: SealOnly[],
+  size: number,
+): Promise<E[]> {
+  if (seals.length === 0) return [];
+  let low = BigInt(seals[0]!.sealSeq);
+  let high = low;
+  for (const s of seals) {
+    const seq = BigInt(s.sealSeq);
+    if (seq < low) low = seq;
+    if (seq > high) high = seq;
+  }
+  return (await (high - low < BigInt(4 * size)
+    ? dataSource.query(`SELECT ${select} FROM access_log l WHERE l.seq BETWEEN $1 AND $2`, [
+        low.toString(),
+        high.toString(),
+      ])
+    : dataSource.query(`SELECT ${select} FROM access_log l WHERE l.seq = ANY ($1::bigint[])`, [
+        seals.map((s) => s.sealSeq),
+      ]))) as E[];
+}
+
+/**
+ * Sealed rows for verification, by position, in pages of `size` positions ((lo, lo + size]), with
+ * AHEAD pages asked for at once: PostgreSQL renders the canonical text on as many backends (and
+ * cores) as the pool lends, while Node hashes the page before. A range with no seal at all (a gap
+ * where seals were removed) is jumped over to the next seal, so a forged far-off position costs
+ * one query, not a page per missing range. Rows come out in position order, as from sealedPages.
+ */
+async function* verifyPages(
+  dataSource: Queryable,
+  size: number,
+  from: bigint,
+  to: bigint | undefined,
+): AsyncGenerator<{ entry: CanonicalEntry | null; seal: ChainRow['seal'] & object }[]> {
+  const [bounds] = (await dataSource.query(
+    `SELECT max(position)::text AS last FROM access_log_seal WHERE ($1::bigint IS NULL OR position <= $1)`,
+    [to?.toString() ?? null],
+  )) as { last: string | null }[];
+  if (!bounds?.last) return;
+  const last = BigInt(bounds.last);
+  const page = async (after: bigint) => {
+    const seals = (await dataSource.query(
+      `SELECT ${SEAL_SELECT} FROM access_log_seal s WHERE s.position > $1 AND s.position <= $2 ORDER BY s.position`,
+      [after.toString(), (after + BigInt(size) < last ? after + BigInt(size) : last).toString()],
+    )) as SealOnly[];
+    return {
+      after,
+      seals,
+      entries: await entriesOf<CanonicalEntry>(dataSource, CANONICAL_SELECT, seals, size),
+    };
+  };
+  const queue: ReturnType<typeof page>[] = [];
+  let issued = from - 1n;
+  const fill = () => {
+    while (queue.length < AHEAD && issued < last) {
+      const next = page(issued);
+      // Awaited in turn below; until then a failure must not count as unhandled (and end the process).
+      next.catch(() => undefined);
+      queue.push(next);
+      issued += BigInt(size);
+    }
+  };
+  fill();
+  while (queue.length > 0) {
+    const { after, seals, entries } = await queue.shift()!;
+    if (seals.length === 0) {
+      const [next] = (await dataSource.query(
+        `SELECT min(position)::text AS next FROM access_log_seal WHERE position > $1 AND position <= $2`,
+        [(after + BigInt(size)).toString(), last.toString()],
+      )) as { next: string | null }[];
+      // Nothing up to the end: done. Past the pages already asked for: start again from there.
+      if (!next?.next) {
+        await Promise.all(queue.splice(0));
+        break;
+      }
+      if (BigInt(next.next) - 1n > issued) {
+        await Promise.all(queue.splice(0));
+        issued = BigInt(next.next) - 1n;
+      }
+      fill();
+      continue;
+    }
+    fill();
+    const bySeq = new Map(entries.map((e) => [e.seq, e]));
+    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt }) => ({
+      entry: bySeq.get(sealSeq) ?? null,
+      seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
+    }));
+  }
+}
+
+/** Pages in flight at once while verifying: one per core of this machine, plus the one being hashed. */
+const AHEAD = 3;
+
+/**
+ * readSealed's pages, with the entry columns given by `select`. The next page is asked for before
+ * this one is handed over: its queries run in PostgreSQL while the caller works on this one.
+ */
+async function* sealedPages<E extends { seq: string }>(
+  dataSource: Queryable,
+  select: string,
+  size: number,
+  from: bigint,
+  to: bigint | undefined,
+): AsyncGenerator<{ entry: E | null; seal: ChainRow['seal'] & object }[]> {
+  const page = async (after: bigint) => {
     const seals = (await dataSource.query(
       `SELECT ${SEAL_SELECT} FROM access_log_seal s
         WHERE s.position > $1 AND ($2::bigint IS NULL OR s.position <= $2)
         ORDER BY s.position LIMIT $3`,
-      [after.toString(), to?.toString() ?? null, PAGE],
-    )) as Omit<SealedRow, keyof LoggedEntry>[];
+      [after.toString(), to?.toString() ?? null, size],
+    )) as SealOnly[];
+    return { seals, entries: await entriesOf<E>(dataSource, select, seals, size) };
+  };
+  let next = page(from - 1n);
+  for (;;) {
+    const { seals, entries } = await next;
     if (seals.length === 0) break;
-    let low = BigInt(seals[0]!.sealSeq);
-    let high = low;
-    for (const s of seals) {
-      const seq = BigInt(s.sealSeq);
-      if (seq < low) low = seq;
-      if (seq > high) high = seq;
-    }
-    const entries = (await (high - low < BigInt(4 * PAGE)
-      ? dataSource.query(`SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq BETWEEN $1 AND $2`, [
-          low.toString(),
-          high.toString(),
-        ])
-      : dataSource.query(`SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq = ANY ($1::bigint[])`, [
-          seals.map((s) => s.sealSeq),
-        ]))) as LoggedEntry[];
+    const more = seals.length === size;
+    if (more) next = page(BigInt(seals[seals.length - 1]!.sealPosition));
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
-    for (const { sealPosition, sealSeq, entryHash, prevHash, sealedAt } of seals) {
-      yield {
-        entry: bySeq.get(sealSeq) ?? null,
-        seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
-      };
-    }
-    if (seals.length < PAGE) break;
-    after = BigInt(seals[seals.length - 1]!.sealPosition);
+    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt }) => ({
+      entry: bySeq.get(sealSeq) ?? null,
+      seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
+    }));
+    if (!more) break;
   }
 }
 
@@ -104,16 +225,24 @@ function filterSql(filter: ChainFilter, params: unknown[]): string {
 }
 
 /** Rows not (yet) in the chain, by seq, within the filter. */
-export async function* readUnsealed(dataSource: Queryable, filter: ChainFilter): AsyncGenerator<ChainRow> {
+export function readUnsealed(dataSource: Queryable, filter: ChainFilter): AsyncGenerator<ChainRow> {
+  return unsealed<LoggedEntry>(dataSource, ENTRY_SELECT, filter);
+}
+
+async function* unsealed<E extends { seq: string }>(
+  dataSource: Queryable,
+  select: string,
+  filter: ChainFilter,
+): AsyncGenerator<{ entry: E; seal: null }> {
   let afterSeq = '-9223372036854775808';
   for (;;) {
     const params: unknown[] = [afterSeq, PAGE];
     const rows = (await dataSource.query(
-      `SELECT ${ENTRY_SELECT} FROM access_log l
+      `SELECT ${select} FROM access_log l
         WHERE l.seq > $1 AND NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)${filterSql(filter, params)}
         ORDER BY l.seq LIMIT $2`,
       params,
-    )) as LoggedEntry[];
+    )) as E[];
     for (const entry of rows) yield { entry, seal: null };
     if (rows.length < PAGE) break;
     afterSeq = rows[rows.length - 1]!.seq;

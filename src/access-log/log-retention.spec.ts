@@ -10,7 +10,7 @@ import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
 import { run as cli } from '../cli/program.js';
 import { AccessLogRepository } from './access-log.repository.js';
 import { sealRound } from './access-log.sealer.js';
-import { readChain, readCheckpoints, readPurges } from './chain.repository.js';
+import { readChain, readChainPages, readCheckpoints, readPurges } from './chain.repository.js';
 import { AccessLogRetention, type LogRetentionPolicy } from './log-retention.js';
 import { verifyChain, type VerifyReport } from './verify.js';
 
@@ -206,13 +206,16 @@ describe('AccessLogRetention (real PostgreSQL)', () => {
       try {
         await runner.query(`ALTER TABLE access_log DISABLE TRIGGER access_log_append_only`);
         await runner.query(sql);
-        return await verifyChain({
-          rows: readChain(runner.manager),
+        const input = {
           checkpoints: await readCheckpoints(runner.manager),
           purged: await readPurges(runner.manager),
           publicJwk: key.publicJwk,
           now: NOW,
-        });
+        };
+        const report = await verifyChain({ ...input, rows: readChain(runner.manager) });
+        // The API and the CLI read the chain as PostgreSQL's canonical text, in pages: same verdict.
+        expect(await verifyChain({ ...input, rows: readChainPages(runner.manager) })).toEqual(report);
+        return report;
       } finally {
         await runner.rollbackTransaction();
         await runner.release();

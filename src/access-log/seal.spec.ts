@@ -6,7 +6,7 @@ import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
 import { AccessLogRepository } from './access-log.repository.js';
 import { sealRound } from './access-log.sealer.js';
 import type { AccessLogEntry } from './access-log.types.js';
-import { readChain, readCheckpoints } from './chain.repository.js';
+import { readChain, readChainPages, readCheckpoints } from './chain.repository.js';
 import { verifyChain, type VerifyReport } from './verify.js';
 
 const entry = (reason = 'test'): AccessLogEntry => ({
@@ -62,11 +62,20 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
   const verifyTampered = async (statements: string[]): Promise<VerifyReport> => {
     const runner = await tamper(statements);
     try {
-      return await verifyChain({
+      const checkpoints = await readCheckpoints(runner.manager);
+      const report = await verifyChain({
         rows: readChain(runner.manager),
-        checkpoints: await readCheckpoints(runner.manager),
+        checkpoints,
         publicJwk: key.publicJwk,
       });
+      // The API and the CLI read the chain as PostgreSQL's canonical text, in pages: same verdict.
+      const fast = await verifyChain({
+        rows: readChainPages(runner.manager),
+        checkpoints,
+        publicJwk: key.publicJwk,
+      });
+      expect(fast).toEqual(report);
+      return report;
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
@@ -111,6 +120,14 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
     it('a deleted entry (its seal left behind)', async () => {
       const report = await verifyTampered([`DELETE FROM access_log WHERE seq = 7`]);
       expect(report.failure).toMatchObject({ problem: 'removed', position: '7', seq: '7' });
+    });
+
+    it('a seal moved far beyond the end (read ahead in pages, the gap is jumped over)', async () => {
+      const report = await verifyTampered([
+        `UPDATE access_log_seal SET position = 1000000 WHERE position = 12`,
+      ]);
+      expect(report.failure).toMatchObject({ problem: 'removed', position: '12' });
+      expect(report.entries).toBe(11);
     });
 
     it('a deleted entry and its seal (a gap in positions)', async () => {

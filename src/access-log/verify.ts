@@ -1,5 +1,5 @@
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
-import { entryHashHex, GENESIS, type LoggedEntry } from './chain.js';
+import { entryHashHex, GENESIS, type HashableEntry, type LoggedEntry } from './chain.js';
 
 /** A chain position as stored in access_log_seal; hashes are lowercase hex in exports. */
 export interface Seal {
@@ -17,6 +17,12 @@ export interface Seal {
  */
 export interface ChainRow {
   entry: LoggedEntry | null;
+  seal: Seal | null;
+}
+
+/** A ChainRow as the verifier reads it: the entry may come as its canonical text (CanonicalEntry). */
+export interface VerifyRow {
+  entry: HashableEntry | null;
   seal: Seal | null;
 }
 
@@ -123,16 +129,16 @@ export interface VerifyInput {
   now?: Date;
 }
 
-export type RowSource = AsyncIterable<ChainRow | readonly ChainRow[]> | Iterable<ChainRow>;
+export type RowSource = AsyncIterable<VerifyRow | readonly VerifyRow[]> | Iterable<VerifyRow>;
 
 /**
  * Reads a RowSource one row at a time, with look-ahead, flattening batches. A queue with a read
  * index, not Array.shift: batches hold thousands of rows.
  */
 function rowReader(source: RowSource) {
-  const iterator: AsyncIterator<ChainRow | readonly ChainRow[]> | Iterator<ChainRow> =
+  const iterator: AsyncIterator<VerifyRow | readonly VerifyRow[]> | Iterator<VerifyRow> =
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
-  let queue: ChainRow[] = [];
+  let queue: VerifyRow[] = [];
   let index = 0;
   let done = false;
   const fill = async (): Promise<boolean> => {
@@ -147,17 +153,17 @@ function rowReader(source: RowSource) {
       queue = [];
       index = 0;
     }
-    if (Array.isArray(value)) for (const row of value as readonly ChainRow[]) queue.push(row);
-    else queue.push(value as ChainRow);
+    if (Array.isArray(value)) for (const row of value as readonly VerifyRow[]) queue.push(row);
+    else queue.push(value as VerifyRow);
     return true;
   };
   return {
-    async next(): Promise<ChainRow | undefined> {
+    async next(): Promise<VerifyRow | undefined> {
       while (index >= queue.length) if (!(await fill())) return undefined;
       return queue[index++];
     },
     /** The row `offset` places after the one last returned by next(), without consuming it. */
-    async peek(offset: number): Promise<ChainRow | undefined> {
+    async peek(offset: number): Promise<VerifyRow | undefined> {
       while (index + offset >= queue.length) if (!(await fill())) return undefined;
       return queue[index + offset];
     },

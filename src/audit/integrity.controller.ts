@@ -7,7 +7,7 @@ import { AccessTokenGuard } from '../auth/access-token.guard.js';
 import { GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
-import { readChain, readCheckpoints, readPurges } from '../access-log/chain.repository.js';
+import { readChainPages, readCheckpoints, readPurges } from '../access-log/chain.repository.js';
 import { verifyChain, type VerifyReport } from '../access-log/verify.js';
 import { AuditService } from './audit.service.js';
 import { OfficerGuard } from './officer.guard.js';
@@ -72,7 +72,7 @@ export class IntegrityController {
     const to = query.to ? BigInt(query.to) : undefined;
     const checkpoints = await readCheckpoints(this.dataSource);
     const report = await verifyChain({
-      rows: readChain(this.dataSource, from, to),
+      rows: readChainPages(this.dataSource, from, to),
       checkpoints,
       purged: await readPurges(this.dataSource),
       publicJwk: this.key.publicJwk,

@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import { readFile } from 'node:fs/promises';
 import type { DataSource } from 'typeorm';
-import { readChain, readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
+import { readChainPages, readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
 import type { ExportHeader } from '../../access-log/export-file.js';
 import { readExportFile } from '../../access-log/export-reader.js';
 import {
@@ -173,7 +173,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     const database = await openDatabase(config, { poolSize: 2 });
     try {
       report = await verifyChain({
-        rows: readChain(database.dataSource, range.from, range.to),
+        rows: readChainPages(database.dataSource, range.from, range.to),
         checkpoints: await readCheckpoints(database.dataSource),
         purged: await readPurges(database.dataSource),
         publicJwk,
