@@ -142,8 +142,11 @@ export function rowOf(line: ParsedLine): ChainRow | null {
   };
 }
 
-/** The entry line's keys after "type", in entryLine's order, which is also canonical()'s. */
-const ENTRY_KEYS = [
+/**
+ * The entry line's keys after "type", in entryLine's order, which is also canonical()'s; the CSV
+ * export uses the same columns in the same order (src/audit/export-format.ts).
+ */
+export const ENTRY_KEYS = [
   'seq',
   'occurredAt',
   'traceId',
@@ -160,7 +163,7 @@ const ENTRY_KEYS = [
   'reason',
   'policyVersion',
   'emergency',
-];
+] as const;
 const MARKERS = ENTRY_KEYS.map((key, i) => `${i === 0 ? '{"type":"entry",' : ','}"${key}":`);
 const SEAL_MARKER = ',"seal":';
 const SEAL_MARKERS = ['{"position":', ',"seq":', ',"entryHash":', ',"prevHash":', ',"sealedAt":'];

@@ -1,3 +1,4 @@
+import { ENTRY_KEYS } from '../access-log/export-file.js';
 import type { AuditEvent } from './audit.repository.js';
 
 /**
@@ -8,24 +9,8 @@ import type { AuditEvent } from './audit.repository.js';
  * compared with the log.
  */
 
-export const EXPORT_COLUMNS = [
-  'seq',
-  'occurredAt',
-  'traceId',
-  'partner',
-  'professional',
-  'purpose',
-  'legalBasis',
-  'action',
-  'caseId',
-  'dataSubjectRef',
-  'fields',
-  'outcome',
-  'ruleId',
-  'reason',
-  'policyVersion',
-  'emergency',
-] as const satisfies readonly (keyof AuditEvent)[];
+/** The columns of both export formats: the NDJSON entry line's keys, in the same order. */
+export const EXPORT_COLUMNS = ENTRY_KEYS satisfies readonly (keyof AuditEvent)[];
 
 /** Quotes a value when it holds a separator, a quote or a line break, doubling inner quotes. */
 export function csvValue(value: string): string {
