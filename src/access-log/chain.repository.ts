@@ -1,5 +1,36 @@
-import { CANONICAL_SELECT, type CanonicalEntry, ENTRY_SELECT, type LoggedEntry } from './chain.js';
-import type { ChainRow, Checkpoint, PurgeRange, VerifyRow } from './verify.js';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ENTRY_SELECT, type HashableEntry, type LoggedEntry } from './chain.js';
+import { CanonicalWriter, COPY_ENTRY_SELECT, writeCanonical } from './canonical-bytes.js';
+import { byteaHex, CopyBinaryParser, int8Text, type Tuple } from './copy-binary.js';
+import type { ChainLink, ChainRow, Checkpoint, PurgeRange, VerifyRow } from './verify.js';
+
+/**
+ * Where verification reads the chain: a DataSource or a pg Pool (a verification worker's own),
+ * whose pages run on connections of their own, or a transaction's EntityManager, whose pages share
+ * its connection and see what it sees.
+ */
+export type ChainSource = DataSource | EntityManager | pg.Pool;
+
+/** A connection to run a page's COPYs on, and how to give it back. */
+async function borrow(source: ChainSource): Promise<{ client: pg.ClientBase; release: () => Promise<void> }> {
+  if (source instanceof pg.Pool) {
+    const client = await source.connect();
+    return { client, release: () => Promise.resolve(client.release()) };
+  }
+  // pg queues the statements of pages that share a transaction's connection.
+  const shared = 'queryRunner' in source ? source.queryRunner : undefined;
+  const runner = shared ?? ('connection' in source ? source.connection : source).createQueryRunner();
+  const client = (await runner.connect()) as pg.ClientBase;
+  return { client, release: async () => (shared ? undefined : runner.release()) };
+}
+
+/** The source as a Queryable (rows out), for the statements that are not COPYs. */
+export const queryable = (source: ChainSource): Queryable =>
+  source instanceof pg.Pool
+    ? { query: async (sql, params) => (await source.query<Record<string, unknown>>(sql, params)).rows }
+    : source;
 
 /** Rows per query while streaming the chain: bounded memory at any log size. */
 const PAGE = 10_000;
@@ -27,27 +58,29 @@ export async function* readChain(dataSource: Queryable, from = 1n, to?: bigint):
 }
 
 /**
- * readChain for verification, a page at a time (one await per page, not per row). Entries come as
- * PostgreSQL's rendering of their canonical text (CanonicalEntry): what the chain hashes, without
- * building an entry object and serialising it again per row in Node.
+ * readChain for verification, a page at a time (one await per page, not per row). Sealed entries
+ * come as their canonical text in bytes (CanonicalEntry), written from the binary COPY's fields:
+ * what the chain hashes, without a JS string or an entry object per row. The few rows not yet
+ * sealed come as entries.
  */
 export async function* readChainPages(
-  dataSource: Queryable,
+  source: ChainSource,
   from = 1n,
   to?: bigint,
 ): AsyncGenerator<VerifyRow[]> {
-  yield* verifyPages(dataSource, VERIFY_PAGE, from, to);
+  yield* verifyPages(source, VERIFY_PAGE, from, to);
   if (to === undefined) {
-    for await (const row of unsealed<CanonicalEntry>(dataSource, CANONICAL_SELECT, {})) yield [row];
+    for await (const row of readUnsealed(queryable(source), {})) yield [row];
   }
 }
 
 /** Positions per page while verifying (verifyPages reads several at once). */
 const VERIFY_PAGE = 10_000;
 
-const SEAL_SELECT = `
+const LINK_SELECT = `
   s.position::text AS "sealPosition", s.seq::text AS "sealSeq",
-  encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash",
+  encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash"`;
+const SEAL_SELECT = `${LINK_SELECT},
   to_char(s.sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "sealedAt"`;
 
 function toChainRow(row: SealedRow): ChainRow {
@@ -76,7 +109,7 @@ type SealOnly = Omit<SealedRow, keyof LoggedEntry>;
 async function entriesOf<E>(
   dataSource: Queryable,
   select: string,
-  seals: SealOnly[],
+  seals: Pick<SealOnly, 'sealSeq'>[],
   size: number,
 ): Promise<E[]> {
   if (seals.length === 0) return [];
@@ -99,34 +132,31 @@ async function entriesOf<E>(
 
 /**
  * Sealed rows for verification, by position, in pages of `size` positions ((lo, lo + size]), with
- * AHEAD pages asked for at once: PostgreSQL renders the canonical text on as many backends (and
- * cores) as the pool lends, while Node hashes the page before. A range with no seal at all (a gap
- * where seals were removed) is jumped over to the next seal, so a forged far-off position costs
- * one query, not a page per missing range. Rows come out in position order, as from sealedPages.
+ * AHEAD pages asked for at once: PostgreSQL reads and sends the next pages on other backends (and
+ * cores) while Node hashes this one. A range with no seal at all (a gap where seals were removed)
+ * is jumped over to the next seal, so a forged far-off position costs one query, not a page per
+ * missing range. Rows come out in position order.
+ *
+ * A page is two binary COPYs (copyPage): fields arrive as bytes, and an entry's canonical text is
+ * written from them into one buffer per page without becoming a JS string.
  */
 async function* verifyPages(
-  dataSource: Queryable,
+  source: ChainSource,
   size: number,
   from: bigint,
   to: bigint | undefined,
-): AsyncGenerator<{ entry: CanonicalEntry | null; seal: ChainRow['seal'] & object }[]> {
+): AsyncGenerator<VerifyRow[]> {
+  const dataSource = queryable(source);
   const [bounds] = (await dataSource.query(
     `SELECT max(position)::text AS last FROM access_log_seal WHERE ($1::bigint IS NULL OR position <= $1)`,
     [to?.toString() ?? null],
   )) as { last: string | null }[];
   if (!bounds?.last) return;
   const last = BigInt(bounds.last);
-  const page = async (after: bigint) => {
-    const seals = (await dataSource.query(
-      `SELECT ${SEAL_SELECT} FROM access_log_seal s WHERE s.position > $1 AND s.position <= $2 ORDER BY s.position`,
-      [after.toString(), (after + BigInt(size) < last ? after + BigInt(size) : last).toString()],
-    )) as SealOnly[];
-    return {
-      after,
-      seals,
-      entries: await entriesOf<CanonicalEntry>(dataSource, CANONICAL_SELECT, seals, size),
-    };
-  };
+  const page = async (after: bigint) => ({
+    after,
+    rows: await copyPage(source, after, after + BigInt(size) < last ? after + BigInt(size) : last, size),
+  });
   const queue: ReturnType<typeof page>[] = [];
   let issued = from - 1n;
   const fill = () => {
@@ -140,8 +170,8 @@ async function* verifyPages(
   };
   fill();
   while (queue.length > 0) {
-    const { after, seals, entries } = await queue.shift()!;
-    if (seals.length === 0) {
+    const { after, rows } = await queue.shift()!;
+    if (rows.length === 0) {
       const [next] = (await dataSource.query(
         `SELECT min(position)::text AS next FROM access_log_seal WHERE position > $1 AND position <= $2`,
         [(after + BigInt(size)).toString(), last.toString()],
@@ -159,12 +189,90 @@ async function* verifyPages(
       continue;
     }
     fill();
-    const bySeq = new Map(entries.map((e) => [e.seq, e]));
-    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt }) => ({
-      entry: bySeq.get(sealSeq) ?? null,
-      seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
-    }));
+    yield rows;
   }
+}
+
+/**
+ * Positions (after, upTo] with their entries, by position: two binary COPYs on one connection,
+ * the seals, then the entries they name. Two statements, not a join: access_log is partitioned by
+ * occurred_at and the seal knows only the seq, so a join would probe every partition's index once
+ * per seal, and a hash join of the wide rows cost more than reading them. Sealing follows seq
+ * order closely, so the entries are asked for as one seq range (one index range scan per
+ * partition); a page whose seqs spread far (late commits) names them by the seals' own list.
+ * COPY takes no bind parameters: every value put in the statements is a bigint printed here.
+ */
+async function copyPage(
+  source: ChainSource,
+  after: bigint,
+  upTo: bigint,
+  size: number,
+): Promise<VerifyRow[]> {
+  const { client, release } = await borrow(source);
+  try {
+    const range = `s.position > ${after} AND s.position <= ${upTo}`;
+    const seals: ChainLink[] = [];
+    // Numbers, not BigInts, per seal: exact for any seq below 2^53, and only a bound for the query.
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    await copyOut(
+      client,
+      `SELECT s.position, s.seq, s.entry_hash, s.prev_hash FROM access_log_seal s WHERE ${range} ORDER BY s.position`,
+      (tuple) => {
+        const seq = int8Text(tuple, 1);
+        const n = Number(seq);
+        if (n < low) low = n;
+        if (n > high) high = n;
+        seals.push({
+          position: int8Text(tuple, 0),
+          seq,
+          entryHash: byteaHex(tuple, 2),
+          prevHash: byteaHex(tuple, 3),
+        });
+      },
+    );
+    if (seals.length === 0) return [];
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) throw new RangeError('seq beyond 2^53');
+    const writer = new CanonicalWriter(512 * seals.length);
+    const bySeq = new Map<string, HashableEntry>();
+    const unrendered: string[] = [];
+    await copyOut(
+      client,
+      `SELECT ${COPY_ENTRY_SELECT} FROM access_log l
+        WHERE ${high - low < 4 * size ? `l.seq BETWEEN ${low} AND ${high}` : `l.seq = ANY (ARRAY(SELECT seq FROM access_log_seal s WHERE ${range}))`}`,
+      (tuple) => {
+        const seq = int8Text(tuple, 0);
+        const canonical = writeCanonical(writer, seq, tuple);
+        if (canonical) bySeq.set(seq, { seq, canonical });
+        else unrendered.push(seq);
+      },
+    );
+    // Entries the byte writer cannot render exactly are read as text and serialised by canonical().
+    if (unrendered.length > 0) {
+      const entries = (
+        await client.query<LoggedEntry>(
+          `SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq = ANY ($1::bigint[])`,
+          [unrendered],
+        )
+      ).rows;
+      for (const entry of entries) bySeq.set(entry.seq, entry);
+    }
+    return seals.map((seal) => ({ entry: bySeq.get(seal.seq) ?? null, seal }));
+  } finally {
+    await release();
+  }
+}
+
+/** Runs `COPY (select) TO STDOUT (FORMAT binary)` and hands each tuple to `onTuple` as it arrives. */
+async function copyOut(
+  client: pg.ClientBase,
+  select: string,
+  onTuple: (tuple: Tuple) => void,
+): Promise<void> {
+  const parser = new CopyBinaryParser();
+  const stream = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`));
+  for await (const chunk of stream as AsyncIterable<Buffer>) parser.push(chunk, onTuple);
+  parser.end();
 }
 
 /** Pages in flight at once while verifying: one per core of this machine, plus the one being hashed. */

@@ -1,4 +1,6 @@
-import { entryHashHex, type LoggedEntry } from './chain.js';
+import { isUtf8 } from 'node:buffer';
+import type { CanonicalWriter } from './canonical-bytes.js';
+import type { LoggedEntry } from './chain.js';
 import type { ChainRow, Checkpoint, PurgeRange, Seal, VerifyRow } from './verify.js';
 
 /**
@@ -164,91 +166,104 @@ export const ENTRY_KEYS = [
   'policyVersion',
   'emergency',
 ] as const;
-const MARKERS = ENTRY_KEYS.map((key, i) => `${i === 0 ? '{"type":"entry",' : ','}"${key}":`);
-const SEAL_MARKER = ',"seal":';
-const SEAL_MARKERS = ['{"position":', ',"seq":', ',"entryHash":', ',"prevHash":', ',"sealedAt":'];
+const bytesOf = (text: string) => Buffer.from(text, 'utf8');
+const MARKERS = ENTRY_KEYS.map((key, i) => bytesOf(`${i === 0 ? '{"type":"entry",' : ','}"${key}":`));
+const SEAL_MARKER = bytesOf(',"seal":');
+const SEAL_MARKERS = ['{"position":', ',"seq":', ',"entryHash":', ',"prevHash":', ',"sealedAt":'].map(
+  bytesOf,
+);
+const QUOTE = 0x22;
 
-/** A JSON string literal without escapes, as its value (what JSON.parse gives); null if it has any. */
-const plain = (literal: string): string | null =>
-  literal.charCodeAt(0) === 34 && literal.indexOf('\\') === -1 ? literal.slice(1, -1) : null;
-
-/** The index after the JSON string opening at `i`, or -1 (an escaped quote does not end it). */
-function stringEnd(line: string, i: number): number {
-  for (let from = i + 1; ;) {
-    const quote = line.indexOf('"', from);
-    if (quote === -1) return -1;
-    let backslashes = 0;
-    while (line.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
-    if (backslashes % 2 === 0) return quote + 1;
-    from = quote + 1;
-  }
+/** Whether `marker` stands in `line` at `at`. */
+function startsWith(line: Buffer, marker: Buffer, at: number): boolean {
+  if (line.length - at < marker.length) return false;
+  for (let i = 0; i < marker.length; i++) if (line[at + i] !== marker[i]) return false;
+  return true;
 }
 
-/** The index after the string, null, boolean or array of strings and nulls at `i`, or -1. */
-function valueEnd(line: string, i: number): number {
-  const c = line.charCodeAt(i);
-  if (c === 34) return stringEnd(line, i);
-  if (line.startsWith('null', i) || line.startsWith('true', i)) return i + 4;
-  if (line.startsWith('false', i)) return i + 5;
-  if (c !== 91) return -1;
-  if (line.charCodeAt(i + 1) === 93) return i + 2;
-  for (let at = i + 1; ;) {
-    at = line.charCodeAt(at) === 34 ? stringEnd(line, at) : line.startsWith('null', at) ? at + 4 : -1;
-    if (at === -1) return -1;
-    const next = line.charCodeAt(at);
-    if (next === 93) return at + 1;
-    if (next !== 44) return -1;
-    at++;
+const NULL = bytesOf('null');
+const TRUE = bytesOf('true');
+const FALSE = bytesOf('false');
+
+/**
+ * The index after the JSON value at `at` (a string, null, boolean, or array of strings and
+ * nulls), or -1. Only for a line without backslashes: every quote then ends the string it is in.
+ */
+function valueEnd(line: Buffer, at: number): number {
+  const c = line[at];
+  if (c === QUOTE) {
+    const end = line.indexOf(QUOTE, at + 1);
+    return end === -1 ? -1 : end + 1;
+  }
+  if (startsWith(line, NULL, at) || startsWith(line, TRUE, at)) return at + 4;
+  if (startsWith(line, FALSE, at)) return at + 5;
+  if (c !== 0x5b) return -1;
+  if (line[at + 1] === 0x5d) return at + 2;
+  for (let i = at + 1; ;) {
+    if (line[i] === QUOTE) {
+      const end = line.indexOf(QUOTE, i + 1);
+      if (end === -1) return -1;
+      i = end + 1;
+    } else if (startsWith(line, NULL, i)) i += 4;
+    else return -1;
+    if (line[i] === 0x5d) return i + 1;
+    if (line[i] !== 0x2c) return -1;
+    i++;
   }
 }
 
 /**
- * A sealed entry line read without JSON.parse of the whole line and a second JSON.stringify: the
- * entry's values stand in the line as JSON, in canonical()'s order, so their text joined is the
- * canonical text. It is used only when it hashes to the line's own seal: then it is byte for byte
- * what the gateway sealed, and, because the line was split at its real JSON tokens, exactly the
- * values the line says (what JSON.parse would give). Null for anything else (another shape, a
- * file re-encoded with other escapes, an unsealed or altered entry): the caller then reads the
- * line with parseLine and rowOf, and the verifier judges it as before, with the same findings.
+ * A sealed entry line (its bytes, without the newline) read without JSON.parse and a second
+ * JSON.stringify: the entry's values stand in the line as JSON, in canonical()'s order, so their
+ * bytes joined are the canonical text, written into `writer`.
+ *
+ * Only for a line that has no backslash and is valid UTF-8: then no string in it has an escape,
+ * every quote delimits a string, and JSON.stringify(JSON.parse(value)) gives the value's own bytes
+ * back, so the result is what parseLine and rowOf would make of the line, without hashing anything
+ * twice. One difference, on purpose: a raw control character, which JSON does not allow in a
+ * string, is not looked for byte by byte. canonical() never writes one, so such an entry cannot
+ * match its seal and is reported as altered, where JSON.parse would refuse the whole file. Null
+ * for anything else (another shape, escapes, an unsealed entry, a purged position's seal line):
+ * the caller then reads the line with parseLine and rowOf, and the verifier judges it the same way.
  */
-export function canonicalRowOf(line: string): VerifyRow | null {
-  const values: string[] = [];
+export function canonicalRowOf(line: Buffer, writer: CanonicalWriter): VerifyRow | null {
+  if (line.indexOf(0x5c) !== -1 || !isUtf8(line)) return null;
+  const start = writer.offset;
   let at = 0;
-  for (const marker of MARKERS) {
-    if (!line.startsWith(marker, at)) return null;
+  let seqEnd = 0;
+  for (let k = 0; k < MARKERS.length; k++) {
+    const marker = MARKERS[k]!;
+    if (!startsWith(line, marker, at)) return null;
     at += marker.length;
     const end = valueEnd(line, at);
     if (end === -1) return null;
-    values.push(line.slice(at, end));
+    // seq, the first value, must be a string: its text is the entry's seq.
+    if (k === 0) {
+      if (line[at] !== QUOTE) return null;
+      seqEnd = end;
+    }
+    writer.byte(k === 0 ? 0x5b : 0x2c);
+    writer.bytes(line, at, end);
     at = end;
   }
-  if (!line.startsWith(SEAL_MARKER, at) || line.charCodeAt(line.length - 1) !== 125) return null;
+  writer.byte(0x5d);
+  if (!startsWith(line, SEAL_MARKER, at) || line[line.length - 1] !== 0x7d) return null;
   at += SEAL_MARKER.length;
   // The seal as entryLine writes it, read the same way: five strings after fixed keys.
   const sealed: string[] = [];
   for (const marker of SEAL_MARKERS) {
-    if (!line.startsWith(marker, at)) return null;
+    if (!startsWith(line, marker, at)) return null;
     at += marker.length;
-    if (line.charCodeAt(at) !== 34) return null;
-    const end = stringEnd(line, at);
+    if (line[at] !== QUOTE) return null;
+    const end = line.indexOf(QUOTE, at + 1);
     if (end === -1) return null;
-    const value = plain(line.slice(at, end));
-    if (value === null) return null;
-    sealed.push(value);
-    at = end;
+    sealed.push(line.toString('utf8', at + 1, end));
+    at = end + 1;
   }
-  if (at !== line.length - 2 || line.charCodeAt(at) !== 125) return null;
-  const seal: Seal = {
-    position: sealed[0]!,
-    seq: sealed[1]!,
-    entryHash: sealed[2]!,
-    prevHash: sealed[3]!,
-    sealedAt: sealed[4]!,
+  if (at !== line.length - 2 || line[at] !== 0x7d) return null;
+  const first = MARKERS[0]!.length;
+  return {
+    entry: { seq: line.toString('utf8', first + 1, seqEnd - 1), canonical: writer.view(start) },
+    seal: { position: sealed[0]!, seq: sealed[1]!, entryHash: sealed[2]!, prevHash: sealed[3]! },
   };
-  const seq = plain(values[0]!);
-  const occurredAt = plain(values[1]!);
-  if (seq === null || occurredAt === null) return null;
-  const entry = { seq, occurredAt, canonical: `[${values.join(',')}]` };
-  if (entryHashHex(Buffer.from(seal.prevHash, 'hex'), entry) !== seal.entryHash) return null;
-  return { entry, seal };
 }

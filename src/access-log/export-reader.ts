@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { CanonicalWriter } from './canonical-bytes.js';
 import { canonicalRowOf, parseLine, rowOf, type ExportHeader } from './export-file.js';
 import type { Checkpoint, PurgeRange, VerifyRow } from './verify.js';
 
@@ -74,22 +75,53 @@ export async function readExportFile(file: string): Promise<{
   return { header, checkpoints, purged, rows: () => rowBatches(file) };
 }
 
+const ENTRY_LINE = Buffer.from('{"type":"entry"');
+const SEAL_LINE = Buffer.from('{"type":"seal"');
+const startsWith = (bytes: Buffer, prefix: Buffer, at: number, end: number) =>
+  end - at >= prefix.length && bytes.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+
+/**
+ * The entry and seal lines, a batch per read. Lines stay bytes: the fast reading (canonicalRowOf)
+ * copies an entry's values from them into the hash input, and only a line it declines is decoded
+ * and parsed as JSON.
+ */
 async function* rowBatches(file: string): AsyncGenerator<VerifyRow[]> {
-  let rest = '';
-  const flush = (lines: string[]): VerifyRow[] => {
-    const rows: VerifyRow[] = [];
-    for (const line of lines) {
-      if (!isRowLine(line)) continue;
-      // The fast reading where it provably gives the same row; the full parse everywhere else.
-      const row = canonicalRowOf(line) ?? rowOf(parseLine(line));
-      if (row) rows.push(row);
+  let rest = Buffer.alloc(0);
+  const rowsOf = (bytes: Buffer, start: number, end: number, rows: VerifyRow[], writer: CanonicalWriter) => {
+    for (let at = start; at < end;) {
+      let newline = bytes.indexOf(10, at);
+      if (newline === -1 || newline > end) newline = end;
+      let lineEnd = newline;
+      if (lineEnd > at && bytes[lineEnd - 1] === 13) lineEnd--;
+      if (startsWith(bytes, ENTRY_LINE, at, lineEnd) || startsWith(bytes, SEAL_LINE, at, lineEnd)) {
+        const line = bytes.subarray(at, lineEnd);
+        // The fast reading where it provably gives the same row; the full parse everywhere else.
+        const row = canonicalRowOf(line, writer) ?? rowOf(parseLine(line.toString('utf8')));
+        if (row) rows.push(row);
+      }
+      at = newline + 1;
     }
-    return rows;
   };
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK })) {
-    const lines = (rest + (chunk as string)).split('\n');
-    rest = lines.pop()!;
-    yield flush(lines);
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
+    const bytes = chunk as Buffer;
+    const rows: VerifyRow[] = [];
+    const writer = new CanonicalWriter(bytes.length + rest.length);
+    const firstBreak = bytes.indexOf(10);
+    if (firstBreak === -1) {
+      rest = Buffer.concat([rest, bytes]);
+      continue;
+    }
+    // The line cut by the previous read, whole again; then the lines of this read but its last.
+    const joined = Buffer.concat([rest, bytes.subarray(0, firstBreak + 1)]);
+    rowsOf(joined, 0, joined.length - 1, rows, writer);
+    const lastBreak = bytes.lastIndexOf(10);
+    rowsOf(bytes, firstBreak + 1, lastBreak, rows, writer);
+    rest = Buffer.from(bytes.subarray(lastBreak + 1));
+    yield rows;
   }
-  if (rest !== '') yield flush([rest]);
+  if (rest.length > 0) {
+    const rows: VerifyRow[] = [];
+    rowsOf(rest, 0, rest.length, rows, new CanonicalWriter(rest.length));
+    yield rows;
+  }
 }

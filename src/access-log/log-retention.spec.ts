@@ -11,6 +11,7 @@ import { run as cli } from '../cli/program.js';
 import { AccessLogRepository } from './access-log.repository.js';
 import { sealRound } from './access-log.sealer.js';
 import { readChain, readChainPages, readCheckpoints, readPurges } from './chain.repository.js';
+import { inSegments } from '../../test/support/verify-segments.js';
 import { AccessLogRetention, type LogRetentionPolicy } from './log-retention.js';
 import { verifyChain, type VerifyReport } from './verify.js';
 
@@ -213,8 +214,9 @@ describe('AccessLogRetention (real PostgreSQL)', () => {
           now: NOW,
         };
         const report = await verifyChain({ ...input, rows: readChain(runner.manager) });
-        // The API and the CLI read the chain as PostgreSQL's canonical text, in pages: same verdict.
+        // The API and the CLI read the chain from binary COPY, in pages, and in segments: same verdict.
         expect(await verifyChain({ ...input, rows: readChainPages(runner.manager) })).toEqual(report);
+        expect(await inSegments(runner.manager, input)).toEqual(report);
         return report;
       } finally {
         await runner.rollbackTransaction();

@@ -7,6 +7,7 @@ import { AccessLogRepository } from './access-log.repository.js';
 import { sealRound } from './access-log.sealer.js';
 import type { AccessLogEntry } from './access-log.types.js';
 import { readChain, readChainPages, readCheckpoints } from './chain.repository.js';
+import { inSegments } from '../../test/support/verify-segments.js';
 import { verifyChain, type VerifyReport } from './verify.js';
 
 const entry = (reason = 'test'): AccessLogEntry => ({
@@ -68,13 +69,17 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
         checkpoints,
         publicJwk: key.publicJwk,
       });
-      // The API and the CLI read the chain as PostgreSQL's canonical text, in pages: same verdict.
+      // The API and the CLI read the chain from binary COPY, in pages: same verdict.
       const fast = await verifyChain({
         rows: readChainPages(runner.manager),
         checkpoints,
         publicJwk: key.publicJwk,
       });
       expect(fast).toEqual(report);
+      // And in segments between checkpoints, as the worker threads verify a long chain: same verdict.
+      expect(await inSegments(runner.manager, { checkpoints, purged: [], publicJwk: key.publicJwk })).toEqual(
+        report,
+      );
       return report;
     } finally {
       await runner.rollbackTransaction();

@@ -1,5 +1,13 @@
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
-import { entryHashHex, GENESIS, type HashableEntry, type LoggedEntry } from './chain.js';
+import {
+  canonicalTextOf,
+  chainHasher,
+  entryHashHex,
+  GENESIS,
+  type HashableEntry,
+  type LoggedEntry,
+} from './chain.js';
 
 /** A chain position as stored in access_log_seal; hashes are lowercase hex in exports. */
 export interface Seal {
@@ -20,10 +28,16 @@ export interface ChainRow {
   seal: Seal | null;
 }
 
-/** A ChainRow as the verifier reads it: the entry may come as its canonical text (CanonicalEntry). */
+/** What of a seal the verifier needs: the chain link, without when it was made. */
+export type ChainLink = Omit<Seal, 'sealedAt'>;
+
+/**
+ * A ChainRow as the verifier reads it: the entry may come as its canonical text (CanonicalEntry),
+ * the seal as its link alone.
+ */
 export interface VerifyRow {
   entry: HashableEntry | null;
-  seal: Seal | null;
+  seal: ChainLink | null;
 }
 
 /** A signed checkpoint: the chain head after `position` entries. */
@@ -127,6 +141,15 @@ export interface VerifyInput {
    */
   pendingGraceMs?: number;
   now?: Date;
+  /**
+   * The chain head before `from` when another verification vouches for it (verifyInParallel: the
+   * segment before this one ends at that checkpoint, checks its signature and that the head it
+   * computed is the signed one). The first seal's previous hash must equal it; the checkpoint
+   * there is then not checked again here, nor counted.
+   */
+  startHead?: string;
+  /** The highest seq sealed before this range, for telling an inserted row from a late one. */
+  sealedBefore?: string;
 }
 
 export type RowSource = AsyncIterable<VerifyRow | readonly VerifyRow[]> | Iterable<VerifyRow>;
@@ -138,7 +161,7 @@ export type RowSource = AsyncIterable<VerifyRow | readonly VerifyRow[]> | Iterab
 function rowReader(source: RowSource) {
   const iterator: AsyncIterator<VerifyRow | readonly VerifyRow[]> | Iterator<VerifyRow> =
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
-  let queue: VerifyRow[] = [];
+  let queue: readonly VerifyRow[] = [];
   let index = 0;
   let done = false;
   const fill = async (): Promise<boolean> => {
@@ -148,17 +171,26 @@ function rowReader(source: RowSource) {
       done = true;
       return false;
     }
-    const value = step.value;
-    if (index >= queue.length) {
-      queue = [];
-      index = 0;
-    }
-    if (Array.isArray(value)) for (const row of value as readonly VerifyRow[]) queue.push(row);
-    else queue.push(value as VerifyRow);
+    const batch: readonly VerifyRow[] = Array.isArray(step.value) ? step.value : [step.value as VerifyRow];
+    // The batch itself when the queue is used up (no copy per row); joined only while peeking ahead.
+    queue = index >= queue.length ? batch : [...queue.slice(index), ...batch];
+    index = 0;
     return true;
   };
+  let served = 0;
   return {
+    /**
+     * The next row if it is already here, without a promise: with async hooks on (the gateway's
+     * AsyncLocalStorage) a promise per row cost more than hashing it. Undefined means: ask next().
+     */
+    take(): VerifyRow | undefined {
+      // A page of rows taken without a macrotask turn would keep the event loop from reading the
+      // socket or file the next pages come from, and the sender stalls on a full buffer meanwhile.
+      if (index >= queue.length || (++served & 1023) === 0) return undefined;
+      return queue[index++];
+    },
     async next(): Promise<VerifyRow | undefined> {
+      await yieldToIo();
       while (index >= queue.length) if (!(await fill())) return undefined;
       return queue[index++];
     },
@@ -186,22 +218,33 @@ export function checkpointPayload(c: Omit<Checkpoint, 'jws'>): string {
 /**
  * Recomputes the chain and checks every checkpoint in range; stops at the first failure, because
  * after it every later hash differs too and says nothing more. Pure: reads only its input.
+ *
+ * The loop runs once per entry, a million times for a large log, so it allocates as little as it
+ * can: chain positions as numbers (exact up to 2^53 entries), the head as the hex it is compared
+ * in, one reused hash input (chainHasher), and the checkpoints in position order instead of a
+ * lookup per entry.
  */
 export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
-  const from = input.from ?? 1n;
-  const to = input.to ?? null;
-  const inRange = (position: bigint) => position >= from && (to === null || position <= to);
-  const checkpoints = new Map(
-    input.checkpoints.filter((c) => inRange(BigInt(c.position))).map((c) => [c.position, c]),
-  );
+  const from = safePosition(input.from ?? 1n);
+  const to = input.to === undefined ? null : safePosition(input.to);
+  const inRange = (position: number) => position >= from && (to === null || position <= to);
+  // In range and by position; `next` is the first one the chain has not reached yet.
+  const checkpoints = input.checkpoints
+    .filter((c) => inRange(Number(c.position)))
+    .sort((a, b) => Number(a.position) - Number(b.position));
+  const checkpointPositions = checkpoints.map((c) => Number(c.position));
+  let next = 0;
   // The checkpoint just before the range, when there is one, vouches for the head the range starts from.
-  const before = from > 1n ? input.checkpoints.find((c) => BigInt(c.position) === from - 1n) : undefined;
+  const before =
+    from > 1 && input.startHead === undefined
+      ? input.checkpoints.find((c) => Number(c.position) === from - 1)
+      : undefined;
   const keys = keyRing(input.publicJwk);
   const purge = purgeLedger(input.purged ?? []);
   const pendingSince = (input.now ?? new Date()).getTime() - (input.pendingGraceMs ?? 5 * 60_000);
-  // The head is kept both as bytes (the next hash's input) and hex (what seals are compared with).
-  let head: Buffer = from === 1n ? GENESIS : Buffer.alloc(0);
-  let headHex = head.toString('hex');
+  const hashNext = chainHasher();
+  // Null until the range's first seal gives it (a range that does not start at the genesis).
+  let head: string | null = input.startHead ?? (from === 1 ? GENESIS.toString('hex') : null);
   let expected = from;
   let entries = 0;
   let checked = 0;
@@ -209,7 +252,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
   let anchored: string | null = null;
   let sinceAnchor = 0;
   let purged = 0;
-  let maxSealedSeq = 0n;
+  let maxSealedSeq = input.sealedBefore === undefined ? 0 : Number(input.sealedBefore);
   const report = (failure: Failure | null): VerifyReport => ({
     ok: failure === null,
     entries,
@@ -219,19 +262,36 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     purged,
     purgedRanges: purge.used(),
     pending,
-    head: headHex,
+    head: head ?? '',
     failure,
   });
+  /** The checkpoint at the position just verified, if there is one: its signature and head. */
+  const checkpointAt = async (position: number): Promise<Failure | null> => {
+    while (next < checkpoints.length && checkpointPositions[next]! < position) next++;
+    const checkpoint = checkpoints[next];
+    if (checkpoint === undefined || checkpointPositions[next] !== position) return null;
+    next++;
+    const failure = await checkCheckpoint(checkpoint, head!, keys);
+    if (failure) return failure;
+    checked++;
+    anchored = checkpoint.position;
+    sinceAnchor = 0;
+    return null;
+  };
 
   const reader = rowReader(input.rows);
 
-  for (let row = await reader.next(); row !== undefined; row = await reader.next()) {
+  for (
+    let row = reader.take() ?? (await reader.next());
+    row !== undefined;
+    row = reader.take() ?? (await reader.next())
+  ) {
     const { entry, seal } = row;
     if (seal === null) {
       if (entry === null) continue;
       // Rows are read sealed-first, so maxSealedSeq is final here. An old row below it was skipped
       // by the chain (sealers take rows in seq order), so it was put in afterwards.
-      if (BigInt(entry.seq) < maxSealedSeq && Date.parse(entry.occurredAt) < pendingSince) {
+      if (Number(entry.seq) < maxSealedSeq && Date.parse(occurredAtOf(entry)) < pendingSince) {
         return report({
           problem: 'inserted',
           position: null,
@@ -242,29 +302,37 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       pending++;
       continue;
     }
-    const position = BigInt(seal.position);
+    const position = Number(seal.position);
     if (position < from) continue;
     if (to !== null && position > to) break;
-    if (BigInt(seal.seq) > maxSealedSeq) maxSealedSeq = BigInt(seal.seq);
+    const sealSeq = Number(seal.seq);
+    if (sealSeq > maxSealedSeq) maxSealedSeq = sealSeq;
     if (position !== expected) {
       return report({
         problem: 'removed',
-        position: expected.toString(),
+        position: String(expected),
         seq: null,
-        detail: `chain position ${expected} is missing (next present: ${position})`,
+        detail: `chain position ${expected} is missing (next present: ${seal.position})`,
       });
     }
-    if (head.length === 0) {
-      head = Buffer.from(seal.prevHash, 'hex');
-      headHex = seal.prevHash;
+    if (head === null) {
+      if (!HASH_HEX.test(seal.prevHash)) {
+        return report({
+          problem: 'chain-broken',
+          position: seal.position,
+          seq: seal.seq,
+          detail: `the seal's previous hash is not a SHA-256 hash`,
+        });
+      }
+      head = seal.prevHash;
       if (before) {
-        const failure = await checkCheckpoint(before, headHex, keys);
+        const failure = await checkCheckpoint(before, head, keys);
         if (failure) return report(failure);
         checked++;
         anchored = before.position;
       }
     }
-    if (seal.prevHash !== headHex) {
+    if (seal.prevHash !== head) {
       return report({
         problem: 'chain-broken',
         position: seal.position,
@@ -282,29 +350,29 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         });
       }
       // Purged by retention: the seal is all that is left, and its link to the next one is checked.
-      headHex = seal.entryHash;
-      head = Buffer.from(headHex, 'hex');
+      if (!HASH_HEX.test(seal.entryHash)) {
+        return report({
+          problem: 'chain-broken',
+          position: seal.position,
+          seq: seal.seq,
+          detail: `the seal's entry hash is not a SHA-256 hash`,
+        });
+      }
+      head = seal.entryHash;
       purged++;
       expected++;
-      const checkpoint = checkpoints.get(seal.position);
-      if (checkpoint) {
-        const failure = await checkCheckpoint(checkpoint, headHex, keys);
-        if (failure) return report(failure);
-        checked++;
-        anchored = seal.position;
-        sinceAnchor = 0;
-        checkpoints.delete(seal.position);
-      }
+      const failure = await checkpointAt(position);
+      if (failure) return report(failure);
       continue;
     }
-    const computed = entryHashHex(head, entry);
+    const computed = hashNext(head, entry);
     if (computed !== seal.entryHash) {
       // A swap of two entries looks like an alteration at the first of them; finding the entry
       // that belongs here further on says which it is.
       for (let i = 0; i < REORDER_LOOKAHEAD; i++) {
         const ahead = await reader.peek(i);
         if (ahead === undefined) break;
-        if (ahead.entry && entryHashHex(head, ahead.entry) === seal.entryHash) {
+        if (ahead.entry && hashNext(head, ahead.entry) === seal.entryHash) {
           return report({
             problem: 'reordered',
             position: seal.position,
@@ -320,33 +388,44 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         detail: `entry seq ${entry.seq} differs from what was sealed`,
       });
     }
-    headHex = computed;
-    head = Buffer.from(computed, 'hex');
+    head = computed;
     entries++;
     sinceAnchor++;
     expected++;
-    const checkpoint = checkpoints.get(seal.position);
-    if (checkpoint) {
-      const failure = await checkCheckpoint(checkpoint, headHex, keys);
+    // Compared here, not in checkpointAt: an async call per entry would cost a promise per entry.
+    if (next < checkpointPositions.length && checkpointPositions[next]! <= position) {
+      const failure = await checkpointAt(position);
       if (failure) return report(failure);
-      checked++;
-      anchored = seal.position;
-      sinceAnchor = 0;
-      checkpoints.delete(seal.position);
     }
   }
   // A checkpoint beyond the last entry means entries after it were removed from the end.
-  for (const checkpoint of checkpoints.values()) {
-    if (BigInt(checkpoint.position) >= expected) {
+  for (const checkpoint of checkpoints.slice(next)) {
+    if (Number(checkpoint.position) >= expected) {
       return report({
         problem: 'removed',
-        position: expected.toString(),
+        position: String(expected),
         seq: null,
-        detail: `checkpoint at position ${checkpoint.position} counts ${checkpoint.count} entries; the chain ends at ${expected - 1n}`,
+        detail: `checkpoint at position ${checkpoint.position} counts ${checkpoint.count} entries; the chain ends at ${expected - 1}`,
       });
     }
   }
   return report(null);
+}
+
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+/** A chain position as the verifier counts it: a number, exact for any log this side of 2^53 entries. */
+function safePosition(position: bigint): number {
+  if (position < 1n || position > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`chain position ${position} is out of range`);
+  }
+  return Number(position);
+}
+
+/** When an entry happened: its own field, or, for canonical text without it, the text's second value. */
+function occurredAtOf(entry: HashableEntry): string {
+  if (entry.occurredAt !== undefined) return entry.occurredAt;
+  return 'canonical' in entry ? String((JSON.parse(canonicalTextOf(entry)) as unknown[])[1]) : '';
 }
 
 type KeyRing = (jws: string) => Promise<Awaited<ReturnType<typeof importJWK>> | null>;
@@ -478,7 +557,7 @@ export async function verifySelection(input: {
   let checked = 0;
   let pending = 0;
   let run = 0;
-  let last: Seal | null = null;
+  let last: ChainLink | null = null;
   const report = (failure: Failure | null): SelectionReport => ({
     ok: failure === null,
     entries,
@@ -490,7 +569,11 @@ export async function verifySelection(input: {
     failure,
   });
   const reader = rowReader(input.rows);
-  for (let row = await reader.next(); row !== undefined; row = await reader.next()) {
+  for (
+    let row = reader.take() ?? (await reader.next());
+    row !== undefined;
+    row = reader.take() ?? (await reader.next())
+  ) {
     const { entry, seal } = row;
     if (seal === null) {
       if (entry !== null) pending++;

@@ -7,8 +7,9 @@ import { AccessTokenGuard } from '../auth/access-token.guard.js';
 import { GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
-import { readChainPages, readCheckpoints, readPurges } from '../access-log/chain.repository.js';
-import { verifyChain, type VerifyReport } from '../access-log/verify.js';
+import { readCheckpoints, readPurges } from '../access-log/chain.repository.js';
+import type { VerifyReport } from '../access-log/verify.js';
+import { urlOf, verifyInParallel } from '../access-log/verify-parallel.js';
 import { AuditService } from './audit.service.js';
 import { OfficerGuard } from './officer.guard.js';
 
@@ -71,8 +72,9 @@ export class IntegrityController {
     const from = query.from ? BigInt(query.from) : undefined;
     const to = query.to ? BigInt(query.to) : undefined;
     const checkpoints = await readCheckpoints(this.dataSource);
-    const report = await verifyChain({
-      rows: readChainPages(this.dataSource, from, to),
+    const report = await verifyInParallel({
+      source: this.dataSource,
+      ...urlOf(this.dataSource),
       checkpoints,
       purged: await readPurges(this.dataSource),
       publicJwk: this.key.publicJwk,

@@ -1,7 +1,8 @@
 import type { JWK } from 'jose';
 import { readFile } from 'node:fs/promises';
 import type { DataSource } from 'typeorm';
-import { readChainPages, readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
+import { readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
+import { urlOf, verifyInParallel } from '../../access-log/verify-parallel.js';
 import type { ExportHeader } from '../../access-log/export-file.js';
 import { readExportFile } from '../../access-log/export-reader.js';
 import {
@@ -170,10 +171,12 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
       ...range,
     });
   } else {
-    const database = await openDatabase(config, { poolSize: 2 });
+    // readChainPages reads three pages at once, each on a connection of its own, besides the bounds.
+    const database = await openDatabase(config, { poolSize: 4 });
     try {
-      report = await verifyChain({
-        rows: readChainPages(database.dataSource, range.from, range.to),
+      report = await verifyInParallel({
+        source: database.dataSource,
+        ...urlOf(database.dataSource),
         checkpoints: await readCheckpoints(database.dataSource),
         purged: await readPurges(database.dataSource),
         publicJwk,
