@@ -32,6 +32,27 @@ export const queryable = (source: ChainSource): Queryable =>
     ? { query: async (sql, params) => (await source.query<Record<string, unknown>>(sql, params)).rows }
     : source;
 
+/**
+ * A page's entries by seq, and the row each seal makes with its entry. access_log's key is
+ * (seq, occurred_at), as a partitioned table's must include the partition key, so nothing in the
+ * schema stops a second row with a sealed row's seq: such a row is marked on the seal's row
+ * (`duplicate`), and the verifier names it as inserted instead of the page keeping either one.
+ */
+class SeqIndex<E extends { seq: string }> {
+  private readonly bySeq = new Map<string, E>();
+  private readonly twice = new Set<string>();
+
+  add(entry: E): void {
+    if (this.bySeq.has(entry.seq)) this.twice.add(entry.seq);
+    else this.bySeq.set(entry.seq, entry);
+  }
+
+  row<S extends { seq: string }>(seal: S): { entry: E | null; seal: S; duplicate?: true } {
+    const entry = this.bySeq.get(seal.seq) ?? null;
+    return this.twice.has(seal.seq) ? { entry, seal, duplicate: true } : { entry, seal };
+  }
+}
+
 /** Rows per query while streaming the chain: bounded memory at any log size. */
 const PAGE = 10_000;
 
@@ -234,7 +255,7 @@ async function copyPage(
     if (seals.length === 0) return [];
     if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) throw new RangeError('seq beyond 2^53');
     const writer = new CanonicalWriter(512 * seals.length);
-    const bySeq = new Map<string, HashableEntry>();
+    const index = new SeqIndex<HashableEntry>();
     const unrendered: string[] = [];
     await copyOut(
       client,
@@ -243,7 +264,7 @@ async function copyPage(
       (tuple) => {
         const seq = int8Text(tuple, 0);
         const canonical = writeCanonical(writer, seq, tuple);
-        if (canonical) bySeq.set(seq, { seq, canonical });
+        if (canonical) index.add({ seq, canonical });
         else unrendered.push(seq);
       },
     );
@@ -255,9 +276,9 @@ async function copyPage(
           [unrendered],
         )
       ).rows;
-      for (const entry of entries) bySeq.set(entry.seq, entry);
+      for (const entry of entries) index.add(entry);
     }
-    return seals.map((seal) => ({ entry: bySeq.get(seal.seq) ?? null, seal }));
+    return seals.map((seal) => index.row(seal));
   } finally {
     await release();
   }
@@ -304,11 +325,11 @@ async function* sealedPages<E extends { seq: string }>(
     if (seals.length === 0) break;
     const more = seals.length === size;
     if (more) next = page(BigInt(seals[seals.length - 1]!.sealPosition));
-    const bySeq = new Map(entries.map((e) => [e.seq, e]));
-    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt }) => ({
-      entry: bySeq.get(sealSeq) ?? null,
-      seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
-    }));
+    const index = new SeqIndex<E>();
+    for (const entry of entries) index.add(entry);
+    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt }) =>
+      index.row({ position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt }),
+    );
     if (!more) break;
   }
 }

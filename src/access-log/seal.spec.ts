@@ -159,6 +159,16 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
       expect(report.failure).toMatchObject({ problem: 'inserted', position: null, seq: '0' });
     });
 
+    it("an entry put in beside a sealed one, with the sealed one's seq (the key is seq and time)", async () => {
+      const report = await verifyTampered([
+        `INSERT INTO access_log (seq, occurred_at, trace_id, partner, action, status)
+           OVERRIDING SYSTEM VALUE
+         SELECT seq, occurred_at + interval '1 second', trace_id, 'politie', action, status FROM access_log WHERE seq = 6`,
+      ]);
+      expect(report.failure).toMatchObject({ problem: 'inserted', position: '6', seq: '6' });
+      expect(report.entries).toBe(5);
+    });
+
     it('two entries reordered', async () => {
       const report = await verifyTampered([
         `UPDATE access_log_seal SET seq = -1 WHERE position = 3`,

@@ -26,6 +26,8 @@ export interface Seal {
 export interface ChainRow {
   entry: LoggedEntry | null;
   seal: Seal | null;
+  /** More than one row in the log has this seal's seq (see SeqIndex in chain.repository.ts). */
+  duplicate?: true;
 }
 
 /** What of a seal the verifier needs: the chain link, without when it was made. */
@@ -38,6 +40,7 @@ export type ChainLink = Omit<Seal, 'sealedAt'>;
 export interface VerifyRow {
   entry: HashableEntry | null;
   seal: ChainLink | null;
+  duplicate?: true;
 }
 
 /** A signed checkpoint: the chain head after `position` entries. */
@@ -338,6 +341,14 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         position: seal.position,
         seq: seal.seq,
         detail: `the seal's previous hash does not match the chain head before it`,
+      });
+    }
+    if (row.duplicate) {
+      return report({
+        problem: 'inserted',
+        position: seal.position,
+        seq: seal.seq,
+        detail: `seq ${seal.seq} is in the log more than once: a row was put in beside the sealed one`,
       });
     }
     if (entry === null) {
