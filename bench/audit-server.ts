@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config/config.js';
 /**
  * The gateway for `npm run bench:audit`, on a fresh database holding ENTRIES seeded access log
  * entries spread over six months (so over seven monthly partitions), all sealed and checkpointed
- * by the real sealer before it reports READY. One extra route, `GET /bench/memory`, reports this
+ * by the real sealer before it reports READY. One extra route, `GET /bench/memory[?gc=1]`, reports this
  * process's memory, so the bench can sample it while an export streams.
  *
  * Prints `READY {json}` with the port, an officer token, sample case ids and subject refs, the
@@ -39,7 +39,11 @@ async function main(): Promise<void> {
       nest
         .getHttpAdapter()
         .getInstance()
-        .get('/bench/memory', () => process.memoryUsage());
+        .get<{ Querystring: { gc?: string } }>('/bench/memory', (request) => {
+          // The bench starts this server with --expose-gc: a full collection first, on request.
+          if (request.query.gc === '1') (globalThis as { gc?: () => void }).gc?.();
+          return process.memoryUsage();
+        });
     },
   });
   await app.listen({ host: '127.0.0.1', port: config.port });

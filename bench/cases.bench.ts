@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     CONVENANT_DATA_DIR: dataDir,
     EMBEDDED_PG_PORT: String(await freePort()),
   };
-  const { child, ready } = await startServer('dist/bench/server.js', env);
+  const { child, ready } = await startServer('dist/bench/server.js', [], env);
   try {
     const base = `http://127.0.0.1:${ready.port}`;
     const options = { connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP };

@@ -67,17 +67,18 @@ export function median(passes: readonly Pass[]): Pass {
 
 /**
  * Starts a compiled bench server in its own process, so the load generator does not share its
- * event loop. BENCH_CPU_PROF=<dir> has it write a V8 CPU profile there when it stops (open it in
+ * event loop, with `nodeOptions` before the script. BENCH_CPU_PROF=<dir> has it write a V8 CPU profile there when it stops (open it in
  * Chrome's DevTools): where a request's time goes, measured instead of guessed.
  */
 export async function startServer(
   script: string,
+  nodeOptions: string[],
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; ready: Record<string, string> }> {
   const profile = process.env.BENCH_CPU_PROF;
   const child = spawn(
     process.execPath,
-    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), script],
+    [...nodeOptions, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), script],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
