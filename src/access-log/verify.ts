@@ -268,6 +268,9 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     head: head ?? '',
     failure,
   });
+  /** The first failure, at this seal's position and seq. */
+  const failAt = (seal: ChainLink, problem: Problem, detail: string) =>
+    report({ problem, position: seal.position, seq: seal.seq, detail });
   /** The checkpoint at the position just verified, if there is one: its signature and head. */
   const checkpointAt = async (position: number): Promise<Failure | null> => {
     while (next < checkpoints.length && checkpointPositions[next]! < position) next++;
@@ -320,12 +323,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     }
     if (head === null) {
       if (!HASH_HEX.test(seal.prevHash)) {
-        return report({
-          problem: 'chain-broken',
-          position: seal.position,
-          seq: seal.seq,
-          detail: `the seal's previous hash is not a SHA-256 hash`,
-        });
+        return failAt(seal, 'chain-broken', `the seal's previous hash is not a SHA-256 hash`);
       }
       head = seal.prevHash;
       if (before) {
@@ -336,38 +334,26 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       }
     }
     if (seal.prevHash !== head) {
-      return report({
-        problem: 'chain-broken',
-        position: seal.position,
-        seq: seal.seq,
-        detail: `the seal's previous hash does not match the chain head before it`,
-      });
+      return failAt(seal, 'chain-broken', `the seal's previous hash does not match the chain head before it`);
     }
     if (row.duplicate) {
-      return report({
-        problem: 'inserted',
-        position: seal.position,
-        seq: seal.seq,
-        detail: `seq ${seal.seq} is in the log more than once: a row was put in beside the sealed one`,
-      });
+      return failAt(
+        seal,
+        'inserted',
+        `seq ${seal.seq} is in the log more than once: a row was put in beside the sealed one`,
+      );
     }
     if (entry === null) {
       if (!purge.take(seal.seq)) {
-        return report({
-          problem: 'removed',
-          position: seal.position,
-          seq: seal.seq,
-          detail: `entry seq ${seal.seq} is sealed but no longer in the log, and no retention run accounts for it`,
-        });
+        return failAt(
+          seal,
+          'removed',
+          `entry seq ${seal.seq} is sealed but no longer in the log, and no retention run accounts for it`,
+        );
       }
       // Purged by retention: the seal is all that is left, and its link to the next one is checked.
       if (!HASH_HEX.test(seal.entryHash)) {
-        return report({
-          problem: 'chain-broken',
-          position: seal.position,
-          seq: seal.seq,
-          detail: `the seal's entry hash is not a SHA-256 hash`,
-        });
+        return failAt(seal, 'chain-broken', `the seal's entry hash is not a SHA-256 hash`);
       }
       head = seal.entryHash;
       purged++;
@@ -384,20 +370,14 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         const ahead = await reader.peek(i);
         if (ahead === undefined) break;
         if (ahead.entry && hashNext(head, ahead.entry) === seal.entryHash) {
-          return report({
-            problem: 'reordered',
-            position: seal.position,
-            seq: seal.seq,
-            detail: `the entry sealed at position ${seal.position} (seq ${ahead.entry.seq}) now stands at position ${ahead.seal?.position ?? '?'}`,
-          });
+          return failAt(
+            seal,
+            'reordered',
+            `the entry sealed at position ${seal.position} (seq ${ahead.entry.seq}) now stands at position ${ahead.seal?.position ?? '?'}`,
+          );
         }
       }
-      return report({
-        problem: 'altered',
-        position: seal.position,
-        seq: seal.seq,
-        detail: `entry seq ${entry.seq} differs from what was sealed`,
-      });
+      return failAt(seal, 'altered', `entry seq ${entry.seq} differs from what was sealed`);
     }
     head = computed;
     entries++;
