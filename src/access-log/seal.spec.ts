@@ -135,6 +135,13 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
       expect(report.entries).toBe(11);
     });
 
+    it('a seal pointed at a seq far out of range (read by list, not by a seq range)', async () => {
+      const report = await verifyTampered([
+        `UPDATE access_log_seal SET seq = 9000000000000000000 WHERE position = 8`,
+      ]);
+      expect(report.failure).toMatchObject({ problem: 'removed', position: '8', seq: '9000000000000000000' });
+    });
+
     it('a deleted entry and its seal (a gap in positions)', async () => {
       const report = await verifyTampered([
         `DELETE FROM access_log WHERE seq = 7`,
