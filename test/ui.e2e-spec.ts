@@ -428,6 +428,11 @@ describe('officers page (chromium)', () => {
 
     const seq = traffic.emergencySeqs[0]!;
     const item = page.locator(`ul.queue > li[data-seq="${seq}"]`);
+    // The grant was allowed, by the emergency procedure and not by a field rule: not called a refusal.
+    await expect(item.textContent()).resolves.toContain(
+      'geen regel (niet door een regel van het convenant beslist)',
+    );
+    await expect(item.textContent()).resolves.not.toContain('geweigerd voordat');
     await item.getByRole('button', { name: 'Oordeel vastleggen' }).click();
     await expect(item.getByRole('alert').textContent()).resolves.toBe('Kies een oordeel.');
     await item.getByLabel('Rechtmatig', { exact: true }).check();

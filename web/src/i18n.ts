@@ -96,6 +96,7 @@ const nl = {
   'entry.policyVersion': 'Convenantversie',
   'entry.legalBasis': 'Grondslag',
   'entry.noRule': 'geen regel (geweigerd voordat een regel besliste)',
+  'entry.noRuleAllowed': 'geen regel (niet door een regel van het convenant beslist)',
   'entry.openSubject': 'Overzicht voor deze betrokkene',
   'entry.filterCase': 'Alle toegangen tot deze casus',
 
@@ -275,6 +276,7 @@ const en: Record<MessageKey, string> = {
   'entry.policyVersion': 'Convenant version',
   'entry.legalBasis': 'Legal basis',
   'entry.noRule': 'no rule (refused before a rule decided)',
+  'entry.noRuleAllowed': 'no rule (not decided by a rule of the convenant)',
   'entry.openSubject': 'Report for this data subject',
   'entry.filterCase': 'All accesses to this case',
 
@@ -363,6 +365,18 @@ export type Language = 'nl' | 'en';
 export const MESSAGES: Record<Language, Record<MessageKey, string>> = { nl, en };
 
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
+
+/**
+ * The deciding rule of a log entry, or why there is none: a refusal before any rule decided
+ * (unknown partner, bad token), or an allowed step no field rule decides (an emergency grant, a
+ * list, the officer's own query).
+ */
+export function ruleText(
+  t: Translate,
+  entry: { ruleId: string | null; outcome: 'allowed' | 'denied' },
+): string {
+  return entry.ruleId ?? t(entry.outcome === 'denied' ? 'entry.noRule' : 'entry.noRuleAllowed');
+}
 
 export function translator(language: Language): Translate {
   const messages = MESSAGES[language];

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type AuditEvent, type EventFilters } from '../api';
 import type { Handoff } from '../App';
-import { useI18n, type MessageKey } from '../i18n';
+import { ruleText, useI18n, type MessageKey } from '../i18n';
 import type { View } from '../router';
 import { ErrorMessage, Loading, ViewHeading } from '../components/Status';
 import { Timeline } from '../components/Timeline';
@@ -298,7 +298,7 @@ function EntryDetail({
     [t('log.case'), entry.caseId ?? t('none')],
     [t('log.subject'), entry.dataSubjectRef ?? t('none')],
     [t('log.fields'), entry.fields.join(', ') || t('none')],
-    [t('entry.rule'), entry.ruleId ?? t('entry.noRule')],
+    [t('entry.rule'), ruleText(t, entry)],
     [t('entry.policyVersion'), entry.policyVersion ?? t('none')],
     [t('entry.legalBasis'), entry.legalBasis.join(', ') || t('none')],
     [t('entry.reason'), entry.reason ?? t('none')],

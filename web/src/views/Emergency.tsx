@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, type Judgement, type ReviewQueueItem } from '../api';
-import { useI18n, type MessageKey } from '../i18n';
+import { ruleText, useI18n, type MessageKey } from '../i18n';
 import { ErrorMessage, Loading, ViewHeading } from '../components/Status';
 
 const JUDGEMENTS: Judgement[] = ['lawful', 'unlawful', 'unclear'];
@@ -139,7 +139,7 @@ function QueueItem({ item, onReviewed }: { item: ReviewQueueItem; onReviewed: (m
         </div>
         <div>
           <dt>{t('entry.rule')}</dt>
-          <dd>{entry.ruleId ?? t('entry.noRule')}</dd>
+          <dd>{ruleText(t, entry)}</dd>
         </div>
         <div>
           <dt>{t('entry.legalBasis')}</dt>
