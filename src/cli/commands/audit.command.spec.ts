@@ -87,4 +87,75 @@ describe('convenant audit verify (real PostgreSQL)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/checkpoint-signature at position 10/);
   });
+
+  describe('names the first bad entry when the database was tampered with (committed, then put back)', () => {
+    const TABLES = ['access_log', 'access_log_seal'];
+    /** Runs `convenant audit verify` against the database with `change` committed, then `undo`. */
+    const verifyTampered = async (change: string[], undo: string[]) => {
+      const as = async (statements: string[]) => {
+        for (const t of TABLES)
+          await db.dataSource.query(`ALTER TABLE ${t} DISABLE TRIGGER ${t}_append_only`);
+        try {
+          for (const statement of statements) await db.dataSource.query(statement);
+        } finally {
+          for (const t of TABLES)
+            await db.dataSource.query(`ALTER TABLE ${t} ENABLE TRIGGER ${t}_append_only`);
+        }
+      };
+      await as(change);
+      try {
+        return await run(['audit', 'verify'], { DATABASE_URL: db.url, CONVENANT_DATA_DIR: dir });
+      } finally {
+        await as(undo);
+        // Put back as it was: the other tests see an intact chain again.
+        expect((await run(['audit', 'verify'], { DATABASE_URL: db.url, CONVENANT_DATA_DIR: dir })).code).toBe(
+          0,
+        );
+      }
+    };
+
+    it('one field of one entry changed', async () => {
+      const result = await verifyTampered(
+        [`UPDATE access_log SET reason = 'r-seventeen' WHERE reason = 'r16'`],
+        [`UPDATE access_log SET reason = 'r16' WHERE reason = 'r-seventeen'`],
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/FAILED: altered at position 17 \(seq 17\)/);
+    });
+
+    it('one entry deleted', async () => {
+      const result = await verifyTampered(
+        [
+          `CREATE TABLE held AS SELECT * FROM access_log WHERE reason = 'r7'`,
+          `DELETE FROM access_log WHERE reason = 'r7'`,
+        ],
+        [`INSERT INTO access_log OVERRIDING SYSTEM VALUE SELECT * FROM held`, `DROP TABLE held`],
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/FAILED: removed at position 8 \(seq 8\)/);
+    });
+
+    it('one entry inserted that the chain skipped', async () => {
+      const result = await verifyTampered(
+        [
+          `INSERT INTO access_log (seq, occurred_at, trace_id, action, status)
+             OVERRIDING SYSTEM VALUE VALUES (0, '2026-01-01T00:00:00Z', '${'b'.repeat(32)}', 'read', 'allowed')`,
+        ],
+        [`DELETE FROM access_log WHERE seq = 0`],
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/FAILED: inserted at position - \(seq 0\)/);
+    });
+
+    it('two entries reordered', async () => {
+      const seqAt = (a: number, b: number) => [
+        `UPDATE access_log_seal SET seq = -1 WHERE position = 21`,
+        `UPDATE access_log_seal SET seq = ${b} WHERE position = 22`,
+        `UPDATE access_log_seal SET seq = ${a} WHERE position = 21`,
+      ];
+      const result = await verifyTampered(seqAt(22, 21), seqAt(21, 22));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/FAILED: reordered at position 21 \(seq 22\)/);
+    });
+  });
 });
