@@ -105,6 +105,14 @@ describe('verifying across a rotation of the gateway key', () => {
     expect(report).toMatchObject({ ok: true, entries: 4, checkpoints: 2, anchored: '4', unanchored: 0 });
   });
 
+  it('takes range bounds beyond what a double holds exactly as "to the end"', async () => {
+    const keys = [b.publicJwk, a.publicJwk];
+    const report = await verifyChain({ rows, checkpoints, publicJwk: keys, to: 999_999_999_999_999_999n });
+    expect(report).toMatchObject({ ok: true, entries: 4, checkpoints: 2 });
+    const beyond = await verifyChain({ rows, checkpoints, publicJwk: keys, from: 10n ** 17n });
+    expect(beyond).toMatchObject({ ok: true, entries: 0 });
+  });
+
   it('fails at the first checkpoint whose key is not in the set', async () => {
     const report = await verifyChain({ rows, checkpoints, publicJwk: [b.publicJwk] });
     expect(report.failure).toMatchObject({ problem: 'checkpoint-signature', position: '2' });
