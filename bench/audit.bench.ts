@@ -8,10 +8,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { entryHash, GENESIS, type LoggedEntry } from '../src/access-log/chain.js';
-import { checkpointPayload, verifyChain, type ChainRow, type Checkpoint } from '../src/access-log/verify.js';
+import { signCheckpoint } from '../src/access-log/access-log.sealer.js';
+import { verifyChain, type ChainRow, type Checkpoint } from '../src/access-log/verify.js';
 import { newSigningPair } from '../src/auth/dev-keys.js';
 import { gatewayKeyFromJwk } from '../src/auth/gateway-key.js';
-import { CompactSign } from 'jose';
 import { run } from '../src/cli/program.js';
 import { freePort } from '../src/common/free-port.js';
 import { startServer, stopServer, writeResult } from './harness.js';
@@ -136,16 +136,7 @@ async function verifierInMemory(): Promise<number> {
     });
     head = hash;
     if (i % CHECKPOINT_EVERY === 0) {
-      const fields = {
-        position,
-        chainHead: head.toString('hex'),
-        count: position,
-        createdAt: new Date().toISOString(),
-      };
-      const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload(fields)))
-        .setProtectedHeader({ alg: 'ES256', kid: key.kid })
-        .sign(key.privateKey);
-      checkpoints.push({ ...fields, jws });
+      checkpoints.push(await signCheckpoint(key, position, head.toString('hex')));
     }
   }
   const rates: number[] = [];

@@ -12,7 +12,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { AccessLogRepository } from './access-log.repository.js';
 import { ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
-import { checkpointPayload } from './verify.js';
+import { checkpointPayload, type Checkpoint } from './verify.js';
 
 /**
  * Advisory lock key of the sealer (an arbitrary constant, 'seal' in ASCII). One sealer at a time
@@ -147,22 +147,30 @@ async function writeCheckpoint(
   position: bigint,
   head: Buffer,
 ): Promise<string> {
-  const fields = {
-    position: position.toString(),
-    chainHead: head.toString('hex'),
-    // Every position from 1 is an entry, so the count is the position; it is signed separately so
-    // that a chain cut short and re-extended is caught even where positions look contiguous.
-    count: position.toString(),
-    createdAt: new Date().toISOString(),
-  };
+  const { count, createdAt, jws } = await signCheckpoint(key, position.toString(), head.toString('hex'));
+  await manager.query(
+    `INSERT INTO access_log_checkpoint (position, chain_head, count, created_at, jws) VALUES ($1, $2, $3, $4, $5)`,
+    [position.toString(), head, count, createdAt, jws],
+  );
+  return position.toString();
+}
+
+/**
+ * A checkpoint for the chain head after `position` entries, signed as a compact JWS over
+ * checkpointPayload. Every position from 1 is an entry, so the count is the position; it is signed
+ * separately so that a chain cut short and re-extended is caught even where positions look
+ * contiguous.
+ */
+export async function signCheckpoint(
+  key: CheckpointKey,
+  position: string,
+  chainHead: string,
+): Promise<Checkpoint> {
+  const fields = { position, chainHead, count: position, createdAt: new Date().toISOString() };
   const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload(fields)))
     .setProtectedHeader({ alg: GATEWAY_ALG, kid: key.kid, typ: 'convenant-checkpoint+json' })
     .sign(key.privateKey);
-  await manager.query(
-    `INSERT INTO access_log_checkpoint (position, chain_head, count, created_at, jws) VALUES ($1, $2, $3, $4, $5)`,
-    [fields.position, head, fields.count, fields.createdAt, jws],
-  );
-  return fields.position;
+  return { ...fields, jws };
 }
 
 /**

@@ -1,10 +1,10 @@
-import { CompactSign } from 'jose';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { newSigningPair } from '../auth/dev-keys.js';
 import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
 import { INSERT_COLUMNS } from './access-log.repository.js';
+import { signCheckpoint } from './access-log.sealer.js';
 import { canonical, ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
-import { checkpointPayload, verifyChain, type ChainRow, type Checkpoint } from './verify.js';
+import { verifyChain, type ChainRow, type Checkpoint } from './verify.js';
 
 /** The access_log columns ENTRY_SELECT reads, in its order (`l.<column>`). */
 const selected = [...ENTRY_SELECT.matchAll(/\bl\.(\w+)/g)].map((m) => m[1]!);
@@ -86,16 +86,7 @@ describe('verifying across a rotation of the gateway key', () => {
       if (n % 2 === 0) {
         // Checkpoint 2 signed before the rotation (key a), checkpoint 4 after it (key b).
         const key = n === 2 ? a : b;
-        const fields = {
-          position,
-          chainHead: head.toString('hex'),
-          count: position,
-          createdAt: new Date().toISOString(),
-        };
-        const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload(fields)))
-          .setProtectedHeader({ alg: 'ES256', kid: key.kid })
-          .sign(key.privateKey);
-        checkpoints.push({ ...fields, jws });
+        checkpoints.push(await signCheckpoint(key, position, head.toString('hex')));
       }
     }
   });
