@@ -103,6 +103,7 @@ describe('GET /v1/cases/{id} never shows a field the convenant does not grant (p
         await repository.transaction(async (tx) => {
           await repository.insertCase(tx, {
             id: caseId,
+            referencePrefix: 'ZVH',
             phase: s.phase,
             flags: s.flags,
             controllerPartner: 'vtrr',

@@ -21,6 +21,7 @@ import {
 } from 'class-validator';
 import { PERSON_ROLES, PHASES, type PersonRole, type Phase } from '../policy/index.js';
 import { isValidBsn } from './bsn.js';
+import { RUNNING_PHASES } from './phase.js';
 import type { FieldValue } from './field-values.js';
 
 /**
@@ -35,7 +36,7 @@ export const SUBJECT_REF = /^p_[a-z2-7]{20}$/;
 const KEBAB_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /** A new case is in one of the running phases; a closed case is not registered. */
-export const REGISTRATION_PHASES = ['acute', 'stabilisatie', 'herstel'] as const;
+export const REGISTRATION_PHASES: Phase[] = [...RUNNING_PHASES];
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -67,7 +68,7 @@ export class PersonInputDto {
 
   @ApiPropertyOptional({
     description:
-      'Burgerservicenummer (9 digits, 11-test). Written as field betrokkenen.bsn, only if you may write it; ' +
+      'Burgerservicenummer (9 digits, 11-test). Written to the catalogue field of sensitivity bsn, only if you may write it; ' +
       'stored as a keyed hash and encrypted, never in logs or URLs.',
   })
   @IsOptional()
@@ -216,7 +217,7 @@ export class CaseIdentityDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
-  @ApiProperty({ example: 'ZVH-2026-000123' })
+  @ApiProperty({ example: 'VH-2026-000123' })
   reference!: string;
 
   @ApiProperty({ enum: PHASES })

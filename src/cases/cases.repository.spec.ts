@@ -33,6 +33,7 @@ describe('CasesRepository (real PostgreSQL)', () => {
     const created = await sut.transaction(async (tx: Tx) => {
       const row = await sut.insertCase(tx, {
         id: caseId,
+        referencePrefix: 'ZVH',
         phase: options.phase ?? 'stabilisatie',
         flags: ['geheim-adres'],
         controllerPartner: 'vtrr',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { PersonRole, Phase } from '../policy/index.js';
+import { PERSON_ROLES, type PersonRole, type Phase } from '../policy/index.js';
 import type { FieldValue } from './field-values.js';
 
 /**
@@ -62,6 +62,8 @@ export interface CaseSummaryRow {
 
 export interface NewCase {
   id: string;
+  /** The convenant's reference prefix (see caseReferencePrefix). */
+  referencePrefix: string;
   phase: Phase;
   flags: readonly string[];
   controllerPartner: string;
@@ -127,8 +129,8 @@ export interface HistoryRow {
 /** valid_from <= now < valid_until (open-ended when null), on the database clock. */
 const VALID_NOW = `p.valid_from <= now() AND (p.valid_until IS NULL OR p.valid_until > now())`;
 
-/** Victim first, then perpetrator, children, other family; within a role, in the order registered. */
-const PERSON_ORDER = `array_position(ARRAY['slachtoffer', 'pleger', 'kind', 'gezinslid'], cp.role), cp.created_at, cp.subject_ref`;
+/** In the model's order of person roles; within a role, in the order registered. */
+const PERSON_ORDER = `array_position(ARRAY[${PERSON_ROLES.map((r) => `'${r}'`).join(', ')}], cp.role), cp.created_at, cp.subject_ref`;
 
 const UTC_MICROS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
@@ -326,17 +328,17 @@ export class CasesRepository {
     ]);
   }
 
-  /** Inserts the case and hands back its reference (ZVH-<year>-<number>) and opening time. */
+  /** Inserts the case and hands back its reference (<prefix>-<year>-<number>) and opening time. */
   async insertCase(tx: Tx, c: NewCase): Promise<CaseSummaryRow> {
     const rows = await tx.query<CaseSummaryRow[]>(
       `INSERT INTO cases (id, reference, phase, flags, controller_partner)
        VALUES ($1,
-               'ZVH-' || to_char(now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY') || '-'
-                      || lpad(nextval('case_reference_seq')::text, 6, '0'),
+               $5 || '-' || to_char(now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY') || '-'
+                  || lpad(nextval('case_reference_seq')::text, 6, '0'),
                $2, $3, $4)
        RETURNING id, reference, phase,
                  to_char(opened_at AT TIME ZONE 'UTC', ${UTC_MICROS}) AS "openedAt"`,
-      [c.id, c.phase, c.flags, c.controllerPartner],
+      [c.id, c.phase, c.flags, c.controllerPartner, c.referencePrefix],
     );
     return rows[0]!;
   }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessLogEntry } from '../access-log/access-log.types.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { InvalidRequestError, type InvalidParam } from '../common/problem.js';
-import type { CatalogueField, PersonRole, Phase } from '../policy/index.js';
+import type { CatalogueField, Convenant, PersonRole, Phase } from '../policy/index.js';
 import { BSN_CIPHER, BsnCipher } from './bsn.js';
 import { CasePolicy, type Actor, type PolicyInForce } from './case-policy.js';
 import {
@@ -28,11 +28,16 @@ import {
 import { DEFAULT_PAGE_SIZE } from './cases.dto.js';
 import { type Decision, type Situation } from './field-access.js';
 import { fieldValueProblem, isFieldValue, type FieldValue } from './field-values.js';
-import { newSubjectRef } from './identifiers.js';
+import { caseReferencePrefix, newSubjectRef } from './identifiers.js';
 import type { ParticipationView } from './participations.service.js';
 
-/** The catalogue field a person's `bsn` in a registration is written to. */
-export const BSN_FIELD = 'betrokkenen.bsn';
+/**
+ * The catalogue field a person's `bsn` in a registration is written to: the first person-level
+ * field the catalogue marks with sensitivity `bsn`, whatever its section and name.
+ */
+export function bsnFieldOf(convenant: Convenant): CatalogueField | undefined {
+  return convenant.fields.find((f) => f.sensitivity === 'bsn' && f.level === 'person');
+}
 
 export interface RegisterCaseInput {
   phase: Phase;
@@ -161,6 +166,21 @@ export class CasesService {
         : [{ pointer: `/flags/${i}`, detail: `${flag} is not a case flag declared in the convenant.` }],
     );
 
+    const bsnField = bsnFieldOf(policy.compiled.convenant);
+    const bsnErrors = bsnField
+      ? []
+      : input.persons.flatMap((p, i) =>
+          p.bsn === undefined
+            ? []
+            : [
+                {
+                  pointer: `/persons/${i}/bsn`,
+                  detail:
+                    'The data catalogue of the convenant in force has no person-level field of sensitivity bsn, so a bsn cannot be recorded.',
+                },
+              ],
+        );
+
     const caseId = randomUUID();
     const persons: PersonRow[] = input.persons.map((p) => ({
       id: randomUUID(),
@@ -176,11 +196,11 @@ export class CasesService {
         reason: null,
       })),
       ...input.persons.flatMap((p, i) => [
-        ...(p.bsn !== undefined
+        ...(p.bsn !== undefined && bsnField
           ? [
               {
                 pointer: `/persons/${i}/bsn`,
-                fieldId: BSN_FIELD,
+                fieldId: bsnField.id,
                 person: persons[i]!,
                 value: p.bsn,
                 reason: null,
@@ -199,13 +219,14 @@ export class CasesService {
     // The registering partner takes part from now, so it is decided as a participant.
     const situation = { phase: input.phase, participant: true, flags };
     const checked = this.check(actor, policy, situation, proposals);
-    checked.malformed.unshift(...flagErrors);
+    checked.malformed.unshift(...flagErrors, ...bsnErrors);
     // Nothing exists yet, so refusals are logged without case or person.
     await this.refuseIfAny(actor, policy, checked, () => ({ caseId: null, dataSubjectRef: null }));
 
     return this.cases.transaction(async (tx) => {
       const created = await this.cases.insertCase(tx, {
         id: caseId,
+        referencePrefix: caseReferencePrefix(policy.compiled.convenant.id),
         phase: input.phase,
         flags,
         controllerPartner: actor.partner,

@@ -12,3 +12,19 @@ export function newSubjectRef(): string {
   for (const byte of randomBytes(20)) ref += BASE32[byte & 31];
   return ref;
 }
+
+/**
+ * The prefix of the case references under this convenant (`<PREFIX>-<year>-<number>`), from its
+ * id: the first part when it is short (`vh-twente` → `VH`), else the initials of
+ * its parts (`veiligheidshuis-twente` → `VT`). Upper-case letters and digits, at most twelve, as
+ * the database's check on `cases.reference` requires.
+ */
+export function caseReferencePrefix(convenantId: string): string {
+  const parts = convenantId
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter((p) => p.length > 0);
+  const first = parts[0] ?? 'CASUS';
+  const prefix = first.length <= 6 ? first : parts.map((p) => p[0]).join('');
+  return prefix.slice(0, 12);
+}

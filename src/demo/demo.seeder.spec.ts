@@ -4,12 +4,15 @@ import { PolicyVersionRepository } from '../convenant/policy-version.repository.
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { BsnCipher } from '../cases/bsn.js';
 import { CasesRepository } from '../cases/cases.repository.js';
-import { accessSubject, permittedFields } from '../policy/index.js';
+import { caseReferencePrefix } from '../cases/identifiers.js';
+import { bsnFieldOf } from '../cases/cases.service.js';
+import { CLOSED_PHASE, RUNNING_PHASES } from '../cases/phase.js';
+import { accessSubject, PHASES, permittedFields, type Phase } from '../policy/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { REAL_CONVENANT } from '../../test/support/app.js';
-import { DemoSeeder } from './demo.seeder.js';
+import { EXAMPLE_CONVENANTS } from '../../test/support/app.js';
+import { controllersOf, DemoSeeder } from './demo.seeder.js';
 
-describe('DemoSeeder (real PostgreSQL, real convenant)', () => {
+describe.each(EXAMPLE_CONVENANTS)('DemoSeeder (real PostgreSQL, convenant $name)', ({ dir }) => {
   let db: TestDatabase;
   let seeder: DemoSeeder;
   let registry: PolicyRegistry;
@@ -18,7 +21,7 @@ describe('DemoSeeder (real PostgreSQL, real convenant)', () => {
     db = await createTestDatabase();
     const config = loadConfig({
       DATABASE_URL: db.url,
-      CONVENANT_POLICY_DIR: REAL_CONVENANT,
+      CONVENANT_POLICY_DIR: dir,
       POLICY_WATCH: 'false',
     });
     registry = new PolicyRegistry(config, new PolicyVersionRepository(db.dataSource));
@@ -36,11 +39,30 @@ describe('DemoSeeder (real PostgreSQL, real convenant)', () => {
     const phases = await db.dataSource.query<{ phase: string; n: string }[]>(
       `SELECT phase, count(*) AS n FROM cases GROUP BY phase`,
     );
-    expect(phases.map((p) => p.phase).sort()).toEqual(['acute', 'afgesloten', 'herstel', 'stabilisatie']);
-    const partners = await db.dataSource.query<{ n: string }[]>(
-      `SELECT count(DISTINCT partner) AS n FROM case_participation`,
+    expect(phases.map((p) => p.phase).sort()).toEqual([...PHASES].sort());
+    const convenant = registry.current().convenant;
+    // Every partner that can take part does so somewhere; the officers never do.
+    const partners = await db.dataSource.query<{ partner: string }[]>(
+      `SELECT DISTINCT partner FROM case_participation ORDER BY partner`,
     );
-    expect(Number(partners[0]!.n)).toBeGreaterThanOrEqual(10);
+    const officers = convenant.partners.filter((p) => p.kind === 'toezicht').map((p) => p.id);
+    expect(partners.map((p) => p.partner)).toEqual(
+      convenant.partners
+        .map((p) => p.id)
+        .filter((id) => !officers.includes(id))
+        .sort(),
+    );
+  });
+
+  it('brings cases in by partners of this convenant that may manage them, under its reference prefix', async () => {
+    const compiled = registry.current();
+    const rows = await db.dataSource.query<{ controller_partner: string; reference: string }[]>(
+      `SELECT controller_partner, reference FROM cases`,
+    );
+    const controllers = controllersOf(compiled);
+    expect(new Set(rows.map((r) => r.controller_partner))).toEqual(new Set(controllers));
+    const prefix = caseReferencePrefix(compiled.convenant.id);
+    for (const row of rows) expect(row.reference).toMatch(new RegExp(`^${prefix}-\\d{4}-\\d{6}$`));
   });
 
   it('has closed cases of three and six years ago, so a retention dry run on the demo lists something', async () => {
@@ -56,13 +78,15 @@ describe('DemoSeeder (real PostgreSQL, real convenant)', () => {
     expect(Number(inconsistent)).toBe(0);
   });
 
-  it('stores no BSN in clear: only hashes and ciphertexts', async () => {
+  it('stores no BSN in clear: only hashes and ciphertexts, in the catalogue field of sensitivity bsn', async () => {
+    const bsnField = bsnFieldOf(registry.current().convenant)!;
     const clear = await db.dataSource.query<{ n: string }[]>(
       `SELECT count(*) AS n FROM case_field_value WHERE value::text ~ '9999[0-9]{5}'`,
     );
     expect(Number(clear[0]!.n)).toBe(0);
     const sealed = await db.dataSource.query<{ n: string }[]>(
-      `SELECT count(*) AS n FROM case_field_value WHERE field_id = 'betrokkenen.bsn' AND value_encrypted IS NOT NULL`,
+      `SELECT count(*) AS n FROM case_field_value WHERE field_id = $1 AND value_encrypted IS NOT NULL`,
+      [bsnField.id],
     );
     expect(Number(sealed[0]!.n)).toBeGreaterThan(0);
   });
@@ -86,7 +110,7 @@ describe('DemoSeeder (real PostgreSQL, real convenant)', () => {
     const compiled = registry.current();
     for (const row of rows) {
       const subject = accessSubject({
-        phase: row.phase === 'afgesloten' ? 'herstel' : (row.phase as 'acute'),
+        phase: row.phase === CLOSED_PHASE ? RUNNING_PHASES.at(-1)! : (row.phase as Phase),
         participant: true,
         flags: row.flags,
         ...(row.role ? { role: row.role as 'slachtoffer' } : {}),

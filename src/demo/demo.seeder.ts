@@ -5,11 +5,19 @@ import type { AppConfig } from '../config/config.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { BSN_CIPHER, type BsnCipher } from '../cases/bsn.js';
 import { CasesRepository, type NewPerson, type NewValue } from '../cases/cases.repository.js';
+import { caseReferencePrefix } from '../cases/identifiers.js';
+import { CLOSED_PHASE, RUNNING_PHASES } from '../cases/phase.js';
+import { isOfficer, OFFICER_PURPOSE } from '../audit/officer.js';
 import {
   accessSubject,
+  decideManage,
+  PERSON_ROLES,
+  PHASES,
   permittedFields,
   type CatalogueField,
   type CompiledConvenant,
+  type Convenant,
+  type Partner,
   type PersonRole,
   type Phase,
 } from '../policy/index.js';
@@ -19,6 +27,8 @@ export const DEMO_CASE_COUNT = 240;
 /** The fictional professional every demo value is recorded by. */
 export const DEMO_PROFESSIONAL = 'demo-seed';
 const DAY_MS = 24 * 3600 * 1000;
+/** How often each phase occurs, in the model's phase order: most cases run, some are closed. */
+const PHASE_WEIGHTS = [25, 30, 30, 15];
 
 const FIRST_NAMES = [
   'Anouk',
@@ -59,14 +69,15 @@ const SURNAMES = [
   'Mulder-Voorbeeld',
   'de Boer-Demo',
 ];
+/** Fictional places: the demo runs for any region, and names no real one. */
 const TOWNS = [
-  'Rotterdam',
-  'Schiedam',
-  'Vlaardingen',
-  'Capelle aan den IJssel',
-  'Barendrecht',
-  'Ridderkerk',
-  'Maassluis',
+  'Demostad',
+  'Voorbeeldorp',
+  'Fictiedam',
+  'Proefhuizen',
+  'Testerveen',
+  'Oefenburg',
+  'Schijnbeek',
 ];
 const PHRASES = [
   'Afspraak gemaakt met de betrokkenen; vervolg over twee weken.',
@@ -126,38 +137,44 @@ export class DemoSeeder implements OnApplicationBootstrap {
     now: number,
   ): Promise<void> {
     const convenant = compiled.convenant;
-    const phase = random.weighted<Phase>([
-      ['acute', 25],
-      ['stabilisatie', 30],
-      ['herstel', 30],
-      ['afgesloten', 15],
-    ]);
+    // The running phases, then the closing one, weighted 25/30/30/15 in the model's order.
+    const phase = random.weighted<Phase>(PHASES.map((p, i) => [p, PHASE_WEIGHTS[i] ?? 15] as const));
+    const protective = protectiveFlags(convenant);
     const flags = convenant.caseFlags
       .map((f) => f.id)
-      .filter((id) => random.chance(id === 'geheim-adres' ? 0.15 : 0.1));
-    const controllers = ['vtrr', 'politie', 'wijkteam', 'zvh'].filter((id) =>
-      convenant.partners.some((p) => p.id === id),
-    );
+      .filter((id) => random.chance(protective.has(id) ? 0.15 : 0.1));
+    const controllers = controllersOf(compiled);
     const controller = controllers[index % controllers.length]!;
     const caseId = random.uuid();
-    await this.cases.insertCase(tx, { id: caseId, phase, flags, controllerPartner: controller });
+    await this.cases.insertCase(tx, {
+      id: caseId,
+      referencePrefix: caseReferencePrefix(convenant.id),
+      phase,
+      flags,
+      controllerPartner: controller,
+    });
     // Some closed cases were closed long ago, so that `convenant retention run --dry-run` on the
     // demo always has something to show: every third closed case three years back (its one- and
     // two-year purposes have lapsed), every third six years back (all of it has). No extra random
     // draws, so the rest of the demo stays as it was.
-    const age = phase === 'afgesloten' ? [0, 3 * 365, 6 * 365][index % 3]! * DAY_MS : 0;
+    const closed = phase === CLOSED_PHASE;
+    const age = closed ? [0, 3 * 365, 6 * 365][index % 3]! * DAY_MS : 0;
     const openedAt = new Date(now - random.int(5, 400) * DAY_MS - age);
-    const closedAt = phase === 'afgesloten' ? new Date(now - random.int(1, 4) * DAY_MS - age) : null;
+    const closedAt = closed ? new Date(now - random.int(1, 4) * DAY_MS - age) : null;
     await tx.query(`UPDATE cases SET opened_at = $2, closed_at = $3 WHERE id = $1`, [
       caseId,
       openedAt,
       closedAt,
     ]);
 
-    const roles: PersonRole[] = ['slachtoffer'];
-    if (random.chance(0.85)) roles.push('pleger');
-    for (let k = random.int(0, 3); k > 0; k--) roles.push('kind');
-    if (random.chance(0.2)) roles.push('gezinslid');
+    // One person of the first role, usually one of the second, none to three of the third and
+    // now and then one of the fourth (for the model's roles: a victim, a perpetrator, children,
+    // another family member).
+    const [first, second, third, fourth] = PERSON_ROLES;
+    const roles: PersonRole[] = [first];
+    if (random.chance(0.85)) roles.push(second);
+    for (let k = random.int(0, 3); k > 0; k--) roles.push(third);
+    if (random.chance(0.2)) roles.push(fourth);
     const persons: NewPerson[] = roles.map((role) => ({
       id: random.uuid(),
       caseId,
@@ -166,11 +183,14 @@ export class DemoSeeder implements OnApplicationBootstrap {
     }));
     await this.cases.insertPersons(tx, persons);
 
-    // The controller takes part under all its purposes; three to five others join under some of theirs.
+    // The controller takes part under all its purposes; three to five others join under some of
+    // theirs. Privacy officers review the log; they never take part in a case.
     const members = [
       controller,
       ...random.sample(
-        convenant.partners.map((p) => p.id).filter((id) => id !== controller && id !== 'fg'),
+        caseParticipants(convenant)
+          .map((p) => p.id)
+          .filter((id) => id !== controller),
         random.int(3, 5),
       ),
     ];
@@ -178,7 +198,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
     for (const [n, partner] of members.entries()) {
       const registered = convenant.partners
         .find((p) => p.id === partner)!
-        .purposes.filter((u) => u !== 'toezicht');
+        .purposes.filter((u) => u !== OFFICER_PURPOSE);
       if (registered.length === 0) continue;
       const purposes = n === 0 ? registered : random.sample(registered, random.int(1, registered.length));
       // Now and then a participation has ended, or starts later: the demo shows both refusals.
@@ -240,8 +260,9 @@ export class DemoSeeder implements OnApplicationBootstrap {
     flags: readonly string[],
     role: PersonRole | undefined,
   ): Map<string, { partner: string; purpose: string }> {
-    // Demo data is recorded while the case was open: a closed case keeps what was written before.
-    const writtenIn: Phase = phase === 'afgesloten' ? 'herstel' : phase;
+    // Demo data is recorded while the case was open: a closed case keeps what was written in the
+    // last running phase.
+    const writtenIn: Phase = phase === CLOSED_PHASE ? RUNNING_PHASES.at(-1)! : phase;
     const subject = accessSubject({ phase: writtenIn, participant: true, flags, ...(role ? { role } : {}) });
     const writers = new Map<string, { partner: string; purpose: string }>();
     for (const { partner, purposes } of participants) {
@@ -253,6 +274,45 @@ export class DemoSeeder implements OnApplicationBootstrap {
     }
     return writers;
   }
+}
+
+/** The partners that can take part in a case: every partner with a purpose other than the officers'. */
+function caseParticipants(convenant: Convenant): Partner[] {
+  return convenant.partners.filter(
+    (p) => !isOfficer(convenant, p.id, OFFICER_PURPOSE) && p.purposes.some((u) => u !== OFFICER_PURPOSE),
+  );
+}
+
+/**
+ * Who brings the demo's cases in (their controller of record), in the convenant's partner order:
+ * the partners the convenant lets manage a case under one of their purposes in some running
+ * phase, since they can run it afterwards; when no rule lets anyone manage, every partner that
+ * can take part.
+ */
+export function controllersOf(compiled: CompiledConvenant): string[] {
+  const convenant = compiled.convenant;
+  const candidates = caseParticipants(convenant);
+  const managers = candidates.filter((partner) =>
+    partner.purposes.some((purpose) =>
+      RUNNING_PHASES.some(
+        (phase) =>
+          decideManage(compiled.abilityFor(partner.id, purpose), accessSubject({ phase, participant: true }))
+            .allowed,
+      ),
+    ),
+  );
+  const chosen = managers.length > 0 ? managers : candidates;
+  if (chosen.length === 0) {
+    throw new Error(
+      `The convenant ${convenant.id} has no partner that can take part in a case, so there is no demo to seed; set DEMO=false.`,
+    );
+  }
+  return chosen.map((p) => p.id);
+}
+
+/** Flags that some deny rule names (such as a secret address): the demo sets them a little more often. */
+function protectiveFlags(convenant: Convenant): Set<string> {
+  return new Set(convenant.rules.filter((r) => r.effect === 'deny').flatMap((r) => r.when.caseFlags ?? []));
 }
 
 /** A BSN from the test range (9999xxxxx) that passes the elfproef: never a real person's number. */

@@ -38,7 +38,13 @@ describe('RetentionService (real PostgreSQL, real convenant)', () => {
     const caseId = randomUUID();
     const person = { id: randomUUID(), caseId, role: 'slachtoffer' as const, subjectRef: newSubjectRef() };
     await cases.transaction(async (tx: Tx) => {
-      await cases.insertCase(tx, { id: caseId, phase: c.phase, flags: [], controllerPartner: 'vtrr' });
+      await cases.insertCase(tx, {
+        id: caseId,
+        referencePrefix: 'ZVH',
+        phase: c.phase,
+        flags: [],
+        controllerPartner: 'vtrr',
+      });
       await tx.query(`UPDATE cases SET opened_at = $2, closed_at = $3 WHERE id = $1`, [
         caseId,
         at(c.opened),

@@ -9,6 +9,13 @@ import { PolicyRegistry } from '../../src/convenant/policy.registry.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const REAL_CONVENANT = path.resolve('policies/zvh-rotterdam-rijnmond');
+/** A second example, written from scratch for another kind of network: the gateway runs on either. */
+export const SECOND_CONVENANT = path.resolve('policies/vh-twente');
+/** Both example convenants, for specs about behaviour that must hold whatever the convenant says. */
+export const EXAMPLE_CONVENANTS: readonly { name: string; dir: string }[] = [
+  { name: 'zvh-rotterdam-rijnmond', dir: REAL_CONVENANT },
+  { name: 'vh-twente', dir: SECOND_CONVENANT },
+];
 
 export interface TestApp {
   app: NestFastifyApplication;
