@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { loadEnforceable, PolicyInvalidError } from './convenant/policy.registry.js';
 import { MigrationsPendingError } from './db/data-source.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
+import { removeGatewayFile, writeGatewayFile } from './ops/gateway-file.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { Metrics, serveMetrics } from './ops/metrics.js';
 
@@ -23,6 +24,10 @@ async function main(): Promise<void> {
       : await serveMetrics(app.get(Metrics), config.metricsHost, config.metricsPort);
   const scheme = config.tls ? 'https' : 'http';
   logger.log(`Listening on ${scheme}://${config.host}:${config.port}`, 'Gateway');
+  // For `convenant token`: a missing note only costs the developer a --gateway, so it never stops the start.
+  await writeGatewayFile(config).catch((error: unknown) =>
+    logger.warn(`Could not write the gateway file for convenant token: ${String(error)}`, 'Gateway'),
+  );
   if (metricsServer) {
     logger.log(`Metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`, 'Gateway');
   }
@@ -73,6 +78,7 @@ async function drainAndStop(
   clearTimeout(deadline);
   metricsServer?.close();
   await app.close();
+  await removeGatewayFile(config).catch(() => undefined);
   logger.log('Stopped: access log sealed, database closed', 'Gateway');
 }
 

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, decodeProtectedHeader } from 'jose';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AccessTokenVerifier } from '../../auth/access-token.verifier.js';
@@ -7,6 +7,7 @@ import { verifyClientAssertion } from '../../auth/client-assertion.js';
 import { loadGatewayKey } from '../../auth/gateway-key.js';
 import { loadConfig } from '../../config/config.js';
 import { loadEnforceable } from '../../convenant/policy.registry.js';
+import { writeGatewayFile } from '../../ops/gateway-file.js';
 import { run } from '../program.js';
 
 describe('convenant keys --dev and convenant token', () => {
@@ -120,5 +121,81 @@ describe('convenant keys --dev and convenant token', () => {
       env,
     );
     expect(badProfessional.code).toBe(1);
+  });
+
+  describe('finds the gateway the token is for', () => {
+    const verifierFor = async (publicUrl: string) => {
+      const config = { ...loadConfig({ CONVENANT_DATA_DIR: dataDir }), publicUrl };
+      return new AccessTokenVerifier(await loadGatewayKey(config.keysDir), config);
+    };
+    const args = ['token', '--partner', 'vtrr', '--purpose', 'triage', '--professional', 'p1'];
+
+    it("from a running gateway's note in the data folder, with its convenant folder", async () => {
+      const second = path.resolve('policies/vh-twente');
+      await writeGatewayFile({ dataDir, publicUrl: 'http://127.0.0.1:3917', policyDir: second });
+      // vh-twente has no vtrr: the gateway's convenant is the one the token is checked against.
+      const refused = await run(args, { CONVENANT_DATA_DIR: dataDir });
+      expect(refused.code).toBe(1);
+      const result = await run(
+        ['token', '--partner', 'politie-on', '--purpose', 'radicalisering', '--professional', 'p1'],
+        { CONVENANT_DATA_DIR: dataDir },
+      );
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+      const verifier = await verifierFor('http://127.0.0.1:3917');
+      await expect(verifier.verify(result.stdout.trim())).resolves.toMatchObject({ partner: 'politie-on' });
+      await expect(
+        (await verifierFor('http://127.0.0.1:3000')).verify(result.stdout.trim()),
+      ).rejects.toThrow();
+    });
+
+    it('from --gateway, before the environment and the note', async () => {
+      await writeGatewayFile({
+        dataDir,
+        publicUrl: 'http://127.0.0.1:3917',
+        policyDir: path.resolve('policies/zvh-rotterdam-rijnmond'),
+      });
+      const result = await run([...args, '--gateway', 'https://gw.example.nl/v1/'], env);
+      expect(result.code).toBe(0);
+      const verifier = await verifierFor('https://gw.example.nl');
+      await expect(verifier.verify(result.stdout.trim())).resolves.toMatchObject({ partner: 'vtrr' });
+      const bad = await run([...args, '--gateway', 'gw.example.nl'], env);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('--gateway must be');
+    });
+
+    it('from PORT as set, before the note', async () => {
+      await writeGatewayFile({
+        dataDir,
+        publicUrl: 'http://127.0.0.1:3917',
+        policyDir: path.resolve('policies/zvh-rotterdam-rijnmond'),
+      });
+      const result = await run(args, { CONVENANT_DATA_DIR: dataDir, PORT: '3555' });
+      expect(result.code).toBe(0);
+      const verifier = await verifierFor('http://127.0.0.1:3555');
+      await expect(verifier.verify(result.stdout.trim())).resolves.toMatchObject({ partner: 'vtrr' });
+    });
+
+    it('says on stderr what to set when nothing names the gateway, or its process is gone', async () => {
+      const none = await run(args, { CONVENANT_DATA_DIR: dataDir });
+      expect(none.code).toBe(0);
+      expect(none.stderr).toContain('no running gateway has left its address in');
+      expect(none.stderr).toContain('this token is for http://127.0.0.1:3000');
+      expect(none.stderr).toMatch(/set PUBLIC_URL \(or PORT\).*or pass --gateway <url>/);
+      await writeFile(
+        path.join(dataDir, 'gateway.json'),
+        JSON.stringify({
+          publicUrl: 'http://127.0.0.1:3917',
+          policyDir: '/x',
+          pid: 2 ** 22 + 7,
+          startedAt: '2026-01-01T00:00:00Z',
+        }),
+      );
+      const stale = await run(args, { CONVENANT_DATA_DIR: dataDir });
+      expect(stale.code).toBe(0);
+      expect(stale.stderr).toMatch(/process 4194311\) is no longer running/);
+      const verifier = await verifierFor('http://127.0.0.1:3000');
+      await expect(verifier.verify(stale.stdout.trim())).resolves.toMatchObject({ partner: 'vtrr' });
+    });
   });
 });

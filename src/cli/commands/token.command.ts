@@ -5,7 +5,9 @@ import { ensureDevKeys, readDevPrivateKey } from '../../auth/dev-keys.js';
 import { loadGatewayKey } from '../../auth/gateway-key.js';
 import { checkPurpose } from '../../auth/token.service.js';
 import { firstOfficerPartner, OFFICER_PURPOSE } from '../../audit/officer.js';
-import type { CommandRegistration } from '../context.js';
+import { loadConfig } from '../../config/config.js';
+import { findRunningGateway, type GatewayLookup } from '../../ops/gateway-file.js';
+import type { CliContext, CommandRegistration } from '../context.js';
 import { DIR_OPTION_HELP } from '../policy-source.js';
 import { cliSetup, refuse } from './keys.command.js';
 
@@ -16,6 +18,11 @@ import { cliSetup, refuse } from './keys.command.js';
  * demo key instead, to try the token endpoint itself. Refused in production: a token made here
  * skips the partner's signature, and it is not in the access log (its use is). With --officer, a
  * privacy officer's token: the first partner the convenant makes an officer, purpose toezicht.
+ *
+ * A token is only accepted by the gateway it names (issuer and audience are its PUBLIC_URL), so
+ * the command looks for that gateway: --gateway, else PUBLIC_URL/PORT/HOST as set here, else the
+ * gateway.json a running gateway leaves in the data folder (which also names its convenant
+ * folder). When none of these says, it says so on stderr and which settings to give.
  */
 export const tokenCommand: CommandRegistration = (program, ctx) => {
   program
@@ -29,6 +36,7 @@ export const tokenCommand: CommandRegistration = (program, ctx) => {
     )
     .option('--officer', 'a privacy officer: the first partner of kind toezicht, purpose toezicht')
     .option('--assertion', 'print a client assertion for POST /v1/oauth/token instead of an access token')
+    .option('--gateway <url>', "the gateway's public URL (default: PUBLIC_URL, PORT or the running gateway)")
     .option('--dir <dir>', DIR_OPTION_HELP)
     .action(
       async (opts: {
@@ -37,11 +45,21 @@ export const tokenCommand: CommandRegistration = (program, ctx) => {
         professional?: string;
         officer?: boolean;
         assertion?: boolean;
+        gateway?: string;
         dir?: string;
       }) => {
-        const setup = cliSetup(ctx, opts.dir);
+        const running = await findRunningGateway(loadConfig(ctx.env).dataDir);
+        const dir =
+          opts.dir ??
+          (ctx.env.CONVENANT_POLICY_DIR === undefined && 'found' in running
+            ? running.found.policyDir
+            : undefined);
+        const setup = cliSetup(ctx, dir);
         if (!setup) return;
-        const { config, compiled } = setup;
+        const publicUrl = gatewayUrl(ctx, opts.gateway, setup.config.publicUrl, running);
+        if (publicUrl === undefined) return;
+        const config = { ...setup.config, publicUrl };
+        const { compiled } = setup;
         if (config.env === 'production') {
           refuse(ctx, 'convenant token is a development tool and refuses to run with NODE_ENV=production.');
           return;
@@ -108,3 +126,44 @@ export const tokenCommand: CommandRegistration = (program, ctx) => {
       },
     );
 };
+
+/**
+ * The public URL the token is for. An explicit --gateway or PUBLIC_URL/PORT/HOST wins; then a
+ * running gateway's own note; else the default, with a line on stderr saying what to set.
+ */
+function gatewayUrl(
+  ctx: CliContext,
+  option: string | undefined,
+  configured: string,
+  running: GatewayLookup,
+): string | undefined {
+  if (option !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(option);
+    } catch {
+      refuse(
+        ctx,
+        `--gateway must be the gateway's public URL, such as http://127.0.0.1:3000; got '${option}'.`,
+      );
+      return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      refuse(ctx, `--gateway must be an http or https URL; got '${option}'.`);
+      return undefined;
+    }
+    // The public URL is the gateway's root: `…/v1` (the API's prefix) means the same gateway.
+    return url.href.replace(/\/+$/, '').replace(/\/v1$/, '');
+  }
+  if (['PUBLIC_URL', 'PORT', 'HOST'].some((name) => ctx.env[name] !== undefined)) return configured;
+  if ('found' in running) return running.found.publicUrl;
+  const why =
+    'stale' in running
+      ? `the gateway named in ${running.file} (process ${running.stale.pid}) is no longer running`
+      : `no running gateway has left its address in ${running.missing}`;
+  ctx.err(
+    `note: ${why}; this token is for ${configured} and only a gateway with that PUBLIC_URL accepts it. ` +
+      'For another gateway set PUBLIC_URL (or PORT) as it has them, or pass --gateway <url>.',
+  );
+  return configured;
+}
