@@ -3,6 +3,7 @@ import { auditCommand } from './commands/audit.command.js';
 import { compileCommand } from './commands/compile.command.js';
 import { dbCommand } from './commands/db.command.js';
 import { explainCommand } from './commands/explain.command.js';
+import { initCommand } from './commands/init.command.js';
 import { keysCommand } from './commands/keys.command.js';
 import { retentionCommand } from './commands/retention.command.js';
 import { testCommand } from './commands/test.command.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   diffCommand,
   matrixCommand,
   renderCommand,
+  initCommand,
 ];
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {

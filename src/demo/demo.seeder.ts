@@ -325,6 +325,11 @@ function testBsn(random: DemoRandom): string {
 }
 
 function demoValue(field: CatalogueField, random: DemoRandom, role?: PersonRole): string | number | boolean {
+  if (field.name.includes('geboortedatum') && (field.type === 'date' || field.type === 'string')) {
+    // A child (the model's third role) is under sixteen, everyone else an adult.
+    const years = role === PERSON_ROLES[2] ? random.int(1, 16) : random.int(19, 70);
+    return new Date(Date.now() - years * 365.25 * DAY_MS).toISOString().slice(0, 10);
+  }
   switch (field.type) {
     case 'boolean':
       return random.chance(0.3);
@@ -342,10 +347,6 @@ function demoValue(field: CatalogueField, random: DemoRandom, role?: PersonRole)
       if (field.name === 'naam') return `${random.pick(FIRST_NAMES)} ${random.pick(SURNAMES)}`;
       if (field.name === 'woonplaats') return random.pick(TOWNS);
       if (field.name.includes('adres')) return `Fictieweg ${random.int(1, 200)}, ${random.pick(TOWNS)}`;
-      if (field.name === 'geboortedatum') {
-        const years = role === 'kind' ? random.int(1, 16) : random.int(19, 70);
-        return new Date(Date.now() - years * 365.25 * DAY_MS).toISOString().slice(0, 10);
-      }
       return `${field.description ?? field.name} (demo)`.slice(0, 120);
   }
 }
