@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
+import { run } from '../src/cli/program.js';
 import { bsnFieldOf } from '../src/cases/cases.service.js';
 import { caseReferencePrefix } from '../src/cases/identifiers.js';
 import { PolicyRegistry } from '../src/convenant/policy.registry.js';
@@ -135,6 +139,45 @@ describe.each(EXAMPLE_CONVENANTS)('the gateway on convenant $name (real HTTP, de
       .send({ phase: registrar.phase, persons: [{ role: registrar.role, bsn: BSN }] });
     expect(res.status).toBe(403);
     expect(JSON.stringify(res.body)).toContain(bsnField.id);
+    expect(JSON.stringify(res.body)).not.toContain(BSN);
+  });
+});
+
+describe('the gateway on a convenant fresh from convenant init (real HTTP, demo on)', () => {
+  let t: TestApp;
+  let root: string;
+  const http = () => request(t.app.getHttpServer());
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'convenant-e2e-init-'));
+    const dir = path.join(root, 'nieuwe-regio');
+    expect((await run(['init', dir])).code).toBe(0);
+    t = await startTestApp({ policyDir: dir, env: { DEMO: 'true' } });
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('serves its demo, and refuses a bsn with a sentence when the catalogue has no BSN field', async () => {
+    const compiled = t.app.get(PolicyRegistry).current();
+    expect(bsnFieldOf(compiled.convenant)).toBeUndefined();
+    const [{ n }] = await t.db.dataSource.query<[{ n: string }]>(`SELECT count(*) AS n FROM cases`);
+    expect(Number(n)).toBe(DEMO_CASE_COUNT);
+
+    const registrar = registrarOf(compiled);
+    const res = await http()
+      .post('/v1/cases')
+      .set('authorization', await bearerFor(t, { ...registrar, professional: 'e2e-init' }))
+      .send({ phase: registrar.phase, persons: [{ role: registrar.role, bsn: BSN }] });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([
+      {
+        pointer: '/persons/0/bsn',
+        detail:
+          'The data catalogue of the convenant in force has no person-level field of sensitivity bsn, so a bsn cannot be recorded.',
+      },
+    ]);
     expect(JSON.stringify(res.body)).not.toContain(BSN);
   });
 });

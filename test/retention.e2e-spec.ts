@@ -21,7 +21,8 @@ describe('convenant retention run on the demo', () => {
       CONVENANT_DATA_DIR: t.config.dataDir,
       CONVENANT_POLICY_DIR: REAL_CONVENANT,
     };
-  });
+    // Seeding the demo's 240 cases takes most of this on a shared, loaded machine.
+  }, 120_000);
   afterAll(async () => {
     await t?.close();
   });

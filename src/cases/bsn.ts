@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/config.js';
 /**
  * The BSN (burgerservicenummer) is stored only as a keyed hash (to find a person again without
  * decrypting anything) and as an AES-256-GCM ciphertext (to show it to a partner the convenant
- * allows to read `betrokkenen.bsn`). It never appears in logs, URLs or plain database columns.
+ * allows to read the catalogue field of sensitivity `bsn`). It never appears in logs, URLs or plain database columns.
  */
 
 /** The 11-test (elfproef) over nine digits; all-zero passes the arithmetic but is no BSN. */

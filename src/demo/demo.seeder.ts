@@ -122,8 +122,12 @@ export class DemoSeeder implements OnApplicationBootstrap {
       const compiled = this.registry.current();
       const random = new DemoRandom(20260101);
       const now = Date.now();
+      const shape: DemoShape = {
+        controllers: controllersOf(compiled),
+        protectiveFlags: protectiveFlags(compiled.convenant),
+      };
       for (let i = 0; i < count; i++) {
-        await this.seedCase(tx, compiled, random, i, now);
+        await this.seedCase(tx, compiled, shape, random, i, now);
       }
       return count;
     });
@@ -132,6 +136,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
   private async seedCase(
     tx: Parameters<CasesRepository['insertCase']>[0],
     compiled: CompiledConvenant,
+    shape: DemoShape,
     random: DemoRandom,
     index: number,
     now: number,
@@ -139,12 +144,10 @@ export class DemoSeeder implements OnApplicationBootstrap {
     const convenant = compiled.convenant;
     // The running phases, then the closing one, weighted 25/30/30/15 in the model's order.
     const phase = random.weighted<Phase>(PHASES.map((p, i) => [p, PHASE_WEIGHTS[i] ?? 15] as const));
-    const protective = protectiveFlags(convenant);
     const flags = convenant.caseFlags
       .map((f) => f.id)
-      .filter((id) => random.chance(protective.has(id) ? 0.15 : 0.1));
-    const controllers = controllersOf(compiled);
-    const controller = controllers[index % controllers.length]!;
+      .filter((id) => random.chance(shape.protectiveFlags.has(id) ? 0.15 : 0.1));
+    const controller = shape.controllers[index % shape.controllers.length]!;
     const caseId = random.uuid();
     await this.cases.insertCase(tx, {
       id: caseId,
@@ -274,6 +277,12 @@ export class DemoSeeder implements OnApplicationBootstrap {
     }
     return writers;
   }
+}
+
+/** What the whole demo shares, computed once from the convenant. */
+interface DemoShape {
+  controllers: string[];
+  protectiveFlags: Set<string>;
 }
 
 /** The partners that can take part in a case: every partner with a purpose other than the officers'. */
