@@ -1,14 +1,19 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { startTestApp, type TestApp } from './support/app.js';
+import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import type { CompiledConvenant } from '../src/policy/index.js';
+import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
+import { casePairs } from './support/convenant-choices.js';
 import { bearerFor, type Who } from './support/tokens.js';
 
 /**
- * The verwijsindex over the real HTTP stack, with real tokens and the Rotterdam convenant: two
+ * The verwijsindex over the real HTTP stack, with real tokens, on each example convenant: two
  * partners that signal the same BSN learn of each other and of nothing else, a purpose without
  * involvement_matches learns nothing and is disclosed to no one, and the BSN is nowhere in the
  * database afterwards (checked on a pg_dump where one fits the server, and column by column).
+ * The partners and purposes are chosen from the convenant: the first two partners registered for
+ * a purpose with involvement matches, and a third partner under a purpose without.
  */
 
 interface SignalBody {
@@ -24,13 +29,31 @@ interface LogRow {
 }
 
 const BSN = '111222333';
-const WIJKTEAM: Who = { partner: 'wijkteam', purpose: 'signalering', professional: 'wt-7' };
-const VTRR: Who = { partner: 'vtrr', purpose: 'triage', professional: 'vt-7' };
-const POLITIE: Who = { partner: 'politie', purpose: 'casusoverleg', professional: 'pol-7' };
 const run = promisify(execFile);
 
-describe('involvement signals (verwijsindex) over HTTP', () => {
+function signallers(compiled: CompiledConvenant): { first: Who; second: Who; silent: Who } {
+  const matches = (w: Who) => compiled.purpose(w.purpose).involvementMatches;
+  const pairs = casePairs(compiled);
+  const first = pairs.find(matches);
+  const second = pairs.find((w) => matches(w) && w.partner !== first?.partner);
+  const silent = pairs.find(
+    (w) => !matches(w) && w.partner !== first?.partner && w.partner !== second?.partner,
+  );
+  if (!first || !second || !silent)
+    throw new Error(`${compiled.convenant.id} offers no verwijsindex to test`);
+  return {
+    first: { ...first, professional: 'first-7' },
+    second: { ...second, professional: 'second-7' },
+    silent: { ...silent, professional: 'silent-7' },
+  };
+}
+
+describe.each(EXAMPLE_CONVENANTS)('involvement signals (verwijsindex) over HTTP on $name', ({ dir }) => {
   let t: TestApp;
+  let compiled: CompiledConvenant;
+  let FIRST: Who;
+  let SECOND: Who;
+  let SILENT: Who;
   const http = () => request(t.app.getHttpServer());
   const bearers = new Map<string, string>();
   async function as(who: Who): Promise<string> {
@@ -55,25 +78,27 @@ describe('involvement signals (verwijsindex) over HTTP', () => {
       .set('authorization', await as(who));
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ policyDir: dir });
+    compiled = t.app.get(PolicyRegistry).current();
+    ({ first: FIRST, second: SECOND, silent: SILENT } = signallers(compiled));
   });
   afterAll(async () => {
     await t?.close();
   });
 
   it('tells two partners that signal the same person about each other, and nothing else', async () => {
-    const first = await signal(WIJKTEAM, { bsn: BSN, contact: 'Wijkteam Charlois, 010-1234567' });
+    const first = await signal(FIRST, { bsn: BSN, contact: 'Team Noord, 010-1234567' });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ disclosed: true, involved: [] });
     expect(await logOf(first)).toEqual([expect.objectContaining({ action: 'signal', status: 'allowed' })]);
 
-    const second = await signal(VTRR, { bsn: BSN });
+    const second = await signal(SECOND, { bsn: BSN });
     expect(second.status).toBe(201);
     expect((second.body as SignalBody).involved).toEqual([
       {
-        partner: 'wijkteam',
-        name: 'Wijkteams gemeente Rotterdam',
-        contact: 'Wijkteam Charlois, 010-1234567',
+        partner: FIRST.partner,
+        name: compiled.partner(FIRST.partner).name,
+        contact: 'Team Noord, 010-1234567',
         since: expect.any(String),
       },
     ]);
@@ -83,51 +108,53 @@ describe('involvement signals (verwijsindex) over HTTP', () => {
     );
     const secondLog = await logOf(second);
     expect(secondLog.map((r) => r.action)).toEqual(['signal', 'signal']);
-    expect(secondLog[1]!.reason).toContain('Disclosed that wijkteam');
+    expect(secondLog[1]!.reason).toContain(`Disclosed that ${FIRST.partner}`);
 
-    const mine = await list(WIJKTEAM);
+    const mine = await list(FIRST);
     expect(mine.status).toBe(200);
     const items = (mine.body as { items: SignalBody[] }).items;
     expect(items).toHaveLength(1);
     expect(items[0]!.involved).toEqual([
       expect.objectContaining({
-        partner: 'vtrr',
-        contact: 'Veilig Thuis Rotterdam Rijnmond, 0800-2000 (24/7)',
+        partner: SECOND.partner,
+        contact: compiled.partner(SECOND.partner).contact ?? null,
       }),
     ]);
-    expect((await logOf(mine)).some((r) => r.reason?.includes('Disclosed that vtrr'))).toBe(true);
+    expect((await logOf(mine)).some((r) => r.reason?.includes(`Disclosed that ${SECOND.partner}`))).toBe(
+      true,
+    );
   });
 
   it('discloses nothing to, and nothing about, a purpose the convenant gives no involvement matches', async () => {
-    const police = await signal(POLITIE, { bsn: BSN });
-    expect(police.status).toBe(201);
-    expect(police.body).toMatchObject({ disclosed: false, involved: [] });
-    const vtrr = (await list(VTRR)).body as { items: SignalBody[] };
-    expect(vtrr.items[0]!.involved.map((i) => i.partner)).toEqual(['wijkteam']);
+    const silent = await signal(SILENT, { bsn: BSN });
+    expect(silent.status).toBe(201);
+    expect(silent.body).toMatchObject({ disclosed: false, involved: [] });
+    const second = (await list(SECOND)).body as { items: SignalBody[] };
+    expect(second.items[0]!.involved.map((i) => i.partner)).toEqual([FIRST.partner]);
   });
 
   it('stops matching a withdrawn signal', async () => {
-    const vtrr = (await list(VTRR)).body as { items: SignalBody[] };
+    const second = (await list(SECOND)).body as { items: SignalBody[] };
     const withdrawn = await http()
-      .delete(`/v1/signals/${vtrr.items[0]!.id}`)
-      .set('authorization', await as(VTRR));
+      .delete(`/v1/signals/${second.items[0]!.id}`)
+      .set('authorization', await as(SECOND));
     expect(withdrawn.status).toBe(200);
     expect(withdrawn.body).toMatchObject({ withdrawnAt: expect.any(String) });
     const again = await http()
-      .delete(`/v1/signals/${vtrr.items[0]!.id}`)
-      .set('authorization', await as(VTRR));
+      .delete(`/v1/signals/${second.items[0]!.id}`)
+      .set('authorization', await as(SECOND));
     expect(again.status).toBe(409);
     const notOurs = await http()
-      .delete(`/v1/signals/${vtrr.items[0]!.id}`)
-      .set('authorization', await as(WIJKTEAM));
+      .delete(`/v1/signals/${second.items[0]!.id}`)
+      .set('authorization', await as(FIRST));
     expect(notOurs.status).toBe(404);
     expect(await logOf(notOurs)).toEqual([expect.objectContaining({ action: 'signal', status: 'denied' })]);
-    const wijkteam = (await list(WIJKTEAM)).body as { items: SignalBody[] };
-    expect(wijkteam.items[0]!.involved).toEqual([]);
+    const first = (await list(FIRST)).body as { items: SignalBody[] };
+    expect(first.items[0]!.involved).toEqual([]);
   });
 
   it('refuses a BSN that fails the 11-test without echoing it, and logs the refusal', async () => {
-    const res = await signal(WIJKTEAM, { bsn: '111222334' });
+    const res = await signal(FIRST, { bsn: '111222334' });
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(JSON.stringify(res.body)).not.toContain('111222334');
