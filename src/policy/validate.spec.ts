@@ -27,7 +27,7 @@ const META = yaml(
   'legal_bases:', //                                                                      6
   '  avg-6-1-e: { citation: AVG art. 6 lid 1 sub e, permits: [ordinary] }', //            7
   '  wmo-4-1-1: { citation: Wmo 2015 art. 4.1.1, permits: [ordinary] }', //               8
-  '  avg-9-2-h: { citation: AVG art. 9 lid 2 sub h, permits: [health] }', //              9
+  '  avg-9-2-h: { citation: AVG art. 9 lid 2 sub h, exception: UAVG art. 30 lid 3, permits: [health] }', // 9
   '  wmo-opvang: { citation: Wmo 2015 opvang, permits: [ordinary, confidential-address] }', // 10
 );
 
