@@ -951,6 +951,25 @@ function aftercareProblems(ctx: Context): Diagnostic[] {
         ),
       ];
     }
+    const days = (d: string): number => {
+      const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(
+        d,
+      );
+      if (!m) return Number.NaN;
+      const n = m.slice(1).map((x) => Number(x ?? 0));
+      return n[0]! * 365 + n[1]! * 30 + n[2]! * 7 + n[3]! + (n[4]! * 3600 + n[5]! * 60 + n[6]!) / 86400;
+    };
+    if (days(window) > days(purpose.retention)) {
+      return [
+        ctx.report(
+          'error',
+          'after-closing-beyond-retention',
+          `Purpose '${purpose.id}' keeps its participations ${window} after closing, longer than its retention (${purpose.retention}), which also runs from the closing: data recorded in aftercare would be removed while aftercare goes on. Shorten after_closing or lengthen retention.`,
+          purpose.src,
+          'after_closing',
+        ),
+      ];
+    }
     const reaches = ctx.c.rules.some(
       (r) =>
         r.effect === 'allow' &&
