@@ -221,13 +221,18 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         fields: ['casus.vorm-geweld', 'veiligheid.risiconiveau', 'veiligheid.risicotaxatie'],
         partner: 'vtrr',
         processing_activity_id: 'triage',
-        legal_basis: ['wmo-4-1-1'],
+        // The form of violence is criminal-law data (convenant 2026.2): Veilig Thuis's Wmo basis.
+        legal_basis: ['wmo-4-1-1', 'wmo-5-2-veilig-thuis'],
       });
       expect(
         rows.filter((r) => r.data_subject_ref === victim).map((r) => [r.rule_id, r.fields, r.legal_basis]),
       ).toEqual([
         ['vtrr-triage-bsn', ['betrokkenen.bsn'], ['wabb-10-uavg-46']],
-        ['vtrr-triage-vastleggen', ['betrokkenen.naam', 'betrokkenen.geboortedatum'], ['wmo-4-1-1']],
+        [
+          'vtrr-triage-vastleggen',
+          ['betrokkenen.naam', 'betrokkenen.geboortedatum'],
+          ['wmo-4-1-1', 'wmo-5-2-veilig-thuis'],
+        ],
       ]);
       expect(rows.filter((r) => r.data_subject_ref === child)).toHaveLength(1);
     });
@@ -306,7 +311,7 @@ describe('cases over HTTP (real convenant, real tokens)', () => {
         expect(res.body).toMatchObject({
           id: caseId,
           phase: 'stabilisatie',
-          policyVersion: expect.stringMatching(/^2026\.1\+/),
+          policyVersion: expect.stringMatching(/^2026\.\d+\+/),
         });
         expect(res.body).not.toHaveProperty('flags');
         expectRowsMatchResponse(await logOf(res), res.body as CaseBody);

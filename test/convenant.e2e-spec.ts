@@ -131,7 +131,7 @@ describe('convenant API (officers only)', () => {
 
     const head = path.join(dir, '00-convenant.yaml');
     const original = await readFile(head, 'utf8');
-    await writeFile(head, original.replace("version: '2026.1'", "version: '2026.1-e2e'"));
+    await writeFile(head, original.replace(/^version: '[^']*'$/m, "version: '2026.1-e2e'"));
     const changed = await http().post('/v1/convenant/reload').set('authorization', officer);
     expect(changed.status).toBe(200);
     const outcome = changed.body as { status: string; version: string; previousVersion: string };

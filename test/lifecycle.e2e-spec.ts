@@ -11,8 +11,8 @@ import { bearerFor, type Who } from './support/tokens.js';
  * its window and then stops, and every step is in the access log.
  *
  * The convenant is the real one with two windows changed, so that expiry can be seen within a
- * test: acute-veiligheid grants for 3 seconds, and triage names no window (the configured
- * default applies).
+ * test: acute-veiligheid grants for 3 seconds, triage names no window (the configured default
+ * applies), and nazorg continues 3 seconds after closing instead of a year.
  */
 
 interface LogRow {
@@ -124,7 +124,9 @@ describe('case lifecycle over HTTP (phases, closing, emergency access)', () => {
       .replace(
         /(- id: acute-veiligheid[\s\S]*?)emergency_access: \{ allowed: true, window: PT60M \}/,
         '$1emergency_access: { allowed: true, window: PT3S }',
-      );
+      )
+      // Aftercare after closing lasts a year in the convenant; 3 seconds here, to see it end.
+      .replace(/(- id: nazorg[\s\S]*?)after_closing: P1Y/, '$1after_closing: PT3S');
     expect(changed).not.toBe(purposes);
     await writeFile(purposesFile, changed);
     t = await startTestApp({ policyDir, env: { EMERGENCY_WINDOW_MINUTES: '30' } });
@@ -237,6 +239,101 @@ describe('case lifecycle over HTTP (phases, closing, emergency access)', () => {
       expect(after!.closed_at).toBeNull();
       expect((await readCase(VTRR, id)).status).toBe(200);
       expect((await readCase(WIJKTEAM, id)).status).toBe(403);
+    });
+  });
+
+  describe('aftercare after closing (after_closing) and closed cases', () => {
+    const WIJKTEAM_NAZORG: Who = { partner: 'wijkteam', purpose: 'nazorg', professional: 'wt-1' };
+    const DOCK_NAZORG: Who = { partner: 'dock', purpose: 'nazorg', professional: 'dock-1' };
+
+    it('keeps a nazorg participation for its window after closing, ends all others, and the clock starts at closing', async () => {
+      const { id } = await newCase('herstel');
+      for (const [partner, purposes] of [
+        ['wijkteam', ['nazorg']],
+        ['dock', ['uitvoering-plan', 'nazorg']],
+      ] as const) {
+        const added = await http()
+          .post(`/v1/cases/${id}/participations`)
+          .set('authorization', await as(VTRR))
+          .send({ partner, purposes });
+        expect(added.status).toBe(201);
+      }
+      const written = await http()
+        .put(`/v1/cases/${id}/fields`)
+        .set('authorization', await as(WIJKTEAM_NAZORG))
+        .send({ values: [{ field: 'plan.nazorgafspraken', value: 'Maandelijks contact met de moeder' }] });
+      expect(written.status).toBe(200);
+
+      const closed = await changePhase(VTRR, id, 'afgesloten', 'Het plan is afgerond; nazorg loopt door.');
+      expect(closed.status).toBe(200);
+      // vtrr (triage), wijkteam (plan), wijkteam (nazorg), dock (plan + nazorg) all end ...
+      expect(closed.body).toMatchObject({ kind: 'close', endedParticipations: 4 });
+      // ... and wijkteam and dock continue for nazorg alone, for the window, from the closing.
+      const continued = await t.db.dataSource.query<
+        { partner: string; purposes: string[]; span: string; from_closing: boolean }[]
+      >(
+        `SELECT p.partner, p.purposes, (p.valid_until - p.valid_from)::text AS span,
+                p.valid_from = c.closed_at AS from_closing
+           FROM case_participation p JOIN cases c ON c.id = p.case_id
+          WHERE p.case_id = $1 AND p.ended_at IS NULL ORDER BY p.partner`,
+        [id],
+      );
+      expect(continued).toEqual([
+        { partner: 'dock', purposes: ['nazorg'], span: '00:00:03', from_closing: true },
+        { partner: 'wijkteam', purposes: ['nazorg'], span: '00:00:03', from_closing: true },
+      ]);
+      const [closeEntry] = (await logOf(closed)).filter((r) => r.action === 'manage');
+      expect(closeEntry!.reason).toContain('2 continue(s) for aftercare');
+
+      const aftercare = await readCase(WIJKTEAM_NAZORG, id);
+      expect(aftercare.status).toBe(200);
+      const body = aftercare.body as CaseBody;
+      expect(body.phase).toBe('afgesloten');
+      expect(body.fields['plan.nazorgafspraken']).toMatchObject({
+        value: 'Maandelijks contact met de moeder',
+        source: 'wijkteam',
+      });
+      expect(body.fields['plan.doelen']).toBeUndefined();
+      expect((await readCase(DOCK_NAZORG, id)).status).toBe(200);
+      // Every other purpose ended with the closing.
+      expect((await readCase(WIJKTEAM, id)).status).toBe(403);
+      expect((await readCase({ partner: 'dock', purpose: 'uitvoering-plan' }, id)).status).toBe(403);
+      expect((await readCase(VTRR, id)).status).toBe(403);
+
+      // The window is bounded: after it, aftercare ends too.
+      await new Promise((resolve) => setTimeout(resolve, 3200));
+      const over = await readCase(WIJKTEAM_NAZORG, id);
+      expect(over.status).toBe(403);
+      expect(over.body).toMatchObject({ type: expect.stringContaining('not-participating') });
+    });
+
+    it('refuses a doorbraak on a closed case when no rule opens closed cases, and logs it', async () => {
+      const { id } = await newCase('herstel');
+      expect(
+        (await changePhase(VTRR, id, 'afgesloten', 'Het plan is afgerond en de veiligheid is duurzaam.'))
+          .status,
+      ).toBe(200);
+      const claim = await http()
+        .post(`/v1/cases/${id}/emergency-access`)
+        .set('authorization', await as(POLITIE_ACUUT))
+        .send({ reason: EMERGENCY_REASON });
+      expect(claim.status).toBe(403);
+      expect(claim.headers['content-type']).toContain('application/problem+json');
+      expect(claim.body).toMatchObject({ type: expect.stringContaining('emergency-access-closed-case') });
+      expect(await logOf(claim)).toEqual([
+        expect.objectContaining({
+          action: 'emergency-access',
+          status: 'denied',
+          emergency: true,
+          case_id: id,
+        }),
+      ]);
+      const [{ count }] = await t.db.dataSource.query<[{ count: string }]>(
+        `SELECT count(*) AS count FROM emergency_grant WHERE case_id = $1`,
+        [id],
+      );
+      expect(Number(count)).toBe(0);
+      expect((await readCase(POLITIE_ACUUT, id)).status).toBe(403);
     });
   });
 

@@ -133,6 +133,28 @@ describe.each(EXAMPLE_CONVENANTS)('involvement signals (verwijsindex) over HTTP 
     expect(second.items[0]!.involved.map((i) => i.partner)).toEqual([FIRST.partner]);
   });
 
+  it('refuses to hash a BSN under a purpose whose bases permit no BSN for the partner, and logs it', async () => {
+    const before = await t.db.dataSource.query<[{ count: string }]>(
+      `SELECT count(*) AS count FROM involvement_signal`,
+    );
+    // DOCK (welzijn) signals under signalering, whose BSN bases (Wabb, Wbsn-z) do not apply to it.
+    const res = await signal(
+      { partner: 'dock', purpose: 'signalering', professional: 'dock-7' },
+      { bsn: BSN },
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ type: expect.stringContaining('no-bsn-basis') });
+    expect(JSON.stringify(res.body)).not.toContain(BSN);
+    expect(await logOf(res)).toEqual([
+      expect.objectContaining({ action: 'signal', status: 'denied', partner: 'dock' }),
+    ]);
+    const after = await t.db.dataSource.query<[{ count: string }]>(
+      `SELECT count(*) AS count FROM involvement_signal`,
+    );
+    expect(after[0].count).toBe(before[0].count);
+  });
+
   it('stops matching a withdrawn signal', async () => {
     const second = (await list(SECOND)).body as { items: SignalBody[] };
     const withdrawn = await http()

@@ -154,6 +154,18 @@ export class EmergencyAccessNotAllowedError extends DomainError {
   }
 }
 
+/** A closed case is open to a doorbraak only where a rule names phase afgesloten. */
+export class EmergencyClosedCaseError extends DomainError {
+  constructor(purpose: string) {
+    super(
+      HttpStatus.FORBIDDEN,
+      'emergency-access-closed-case',
+      'No emergency access to a closed case',
+      `This case is closed, and no rule of the convenant opens a closed case to emergency access (doorbraak) under purpose ${purpose}. If there is danger now, make a new report.`,
+    );
+  }
+}
+
 /** The professional had emergency access to this case, but its window is over. */
 export class EmergencyAccessExpiredError extends DomainError {
   constructor(until: string) {

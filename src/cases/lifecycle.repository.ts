@@ -81,20 +81,56 @@ export class LifecycleRepository {
     );
   }
 
-  /** Ends every participation that still grants (or will grant) access, at this transaction's now(). */
+  /**
+   * Ends every participation that still grants (or will grant) access, at this transaction's
+   * now(). For each aftercare purpose an ended participation held, the partner gets a new
+   * participation for that purpose alone, from now for the purpose's window (an ISO-8601
+   * duration read as an interval), never beyond the ended participation's own end.
+   */
   async endAllParticipations(
     tx: Tx,
     caseId: string,
     by: { partner: string; professional: string },
-  ): Promise<number> {
-    const [, count] = await tx.query<[unknown[], number]>(
-      `UPDATE case_participation p
-          SET valid_until = GREATEST(now(), p.valid_from),
-              ended_at = now(), ended_by_partner = $2, ended_by_professional = $3
-        WHERE p.case_id = $1 AND p.ended_at IS NULL AND (p.valid_until IS NULL OR p.valid_until > now())`,
-      [caseId, by.partner, by.professional],
+    aftercare: readonly { purpose: string; window: string }[],
+  ): Promise<{ ended: number; continued: number }> {
+    const rows = await tx.query<{ ended: number; continued: number }[]>(
+      `WITH still_open AS (
+         SELECT p.id, p.partner, p.purposes, p.valid_until
+           FROM case_participation p
+          WHERE p.case_id = $1 AND p.ended_at IS NULL AND (p.valid_until IS NULL OR p.valid_until > now())
+            FOR UPDATE
+       ), ended AS (
+         UPDATE case_participation p
+            SET valid_until = GREATEST(now(), p.valid_from),
+                ended_at = now(), ended_by_partner = $2, ended_by_professional = $3
+           FROM still_open o WHERE p.id = o.id
+         RETURNING o.partner, o.purposes, o.valid_until AS "validUntil"
+       ), aftercare AS (
+         SELECT a.purpose, a.duration::interval AS span
+           FROM unnest($4::text[], $5::text[]) AS a (purpose, duration)
+       ), continued AS (
+         INSERT INTO case_participation
+           (id, case_id, partner, purposes, valid_from, valid_until, added_by_partner, added_by_professional)
+         SELECT gen_random_uuid(), $1, c.partner, ARRAY[c.purpose], now(),
+                LEAST(now() + c.span, COALESCE(c."validUntil", 'infinity')), $2, $3
+           FROM (SELECT e.partner, a.purpose, min(a.span) AS span, max(e."validUntil") AS "validUntil"
+                   FROM ended e JOIN aftercare a ON a.purpose = ANY (e.purposes)
+                  GROUP BY e.partner, a.purpose) c
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM ended)::int AS ended, (SELECT count(*) FROM continued)::int AS continued`,
+      [caseId, by.partner, by.professional, aftercare.map((a) => a.purpose), aftercare.map((a) => a.window)],
     );
-    return count;
+    return rows[0]!;
+  }
+
+  /** The case's controller of record and phase, or undefined when there is no such case. */
+  async stateOf(caseId: string, tx: Tx): Promise<{ controllerPartner: string; phase: Phase } | undefined> {
+    const rows = await tx.query<{ controllerPartner: string; phase: Phase }[]>(
+      `SELECT controller_partner AS "controllerPartner", phase FROM cases WHERE id = $1`,
+      [caseId],
+    );
+    return rows[0];
   }
 
   async insertPhaseChange(

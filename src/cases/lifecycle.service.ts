@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import type { Phase } from '../policy/index.js';
+import { aftercareWindows, CLOSED_PHASE, emergencyOpensClosedCase, type Phase } from '../policy/index.js';
 import { CasePolicy, type Actor, type PolicyInForce } from './case-policy.js';
 import { CasesRepository, type Tx } from './cases.repository.js';
 import {
   CaseNotFoundError,
   EmergencyAccessNotAllowedError,
+  EmergencyClosedCaseError,
   ManageNotAllowedError,
   NotControllerError,
   NotParticipatingError,
@@ -65,7 +66,8 @@ function grantView(row: EmergencyGrantRow): EmergencyGrantView {
  * The case lifecycle: phase changes (closing and reopening included) and emergency access
  * (doorbraak). Phase changes are `manage` decisions of the convenant in the case's current
  * situation; each is stored with its reason and logged. Closing ends every participation in the
- * same transaction and starts the retention clock (closed_at). Reopening is decided as if the
+ * same transaction and starts the retention clock (closed_at); a partner that took part for a
+ * purpose with `after_closing` (aftercare) continues for that purpose alone, for its window. Reopening is decided as if the
  * caller still took part when its participation ended with the closing; it clears the clock and
  * gives the caller a new participation from now: the others are invited again explicitly.
  */
@@ -112,7 +114,16 @@ export class LifecycleService {
         input.phase,
         kind === 'close' ? 'close' : kind === 'reopen' ? 'reopen' : 'keep',
       );
-      const ended = kind === 'close' ? await this.lifecycle.endAllParticipations(tx, caseId, actor) : 0;
+      const closing =
+        kind === 'close'
+          ? await this.lifecycle.endAllParticipations(
+              tx,
+              caseId,
+              actor,
+              aftercareWindows(policy.compiled.convenant),
+            )
+          : { ended: 0, continued: 0 };
+      const ended = closing.ended;
       const participation =
         kind === 'reopen'
           ? await this.cases.insertParticipation(tx, {
@@ -135,7 +146,7 @@ export class LifecycleService {
       });
       const what =
         kind === 'close'
-          ? ` Closed the case: ended ${ended} participation(s); the retention period runs from now.`
+          ? ` Closed the case: ended ${ended} participation(s); ${closing.continued} continue(s) for aftercare (after_closing) for a bounded window; the retention period runs from now.`
           : kind === 'reopen'
             ? ` Reopened the case: ${actor.partner} takes part again for ${actor.purpose} (participation ${participation!.id}).`
             : '';
@@ -235,8 +246,16 @@ export class LifecycleService {
     }
     const window = purpose.emergencyAccess.window ?? `PT${this.config.emergencyWindowMinutes}M`;
     const outcome = await this.cases.transaction(async (tx): Promise<Outcome<EmergencyGrantView>> => {
-      if ((await this.lifecycle.controllerOf(caseId, tx)) === undefined) {
-        const refusal = new CaseNotFoundError();
+      const state = await this.lifecycle.stateOf(caseId, tx);
+      const partner = policy.compiled.convenant.partners.find((p) => p.id === actor.partner);
+      // A doorbraak into a closed case needs a rule that says so (phase afgesloten), not silence.
+      const refusal = !state
+        ? new CaseNotFoundError()
+        : state.phase === CLOSED_PHASE &&
+            !(partner && emergencyOpensClosedCase(policy.compiled.convenant, partner, actor.purpose))
+          ? new EmergencyClosedCaseError(actor.purpose)
+          : undefined;
+      if (refusal) {
         await this.policy.record([claim('denied', refusal.message)], tx);
         return { refusal };
       }

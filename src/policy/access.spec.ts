@@ -58,7 +58,14 @@ describe('effectiveAccess', () => {
   });
 
   it('covers every subset of the flags rules depend on, and nothing else', () => {
-    expect(universeOf(REAL.convenant).flags).toEqual(['geheim-adres']);
+    // Since 2026.2 every declared case flag steers a rule (issue: flags declared but unused).
+    expect(universeOf(REAL.convenant).flags).toEqual([
+      'geheim-adres',
+      'meldcode-melding',
+      'minderjarige-betrokken',
+      'stp',
+      'top-x',
+    ]);
     const flagSets = new Set(caseSituations({ flags: ['a', 'b'] }).map((s) => s.flags.join('+')));
     expect([...flagSets].sort()).toEqual(['', 'a', 'a+b', 'b']);
   });

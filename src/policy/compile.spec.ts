@@ -450,7 +450,10 @@ function referenceAllows(
     (r.partners ? r.partners.includes(partner.id) : (r.partnerKinds ?? []).includes(partner.kind));
   const holds = (r: Rule) =>
     (r.when.participant !== true || s.case.participant) &&
-    (!r.when.phase || r.when.phase.includes(s.case.phase)) &&
+    (r.when.phase
+      ? r.when.phase.includes(s.case.phase)
+      : // An emergency grant without a phase list never reaches into a closed case.
+        !(r.effect === 'allow' && r.when.emergency && s.case.phase === 'afgesloten')) &&
     (!r.when.personRole || (s.person !== undefined && r.when.personRole.includes(s.person.role))) &&
     (r.when.caseFlags ?? []).every((f) => s.case.flags.includes(f)) &&
     (!r.when.emergency || s.access.emergency);

@@ -2,6 +2,7 @@ import { createMongoAbility, detectSubjectType, subject as tagSubject } from '@c
 import type { ForcedSubject, MongoAbility } from '@casl/ability';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import { expandFieldPatterns, ruleAppliesTo } from './match.js';
+import { effectiveWhen } from './closing.js';
 import { PERSON_ROLES } from './model.js';
 import type {
   Action,
@@ -225,7 +226,7 @@ export function conditionsFor(when: RuleWhen): RuleConditions | undefined {
  *   silently not fire.
  */
 export function compileRule(rule: Rule, catalogue: readonly CatalogueField[]): ConvenantRawRule[] {
-  const conditions = conditionsFor(rule.when);
+  const conditions = conditionsFor(effectiveWhen(rule));
   const rest = {
     ...(conditions ? { conditions } : {}),
     ...(rule.effect === 'deny' ? { inverted: true as const } : {}),

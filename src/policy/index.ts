@@ -5,6 +5,14 @@
  */
 export * from './model.js';
 export { expandFieldPattern, expandFieldPatterns, ruleAppliesTo, ruleTargetsPartner } from './match.js';
+export { basesForPartner, basisAppliesTo, basisPermitting } from './legal-basis.js';
+export {
+  aftercareWindows,
+  CLOSED_PHASE,
+  effectiveWhen,
+  emergencyOpensClosedCase,
+  OPEN_PHASES,
+} from './closing.js';
 export { loadConvenantDir, loadConvenantSources, type LoadResult } from './load.js';
 export { checkConvenantDir, formatDiagnostic, validateConvenant } from './validate.js';
 export { canonicalJson, policyVersion, type PolicyVersion } from './version.js';

@@ -23,7 +23,7 @@ const META = yaml(
   '  geheim-adres: { description: Opvang }', //                           5
   'legal_bases:', //                                                      6
   '  avg-6-1-e: { citation: AVG art. 6(1)(e), permits: [ordinary] }', //  7
-  '  avg-9-2-h: { citation: AVG art. 9(2)(h), permits: [health] }', //    8
+  '  avg-9-2-h: { citation: AVG art. 9(2)(h), exception: AVG art. 9(2)(h), permits: [health] }', // 8
 );
 
 const PARTNERS = yaml(

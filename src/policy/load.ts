@@ -66,12 +66,20 @@ interface RawFile {
   version?: string;
   effective_from?: string;
   case_flags?: Record<string, { description?: string }>;
-  legal_bases?: Record<string, { citation: string; description?: string; permits: Sensitivity[] }>;
+  legal_bases?: Record<string, RawLegalBasis>;
   partners?: RawPartner[];
   purposes?: RawPurpose[];
   catalogue?: Record<string, RawSection>;
   rules?: RawRule[];
   tests?: RawTest[];
+}
+
+interface RawLegalBasis {
+  citation: string;
+  description?: string;
+  permits: Sensitivity[];
+  applies_to?: string[];
+  exception?: string;
 }
 
 interface RawPartner {
@@ -94,6 +102,7 @@ interface RawPurpose {
   emergency_access?: { allowed: boolean; window?: string };
   involvement_matches?: boolean;
   field_history?: boolean;
+  after_closing?: string;
 }
 
 interface RawSection {
@@ -463,6 +472,13 @@ function schemaDiagnostic(e: DefinedError, source: SourceFile, data: unknown): D
           `${capitalise(place)} has type enum, so it must list its allowed 'values'.`,
           at(path),
         );
+      // `exception` is required by the schema's if/then on legal bases, which has no description.
+      if (missing === 'exception')
+        return err(
+          'missing-key',
+          `${capitalise(place)} permits health or criminal-law data, so it must name the exception it uses in 'exception': the AVG art. 9 lid 2 or art. 10 ground with its UAVG article (e.g. AVG art. 9 lid 2 sub h jo. UAVG art. 30 lid 3).`,
+          at(path),
+        );
       const hint = propertyDescription(e.parentSchema, missing);
       return err(
         'missing-key',
@@ -809,6 +825,8 @@ function buildLegalBases(file: string, raw: RawFile): LegalBasis[] {
     citation: basis.citation,
     ...(basis.description === undefined ? {} : { description: basis.description }),
     permits: basis.permits,
+    ...(basis.applies_to === undefined ? {} : { appliesTo: basis.applies_to }),
+    ...(basis.exception === undefined ? {} : { exception: basis.exception }),
     src: { file, path: ['legal_bases', id] },
   }));
 }
@@ -843,6 +861,7 @@ function buildPurpose(file: string, index: number, raw: RawPurpose): Purpose {
     },
     involvementMatches: raw.involvement_matches ?? false,
     fieldHistory: raw.field_history ?? false,
+    ...(raw.after_closing === undefined ? {} : { afterClosing: raw.after_closing }),
     src: { file, path: ['purposes', index] },
   };
 }

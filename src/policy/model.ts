@@ -58,6 +58,16 @@ export interface LegalBasis extends Located {
   citation: string;
   description?: string;
   permits: Sensitivity[];
+  /**
+   * The partner kinds that may rely on this basis (a sector law binds only the organisations it
+   * addresses); absent: any partner.
+   */
+  appliesTo?: string[];
+  /**
+   * For a basis that permits health or criminal data: the AVG art. 9(2) or art. 10 exception and
+   * its UAVG provision, as cited in the signed text.
+   */
+  exception?: string;
 }
 
 export interface PartnerKeys {
@@ -102,6 +112,11 @@ export interface Purpose extends Located {
    * of the fields they may read now, not only the current value. Default false.
    */
   fieldHistory: boolean;
+  /**
+   * ISO-8601 duration: participations for this purpose continue this long after the case is
+   * closed (aftercare, nazorg); absent: closing ends them like every other participation.
+   */
+  afterClosing?: string;
 }
 
 export interface CatalogueField extends Located {

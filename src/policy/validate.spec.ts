@@ -27,7 +27,7 @@ const META = yaml(
   'legal_bases:', //                                                                      6
   '  avg-6-1-e: { citation: AVG art. 6 lid 1 sub e, permits: [ordinary] }', //            7
   '  wmo-4-1-1: { citation: Wmo 2015 art. 4.1.1, permits: [ordinary] }', //               8
-  '  avg-9-2-h: { citation: AVG art. 9 lid 2 sub h, permits: [health] }', //              9
+  '  avg-9-2-h: { citation: AVG art. 9 lid 2 sub h, exception: UAVG art. 30 lid 3, permits: [health] }', // 9
   '  wmo-opvang: { citation: Wmo 2015 opvang, permits: [ordinary, confidential-address] }', // 10
 );
 
@@ -820,5 +820,88 @@ describe.each(fixtures)('fixture %s (EXPECTED.md)', (name) => {
 
   it('gives a model exactly when there is no error', () => {
     expect(result.convenant === null).toBe(expected.some((e) => e.severity === 'error'));
+  });
+});
+
+describe('validateConvenant: legal bases that say to whom they apply, and aftercare', () => {
+  const partnersWith = (from: string, to: string): string => {
+    expect(PARTNERS).toContain(from);
+    return PARTNERS.replace(from, to);
+  };
+
+  it('refuses a rule whose cited basis does not apply to the partner kind, at its legal_basis', () => {
+    const meta = META.replace(
+      '  wmo-4-1-1: { citation: Wmo 2015 art. 4.1.1, permits: [ordinary] }',
+      '  wmo-4-1-1: { citation: Wmo 2015 art. 4.1.1, permits: [ordinary], applies_to: [veilig-thuis] }',
+    );
+    const found = check({
+      '00-meta.yaml': meta,
+      '40-rules.yaml': withRule(
+        'id: wijkteam-wmo',
+        'partner: wijkteam',
+        'purpose: uitvoering-plan',
+        'can: read',
+        'fields: [plan.doelen]',
+        'legal_basis: [wmo-4-1-1]',
+        'reason: Fout, de Wmo-taak van Veilig Thuis geldt niet voor het wijkteam.',
+      ),
+    });
+    const errors = found.filter((d) => d.severity === 'error');
+    expect(where(errors)).toEqual([`legal-basis-not-for-partner 40-rules.yaml:${NEW_RULE + 5}:5`]);
+    expect(errors[0]!.message).toContain('wijkteam (zorg)');
+    expect(errors[0]!.message).toContain('only veilig-thuis');
+  });
+
+  it('refuses a special-category field whose only basis does not apply to the partner, at the field', () => {
+    const meta = META.replace(
+      '  avg-9-2-h: { citation: AVG art. 9 lid 2 sub h, exception: UAVG art. 30 lid 3, permits: [health] }',
+      '  avg-9-2-h: { citation: AVG art. 9 lid 2 sub h, exception: UAVG art. 30 lid 3, permits: [health], applies_to: [zorg] }',
+    );
+    // vtrr-triage and doorbraak grant zorg.diagnose to Veilig Thuis on the purpose's bases;
+    // avg-9-2-h now applies to zorg only.
+    const errors = check({ '00-meta.yaml': meta }).filter((d) => d.severity === 'error');
+    // Both rules that grant it, each at its zorg.diagnose.
+    expect(where(errors)).toEqual([
+      'legal-basis-not-for-partner 40-rules.yaml:6:32',
+      'legal-basis-not-for-partner 40-rules.yaml:31:32',
+    ]);
+    expect(errors[0]!.message).toContain('zorg.diagnose');
+  });
+
+  it('refuses a partner acting under a purpose none of whose bases applies to it', () => {
+    const meta = META.replace(
+      '  wmo-4-1-1: { citation: Wmo 2015 art. 4.1.1, permits: [ordinary] }',
+      '  wmo-4-1-1: { citation: Wmo 2015 art. 4.1.1, permits: [ordinary], applies_to: [veilig-thuis] }',
+    );
+    const partners = partnersWith('    legal_bases: [avg-6-1-e, wmo-4-1-1]', '    legal_bases: [wmo-4-1-1]');
+    const errors = check({ '00-meta.yaml': meta, '10-partners.yaml': partners }).filter(
+      (d) => d.code === 'purpose-basis-not-for-partner',
+    );
+    expect(where(errors)).toEqual(['purpose-basis-not-for-partner 10-partners.yaml:10:16']);
+  });
+
+  it('refuses involvement_matches under a purpose without a BSN basis', () => {
+    const partners = partnersWith('    retention: P2Y', '    retention: P2Y\n    involvement_matches: true');
+    expect(where(check({ '10-partners.yaml': partners }))).toEqual([
+      'signals-without-bsn-basis 10-partners.yaml:22:26',
+    ]);
+  });
+
+  it('refuses a built model whose health basis names no exception (the schema stops it in YAML)', () => {
+    const { loaded, convenant } = load();
+    const basis = convenant.legalBases.find((b) => b.id === 'avg-9-2-h')!;
+    delete basis.exception;
+    expect(where(validateConvenant(convenant, loaded.locate))).toEqual([
+      'special-basis-without-exception 00-meta.yaml:9:3',
+    ]);
+  });
+
+  it('refuses aftercare longer than the retention that runs from the same closing, or not a duration', () => {
+    const longer = partnersWith('    retention: P2Y', '    retention: P2Y\n    after_closing: P3Y');
+    expect(where(check({ '10-partners.yaml': longer }))).toEqual([
+      'after-closing-beyond-retention 10-partners.yaml:22:20',
+    ]);
+    const fine = partnersWith('    retention: P2Y', '    retention: P2Y\n    after_closing: P1Y');
+    expect(check({ '10-partners.yaml': fine })).toEqual([]);
   });
 });

@@ -59,8 +59,9 @@ export class RetentionRepository {
   /**
    * Values whose basis lapsed: the partner that recorded a value under a purpose no longer takes
    * part in the case for that purpose (every such participation has ended), and the purpose's
-   * retention has passed since the last one ended. Without any such participation the basis is
-   * the case itself, until its closing. A value under a purpose the convenant no longer names is
+   * retention has passed since the last one ended, or since the closing if that came first (an
+   * aftercare participation outlives the closing; its clock still starts there). Without any
+   * such participation the basis is the case itself, until its closing. A value under a purpose the convenant no longer names is
    * kept: nothing says how long, so nothing is removed on a guess.
    */
   async lapsedValues(now: Date, periods: RetentionPeriods, tx?: EntityManager): Promise<LapsedValueRow[]> {
@@ -70,7 +71,8 @@ export class RetentionRepository {
          SELECT v.id, v.case_id, v.person_id, v.field_id, v.purpose, c.reference, periods.keep,
                 CASE
                   WHEN bool_or(p.id IS NOT NULL AND p.valid_until IS NULL) THEN NULL
-                  WHEN bool_or(p.id IS NOT NULL) THEN max(p.valid_until)
+                  -- Aftercare (after_closing) runs past the closing, but the clock starts at it.
+                  WHEN bool_or(p.id IS NOT NULL) THEN LEAST(max(p.valid_until), c.closed_at)
                   ELSE c.closed_at
                 END AS basis_ended_at
            FROM case_field_value v

@@ -62,7 +62,7 @@ describe('RetentionService (real PostgreSQL, real convenant)', () => {
           addedByPartner: 'vtrr',
           addedByProfessional: 'vt-1',
         });
-        const field = m.purpose === 'signalering' ? 'casus.vorm-geweld' : 'veiligheid.risiconiveau';
+        const field = m.purpose === 'signalering' ? 'casus.samenvatting' : 'veiligheid.risiconiveau';
         await cases.insertValues(tx, [
           {
             caseId,
@@ -164,7 +164,7 @@ describe('RetentionService (real PostgreSQL, real convenant)', () => {
     expect(partly).toMatchObject({
       wholeCase: false,
       values: 2,
-      fields: ['casus.vorm-geweld', 'veiligheid.risiconiveau'],
+      fields: ['casus.samenvatting', 'veiligheid.risiconiveau'],
     });
     expect(partly.categories).toEqual([
       { section: 'casus', sensitivity: 'ordinary', purpose: 'signalering', count: 1 },
@@ -223,7 +223,7 @@ describe('RetentionService (real PostgreSQL, real convenant)', () => {
     );
     expect(logged).toHaveLength(dry.cases.length + dry.signals.length);
     expect(logged.find((r) => r.case_id === ids.partly)).toMatchObject({
-      fields: ['casus.vorm-geweld', 'veiligheid.risiconiveau'],
+      fields: ['casus.samenvatting', 'veiligheid.risiconiveau'],
       reason: expect.stringContaining('casus/ordinary under signalering: 1'),
     });
     expect(logged.find((r) => r.case_id === ids.old)!.reason).toContain('Removed closed case');

@@ -4,7 +4,8 @@ import type { AccessLogEntry } from '../access-log/access-log.types.js';
 import { BSN_CIPHER, BsnCipher } from '../cases/bsn.js';
 import { CasePolicy, type Actor, type PolicyInForce } from '../cases/case-policy.js';
 import type { Tx } from '../cases/cases.repository.js';
-import { SignalNotFoundError, SignalWithdrawnError } from './signals.errors.js';
+import { basisPermitting } from '../policy/index.js';
+import { NoBsnBasisError, SignalNotFoundError, SignalWithdrawnError } from './signals.errors.js';
 import { SignalsRepository, type MatchRow, type SignalRow } from './signals.repository.js';
 
 export interface InvolvedPartner {
@@ -46,6 +47,15 @@ export class SignalsService {
 
   async signal(actor: Actor, input: { bsn: string; contact?: string }): Promise<SignalView> {
     const policy = this.policy.inForce(actor);
+    // Before the BSN is touched: no basis of this purpose for this partner permits it, no hash.
+    const convenant = policy.compiled.convenant;
+    const partner = convenant.partners.find((p) => p.id === actor.partner);
+    const basis = partner && basisPermitting(convenant, partner, actor.purpose, 'bsn');
+    if (!basis) {
+      const refusal = new NoBsnBasisError(actor.partner, actor.purpose);
+      await this.policy.record([this.entry(actor, policy, refusal.message, 'denied')]);
+      throw refusal;
+    }
     return this.signals.transaction(async (tx) => {
       const row = await this.signals.insert(tx, {
         id: randomUUID(),

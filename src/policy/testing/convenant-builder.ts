@@ -67,7 +67,10 @@ export interface ConvenantSpec {
   id?: string;
   version?: string;
   caseFlags?: string[];
-  legalBases?: Record<string, { citation?: string; permits: Sensitivity[] }>;
+  legalBases?: Record<
+    string,
+    { citation?: string; permits: Sensitivity[]; appliesTo?: string[]; exception?: string }
+  >;
   partners: { id: string; name?: string; kind?: string; purposes: string[] }[];
   purposes: {
     id: string;
@@ -175,6 +178,11 @@ export function buildConvenant(spec: ConvenantSpec): Convenant {
       src: at('legal_bases', id),
       citation: b.citation ?? id,
       permits: b.permits,
+      ...(b.appliesTo ? { appliesTo: b.appliesTo } : {}),
+      // A basis for health or criminal data names its exception; the citation stands in for it.
+      ...(b.exception !== undefined || b.permits.some((s) => s === 'health' || s === 'criminal')
+        ? { exception: b.exception ?? b.citation ?? id }
+        : {}),
     })),
     partners: spec.partners.map((p, i) => ({
       id: p.id,
