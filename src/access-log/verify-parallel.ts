@@ -91,6 +91,7 @@ export function mergeReports(reports: readonly VerifyReport[]): VerifyReport {
     purged: used.reduce((n, r) => n + r.purged, 0),
     purgedRanges: [...purgedRanges.values()],
     pending: last.pending,
+    overdue: last.overdue,
     head: last.head,
     failure: last.failure,
   };
@@ -106,6 +107,7 @@ export interface WorkerTask {
   sealedBefore?: string;
   now: number;
   pendingGraceMs?: number;
+  unsealedMaxMs?: number;
 }
 
 /** The worker script next to this module in dist/ (under ts-jest this module is the .ts source). */
@@ -151,6 +153,8 @@ export interface ParallelVerifyInput {
   to?: bigint;
   now?: Date;
   pendingGraceMs?: number;
+  /** See VerifyInput.unsealedMaxMs: only the last segment reads unsealed rows. */
+  unsealedMaxMs?: number;
   /** Worker threads at most (default: the cores this process may use). */
   workers?: number;
   /** Positions below which it all runs in this thread (default PARALLEL_FROM). */
@@ -172,6 +176,7 @@ export async function verifyInParallel(input: ParallelVerifyInput): Promise<Veri
     publicJwk: input.publicJwk,
     now: (input.now ?? new Date()).getTime(),
     ...(input.pendingGraceMs !== undefined ? { pendingGraceMs: input.pendingGraceMs } : {}),
+    ...(input.unsealedMaxMs !== undefined ? { unsealedMaxMs: input.unsealedMaxMs } : {}),
     ...(sealedBefore ? { sealedBefore } : {}),
   });
   const here = () => verifySegment(input.source, task({ from, to: input.to }));
@@ -222,5 +227,6 @@ export async function verifySegment(
     ...(task.sealedBefore ? { sealedBefore: task.sealedBefore } : {}),
     now: new Date(task.now),
     ...(task.pendingGraceMs !== undefined ? { pendingGraceMs: task.pendingGraceMs } : {}),
+    ...(task.unsealedMaxMs !== undefined ? { unsealedMaxMs: task.unsealedMaxMs } : {}),
   });
 }

@@ -68,7 +68,8 @@ export type Problem =
   | 'chain-broken'
   | 'checkpoint-signature'
   | 'checkpoint-head'
-  | 'checkpoint-count';
+  | 'checkpoint-count'
+  | 'unsealed';
 
 export interface Failure {
   problem: Problem;
@@ -114,6 +115,8 @@ export interface VerifyReport {
   purgedRanges: PurgeRange[];
   /** Rows after the last sealed seq, not yet sealed: normal for the newest entries. */
   pending: number;
+  /** Of those, rows unsealed for longer than VerifyInput.unsealedMaxMs: a failure ('unsealed'). */
+  overdue: number;
   /** Chain head after the last verified position (hex). */
   head: string;
   /** The first thing wrong, in chain order; null when ok. */
@@ -143,6 +146,13 @@ export interface VerifyInput {
    * occurred_at is younger than this (default 5 minutes before `now`), as inserted after that.
    */
   pendingGraceMs?: number;
+  /**
+   * How long a row may stay outside the chain. A row that occurred longer ago than this and is
+   * still unsealed fails verification ('unsealed'), naming it: unsealed rows are not covered by any
+   * hash, so an insider could change or remove them unseen, and they stay that way as long as
+   * sealing is stopped. Undefined: no bound (a pure check of the chain as it stands).
+   */
+  unsealedMaxMs?: number;
   now?: Date;
   /**
    * The chain head before `from` when another verification vouches for it (verifyInParallel: the
@@ -244,7 +254,11 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       : undefined;
   const keys = keyRing(input.publicJwk);
   const purge = purgeLedger(input.purged ?? []);
-  const pendingSince = (input.now ?? new Date()).getTime() - (input.pendingGraceMs ?? 5 * 60_000);
+  const nowMs = (input.now ?? new Date()).getTime();
+  const pendingSince = nowMs - (input.pendingGraceMs ?? 5 * 60_000);
+  const unsealedSince = input.unsealedMaxMs === undefined ? null : nowMs - input.unsealedMaxMs;
+  /** Seqs of unsealed rows past the bound, the first few of them by seq (they are read in seq order). */
+  const overdueSeqs: string[] = [];
   const hashNext = chainHasher();
   // Null until the range's first seal gives it (a range that does not start at the genesis).
   let head: string | null = input.startHead ?? (from === 1 ? GENESIS.toString('hex') : null);
@@ -252,6 +266,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
   let entries = 0;
   let checked = 0;
   let pending = 0;
+  let overdue = 0;
   let anchored: string | null = null;
   let sinceAnchor = 0;
   let purged = 0;
@@ -265,6 +280,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     purged,
     purgedRanges: purge.used(),
     pending,
+    overdue,
     head: head ?? '',
     failure,
   });
@@ -297,7 +313,8 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       if (entry === null) continue;
       // Rows are read sealed-first, so maxSealedSeq is final here. An old row below it was skipped
       // by the chain (sealers take rows in seq order), so it was put in afterwards.
-      if (Number(entry.seq) < maxSealedSeq && Date.parse(occurredAtOf(entry)) < pendingSince) {
+      const occurred = Date.parse(occurredAtOf(entry));
+      if (Number(entry.seq) < maxSealedSeq && occurred < pendingSince) {
         return report({
           problem: 'inserted',
           position: null,
@@ -306,6 +323,10 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         });
       }
       pending++;
+      if (unsealedSince !== null && occurred < unsealedSince) {
+        overdue++;
+        if (overdueSeqs.length < OVERDUE_NAMED) overdueSeqs.push(entry.seq);
+      }
       continue;
     }
     const position = Number(seal.position);
@@ -400,8 +421,22 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       });
     }
   }
+  if (overdue > 0) {
+    const more = overdue > overdueSeqs.length ? ` and ${overdue - overdueSeqs.length} more` : '';
+    return report({
+      problem: 'unsealed',
+      position: null,
+      seq: overdueSeqs[0]!,
+      detail:
+        `${overdue} entries are not in the chain although they occurred more than ` +
+        `${Math.round(input.unsealedMaxMs! / 1000)} s before this verification: seq ${overdueSeqs.join(', ')}${more}`,
+    });
+  }
   return report(null);
 }
+
+/** How many overdue unsealed seqs a failure names (it counts them all). */
+const OVERDUE_NAMED = 20;
 
 const HASH_HEX = /^[0-9a-f]{64}$/;
 

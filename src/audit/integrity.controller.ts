@@ -5,6 +5,8 @@ import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
 import { GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
 import { readCheckpoints, readPurges } from '../access-log/chain.repository.js';
@@ -36,6 +38,7 @@ export class IntegrityController {
     @Inject(GATEWAY_KEY) private readonly key: GatewayKey,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Public on purpose: anyone holding an export must be able to check its checkpoints offline. */
@@ -59,7 +62,8 @@ export class IntegrityController {
     summary: "Recompute the access log's hash chain and check its signed checkpoints",
     description:
       'Privacy officers only (partner of kind toezicht, purpose toezicht). Reports the first bad position and ' +
-      'sequence number with what is wrong (altered, removed, inserted, reordered, checkpoint). Logged as an audit access.',
+      'sequence number with what is wrong (altered, removed, inserted, reordered, checkpoint), and fails (unsealed) ' +
+      'when entries stayed outside the chain longer than ACCESS_LOG_UNSEALED_MAX_MS. Logged as an audit access.',
   })
   @ApiOkResponse({
     description:
@@ -78,6 +82,7 @@ export class IntegrityController {
       checkpoints,
       purged: await readPurges(this.dataSource),
       publicJwk: this.key.publicJwk,
+      unsealedMaxMs: this.config.unsealedMaxMs,
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
     });

@@ -167,6 +167,8 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
       checkpoints: file.checkpoints,
       purged: file.purged,
       publicJwk,
+      // Pending rows in a file are judged as of the export: they were that old when it was made.
+      ...(file.header ? { now: new Date(file.header.exportedAt), unsealedMaxMs: config.unsealedMaxMs } : {}),
       ...(first !== undefined && first > 1n ? { from: first } : {}),
       ...range,
     });
@@ -180,6 +182,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
         checkpoints: await readCheckpoints(database.dataSource),
         purged: await readPurges(database.dataSource),
         publicJwk,
+        unsealedMaxMs: config.unsealedMaxMs,
         ...range,
       });
     } finally {
@@ -190,7 +193,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   const rate = Math.round(report.entries / Math.max(seconds, 1e-6));
   ctx.out(
     `Verified ${report.entries} entries and ${report.checkpoints} checkpoints in ${seconds.toFixed(2)} s ` +
-      `(${rate} entries/s); ${report.pending} pending; chain head ${report.head || '(none)'}.`,
+      `(${rate} entries/s); ${report.pending} pending${report.overdue > 0 ? ` (${report.overdue} overdue)` : ''}; chain head ${report.head || '(none)'}.`,
   );
   ctx.out(
     report.anchored === null
