@@ -26,6 +26,11 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return hash('sha256', Buffer.concat([NODE, left, right]), 'buffer');
 }
 
+/** Scratch inputs of appendLinkHex: 0x00 || link, and 0x01 || left || right. */
+const LEAF_INPUT = Buffer.alloc(33);
+const NODE_INPUT = Buffer.alloc(65);
+NODE_INPUT[0] = 0x01;
+
 /** MTH of the empty tree: SHA-256 of the empty string. */
 export const EMPTY_ROOT = hash('sha256', Buffer.alloc(0), 'buffer');
 
@@ -149,7 +154,7 @@ export function verifyConsistency(
   if (m === n) return proof.length === 0 && equal(first, second);
   if (m === 0) return proof.length === 0;
   if (proof.length === 0) return false;
-  const path = (m & (m - 1)) === 0 ? [first, ...proof] : [...proof];
+  const path = isPowerOfTwo(m) ? [first, ...proof] : [...proof];
   let fn = m - 1;
   let sn = n - 1;
   while (fn % 2 === 1) {
@@ -207,10 +212,28 @@ export class CompactRange {
     return [...this.nodes];
   }
 
+  /**
+   * Appends the leaf for a chain link given as hex (the verifier's form): leaf and node hashes from
+   * reused buffers, as the verifier does this once per entry of a log of millions.
+   */
+  appendLinkHex(entryHashHex: string): void {
+    if (LEAF_INPUT.write(entryHashHex, 1, 32, 'hex') !== 32)
+      throw new TypeError('a chain hash is 32 bytes of hex');
+    let node = hash('sha256', LEAF_INPUT, 'buffer');
+    for (let size = this.n; size % 2 === 1; size = Math.floor(size / 2)) {
+      this.nodes.pop()!.copy(NODE_INPUT, 1);
+      node.copy(NODE_INPUT, 33);
+      node = hash('sha256', NODE_INPUT, 'buffer');
+    }
+    this.nodes.push(node);
+    this.n++;
+  }
+
   append(leaf: Buffer): void {
     let node = leaf;
     // Each trailing 1-bit of the size is a subtree of the same size as the one being carried.
-    for (let size = this.n; size & 1; size = Math.floor(size / 2)) node = nodeHash(this.nodes.pop()!, node);
+    for (let size = this.n; size % 2 === 1; size = Math.floor(size / 2))
+      node = nodeHash(this.nodes.pop()!, node);
     this.nodes.push(node);
     this.n++;
   }
@@ -228,16 +251,26 @@ export class CompactRange {
    * the same size first differ, when their hashes are compared one by one.
    */
   ranges(): [number, number][] {
-    const out: [number, number][] = [];
-    let lo = 0;
-    for (let bit = 2 ** Math.floor(Math.log2(Math.max(this.n, 1))); bit >= 1; bit /= 2) {
-      if (Math.floor(this.n / bit) % 2 === 1) {
-        out.push([lo, lo + bit]);
-        lo += bit;
-      }
-    }
-    return out;
+    return rangesOf(this.n);
   }
+}
+
+/** The leaf ranges [lo, hi) of the perfect subtrees that make up a tree of n leaves, biggest first. */
+export function rangesOf(n: number): [number, number][] {
+  const out: [number, number][] = [];
+  let lo = 0;
+  for (let bit = 2 ** Math.floor(Math.log2(Math.max(n, 1))); bit >= 1; bit /= 2) {
+    if (Math.floor(n / bit) % 2 === 1) {
+      out.push([lo, lo + bit]);
+      lo += bit;
+    }
+  }
+  return out;
+}
+
+/** For sizes past 2^31, where JavaScript's bitwise operators no longer apply. */
+export function isPowerOfTwo(n: number): boolean {
+  return n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
 function popcount(n: number): number {
