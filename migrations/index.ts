@@ -10,6 +10,7 @@ import { AccessLogPartitions1763900007000 } from './1763900007000-access-log-par
 import { AccessLogPurge1763900007100 } from './1763900007100-access-log-purge.js';
 import { CaseLifecycle1763900008000 } from './1763900008000-case-lifecycle.js';
 import { AccessLogMerkle1763900011000 } from './1763900011000-access-log-merkle.js';
+import { AccessLogRetentionGuard1763900011100 } from './1763900011100-access-log-retention-guard.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   AccessLogPurge1763900007100,
   CaseLifecycle1763900008000,
   AccessLogMerkle1763900011000,
+  AccessLogRetentionGuard1763900011100,
 ];

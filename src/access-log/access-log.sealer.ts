@@ -44,6 +44,8 @@ export interface SealOptions {
   forceCheckpoint?: boolean;
   /** The first line of each checkpoint note: which log it is (default DEFAULT_ORIGIN). */
   origin?: string;
+  /** The time a checkpoint signs (default: now); tests of retention sign checkpoints in the past. */
+  clock?: () => Date;
 }
 
 export interface SealRound {
@@ -120,7 +122,7 @@ export async function sealRound(
       );
     }
     const checkpoint = (await checkpointDue(manager, position, options))
-      ? await writeCheckpoint(manager, key, position, head, options.origin ?? DEFAULT_ORIGIN)
+      ? await writeCheckpoint(manager, key, position, head, options.origin ?? DEFAULT_ORIGIN, options.clock)
       : null;
     return { locked: true, sealed: rows.length, checkpoint };
   });
@@ -151,13 +153,17 @@ async function writeCheckpoint(
   position: bigint,
   head: Buffer,
   origin: string,
+  clock: () => Date = () => new Date(),
 ): Promise<string> {
   // The tree's new subtrees are stored with the checkpoint that first covers them.
   const root = await extendTree(manager, Number(position));
-  const { count, createdAt, jws } = await signCheckpoint(key, position.toString(), head.toString('hex'), {
-    rootHash: root.toString('hex'),
-    origin,
-  });
+  const { count, createdAt, jws } = await signCheckpoint(
+    key,
+    position.toString(),
+    head.toString('hex'),
+    { rootHash: root.toString('hex'), origin },
+    clock(),
+  );
   await manager.query(
     `INSERT INTO access_log_checkpoint (position, chain_head, count, created_at, jws, root_hash)
      VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -185,8 +191,9 @@ export async function signCheckpoint(
   position: string,
   chainHead: string,
   tree?: { rootHash: string; origin?: string },
+  at: Date = new Date(),
 ): Promise<Checkpoint> {
-  const fields = { position, chainHead, count: position, createdAt: new Date().toISOString() };
+  const fields = { position, chainHead, count: position, createdAt: at.toISOString() };
   const [payload, typ] = tree
     ? [
         noteText({

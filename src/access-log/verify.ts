@@ -90,7 +90,10 @@ export type Problem =
   | 'checkpoint-root'
   | 'unsealed'
   | 'rewritten'
-  | 'truncated';
+  | 'truncated'
+  | 'purge-unrecorded'
+  | 'purge-forged'
+  | 'purge-early';
 
 export interface Failure {
   problem: Problem;
@@ -608,7 +611,7 @@ function purgeLedger(ranges: readonly PurgeRange[]) {
 }
 
 /** What a checkpoint's JWS signs, in either format: the JSON payload, or the note with its tree. */
-async function signedFields(
+export async function signedFields(
   c: Checkpoint,
   keys: KeyRing,
 ): Promise<(CheckpointPayload & { rootHash?: string }) | null> {

@@ -144,18 +144,18 @@ describe('Merkle checkpoints and a witness (real PostgreSQL)', () => {
       for (const t of ['access_log', 'access_log_seal', 'access_log_checkpoint', 'access_log_merkle_node'])
         await runner.query(`ALTER TABLE ${t} DISABLE TRIGGER ${t}_append_only`);
       // The insider changes the entry at position 650, reseals from there and drops the checkpoint after it.
-      const [target] = await runner.query<{ seq: string }[]>(
+      const [target] = (await runner.query(
         `SELECT seq::text AS seq FROM access_log_seal WHERE position = 650`,
-      );
+      )) as { seq: string }[];
       await runner.query(`UPDATE access_log SET partner = 'politie' WHERE seq = $1`, [target!.seq]);
-      const [start] = await runner.query<{ prev: Buffer }[]>(
+      const [start] = (await runner.query(
         `SELECT prev_hash AS prev FROM access_log_seal WHERE position = 650`,
-      );
+      )) as { prev: Buffer }[];
       let prev = start!.prev;
-      const rows = await runner.query<(LoggedEntry & { position: string })[]>(
+      const rows = (await runner.query(
         `SELECT s.position::text AS position, ${ENTRY_SELECT} FROM access_log_seal s JOIN access_log l ON l.seq = s.seq
           WHERE s.position >= 650 ORDER BY s.position`,
-      );
+      )) as (LoggedEntry & { position: string })[];
       for (const { position, ...logged } of rows) {
         const next = entryHash(prev, logged);
         await runner.query(`UPDATE access_log_seal SET entry_hash = $1, prev_hash = $2 WHERE position = $3`, [

@@ -27,6 +27,7 @@ import {
   type SignedTreeHead,
 } from '../access-log/tree.js';
 import { urlOf, verifyInParallel } from '../access-log/verify-parallel.js';
+import { withPurgeCheck } from '../access-log/verify-purges.js';
 import { AuditService } from './audit.service.js';
 import { OfficerGuard } from './officer.guard.js';
 
@@ -182,7 +183,7 @@ export class IntegrityController {
     const from = query.from ? BigInt(query.from) : undefined;
     const to = query.to ? BigInt(query.to) : undefined;
     const checkpoints = await readCheckpoints(this.dataSource);
-    const report = await verifyInParallel({
+    const chain = await verifyInParallel({
       source: this.dataSource,
       ...urlOf(this.dataSource),
       checkpoints,
@@ -191,6 +192,9 @@ export class IntegrityController {
       unsealedMaxMs: this.config.unsealedMaxMs,
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
+    });
+    const report = await withPurgeCheck(chain, this.dataSource, checkpoints, this.key.publicJwk, {
+      unsealedMaxMs: this.config.unsealedMaxMs,
     });
     // The verification is itself an access to the log, recorded before the answer (503 if it cannot be).
     await this.audit.recordQuery(officer, {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
 import { urlOf, verifyInParallel } from '../../access-log/verify-parallel.js';
+import { withPurgeCheck } from '../../access-log/verify-purges.js';
 import type { ExportHeader } from '../../access-log/export-file.js';
 import { readExportFile } from '../../access-log/export-reader.js';
 import {
@@ -229,15 +230,19 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     // readChainPages reads three pages at once, each on a connection of its own, besides the bounds.
     const database = await openDatabase(config, { poolSize: 4 });
     try {
+      const checkpoints = await readCheckpoints(database.dataSource);
       report = await verifyInParallel({
         source: database.dataSource,
         ...urlOf(database.dataSource),
-        checkpoints: await readCheckpoints(database.dataSource),
+        checkpoints,
         purged: await readPurges(database.dataSource),
         publicJwk,
         unsealedMaxMs: config.unsealedMaxMs,
         ...range,
         witnessed,
+      });
+      report = await withPurgeCheck(report, database.dataSource, checkpoints, publicJwk, {
+        unsealedMaxMs: config.unsealedMaxMs,
       });
     } finally {
       await database.close();
