@@ -47,7 +47,7 @@ describe('GET /v1/audit/checkpoint, /consistency, /inclusion and a witness over 
 
   beforeAll(async () => {
     t = await startTestApp({
-      env: { SEAL_INTERVAL_MS: '3600000', CHECKPOINT_EVERY: '1000', ACCESS_LOG_UNSEALED_MAX_MS: '60000' },
+      env: { SEAL_INTERVAL_MS: '3600000', CHECKPOINT_EVERY: '1000', UNSEALED_MAX_MS: '60000' },
     });
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
@@ -129,7 +129,7 @@ describe('GET /v1/audit/checkpoint, /consistency, /inclusion and a witness over 
     expect(ok).toBe(true);
   });
 
-  it('fails verification, naming it, when an entry stays unsealed longer than ACCESS_LOG_UNSEALED_MAX_MS', async () => {
+  it('fails verification, naming it, when an entry stays unsealed longer than UNSEALED_MAX_MS', async () => {
     const officer = await bearerFor(t, { partner: 'fg', purpose: 'toezicht', professional: 'fg-1' });
     await request(t.app.getHttpServer()).get('/v1/audit/verify').set('authorization', officer).expect(200);
     const [old] = await t.db.dataSource.query<{ seq: string }[]>(

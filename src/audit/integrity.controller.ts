@@ -170,7 +170,7 @@ export class IntegrityController {
     description:
       'Privacy officers only (partner of kind toezicht, purpose toezicht). Reports the first bad position and ' +
       'sequence number with what is wrong (altered, removed, inserted, reordered, checkpoint), and fails (unsealed) ' +
-      'when entries stayed outside the chain longer than ACCESS_LOG_UNSEALED_MAX_MS. Logged as an audit access.',
+      'when entries stayed outside the chain longer than UNSEALED_MAX_MS. Logged as an audit access.',
   })
   @ApiOkResponse({
     description:

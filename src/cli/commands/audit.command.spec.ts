@@ -159,7 +159,7 @@ describe('convenant audit verify (real PostgreSQL)', () => {
     });
   });
 
-  it('exits 1 naming entries left unsealed longer than ACCESS_LOG_UNSEALED_MAX_MS (last: it leaves one behind)', async () => {
+  it('exits 1 naming entries left unsealed longer than UNSEALED_MAX_MS (last: it leaves one behind)', async () => {
     const [row] = await db.dataSource.query<{ seq: string }[]>(
       `INSERT INTO access_log (occurred_at, trace_id, action, status, reason)
        VALUES (now() - interval '2 minutes', $1, 'read', 'allowed', 'never sealed') RETURNING seq::text AS seq`,
@@ -175,6 +175,6 @@ describe('convenant audit verify (real PostgreSQL)', () => {
       ),
     );
     // Within a longer bound it is pending, not a failure.
-    expect((await run(['audit', 'verify'], { ...env, ACCESS_LOG_UNSEALED_MAX_MS: '600000' })).code).toBe(0);
+    expect((await run(['audit', 'verify'], { ...env, UNSEALED_MAX_MS: '600000' })).code).toBe(0);
   });
 });
