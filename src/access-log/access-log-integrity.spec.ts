@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { QueryRunner } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { newSigningPair } from '../auth/dev-keys.js';
+import { gatewayKeyFromJwk } from '../auth/gateway-key.js';
 import { AccessLogRepository } from './access-log.repository.js';
+import { sealRound } from './access-log.sealer.js';
 import type { AccessLogEntry } from './access-log.types.js';
 
 const entry = (): AccessLogEntry => ({
@@ -83,11 +86,29 @@ describe('access_log is append-only in the database (real PostgreSQL)', () => {
     expect(await count()).toBe(3);
   });
 
-  it('lets the retention role delete, and nobody else', async () => {
-    await asRole(db, 'convenant_retention', async (runner) => {
-      await runner.query(`DELETE FROM access_log WHERE seq = (SELECT min(seq) FROM access_log)`);
+  it('lets the retention role delete an expired entry, and nobody else', async () => {
+    // Expired: older than the retention in force, and under a checkpoint signed before its cut-off.
+    const [old] = await db.dataSource.query<{ seq: string }[]>(
+      `INSERT INTO access_log (occurred_at, trace_id, action, status)
+       VALUES ('2019-01-01T00:00:00Z', $1, 'read', 'allowed') RETURNING seq::text AS seq`,
+      [randomBytes(16).toString('hex')],
+    );
+    const key = await gatewayKeyFromJwk((await newSigningPair()).privateJwk);
+    await sealRound(db.dataSource, key, {
+      checkpointEvery: 1,
+      checkpointIntervalMs: 60_000,
+      clock: () => new Date('2019-06-01T00:00:00Z'),
     });
-    expect(await count()).toBe(2);
+    await db.dataSource.query(
+      `INSERT INTO access_log_retention_period (policy_version, purpose, retention) VALUES ('test', NULL, 'P1Y')`,
+    );
+    await asRole(db, 'convenant_retention', async (runner) => {
+      await expect(runner.query(`DELETE FROM access_log WHERE seq <> $1`, [old!.seq])).rejects.toThrow(
+        /has not expired/,
+      );
+      await runner.query(`DELETE FROM access_log WHERE seq = $1`, [old!.seq]);
+    });
+    expect(await count()).toBe(3);
     await expect(db.dataSource.query(`DELETE FROM access_log`)).rejects.toThrow(/append-only/);
   });
 
@@ -120,7 +141,7 @@ describe('access_log is append-only in the database (real PostgreSQL)', () => {
         await expect(db.dataSource.query(`DELETE FROM ${partition}`)).rejects.toThrow(/append-only/);
         await expect(db.dataSource.query(`TRUNCATE ${partition}`)).rejects.toThrow(/append-only/);
       }
-      expect(await count()).toBe(2);
+      expect(await count()).toBe(3);
     });
 
     it('creates months ahead idempotently, each protected against TRUNCATE', async () => {

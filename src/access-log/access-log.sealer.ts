@@ -12,6 +12,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { AccessLogRepository } from './access-log.repository.js';
 import { ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import { DEFAULT_ORIGIN, NOTE_TYP, noteText } from './checkpoint-note.js';
+import { extendTree } from './merkle.repository.js';
 import { checkpointPayload, type Checkpoint } from './verify.js';
 
 /**
@@ -40,6 +42,10 @@ export interface SealOptions {
   checkpointIntervalMs: number;
   /** Write a checkpoint for whatever is not yet under one (graceful shutdown). */
   forceCheckpoint?: boolean;
+  /** The first line of each checkpoint note: which log it is (default DEFAULT_ORIGIN). */
+  origin?: string;
+  /** The time a checkpoint signs (default: now); tests of retention sign checkpoints in the past. */
+  clock?: () => Date;
 }
 
 export interface SealRound {
@@ -116,7 +122,7 @@ export async function sealRound(
       );
     }
     const checkpoint = (await checkpointDue(manager, position, options))
-      ? await writeCheckpoint(manager, key, position, head)
+      ? await writeCheckpoint(manager, key, position, head, options.origin ?? DEFAULT_ORIGIN, options.clock)
       : null;
     return { locked: true, sealed: rows.length, checkpoint };
   });
@@ -146,31 +152,64 @@ async function writeCheckpoint(
   key: CheckpointKey,
   position: bigint,
   head: Buffer,
+  origin: string,
+  clock: () => Date = () => new Date(),
 ): Promise<string> {
-  const { count, createdAt, jws } = await signCheckpoint(key, position.toString(), head.toString('hex'));
+  // The tree's new subtrees are stored with the checkpoint that first covers them.
+  const root = await extendTree(manager, Number(position));
+  const { count, createdAt, jws } = await signCheckpoint(
+    key,
+    position.toString(),
+    head.toString('hex'),
+    { rootHash: root.toString('hex'), origin },
+    clock(),
+  );
   await manager.query(
-    `INSERT INTO access_log_checkpoint (position, chain_head, count, created_at, jws) VALUES ($1, $2, $3, $4, $5)`,
-    [position.toString(), head, count, createdAt, jws],
+    `INSERT INTO access_log_checkpoint (position, chain_head, count, created_at, jws, root_hash)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [position.toString(), head, count, createdAt, jws, root],
   );
   return position.toString();
 }
 
+/** The gateway's checkpoint origin: its public host and the log's path, as C2SP origins name a log. */
+export function checkpointOrigin(publicUrl: string): string {
+  const url = new URL(publicUrl);
+  return `${url.host}${url.pathname.replace(/\/$/, '')}/access-log`;
+}
+
 /**
- * A checkpoint for the chain head after `position` entries, signed as a compact JWS over
- * checkpointPayload. Every position from 1 is an entry, so the count is the position; it is signed
- * separately so that a chain cut short and re-extended is caught even where positions look
- * contiguous.
+ * A checkpoint for the chain head after `position` entries, signed as a compact JWS. With a tree
+ * (the Merkle root over positions 1..position) it signs the checkpoint note (checkpoint-note.ts),
+ * what witnesses check and cosign; without, the JSON checkpointPayload checkpoints had before the
+ * tree, which the verifier still reads. Every position from 1 is an entry, so the count (the tree
+ * size) is the position; it is signed so that a chain cut short and re-extended is caught even
+ * where positions look contiguous.
  */
 export async function signCheckpoint(
   key: CheckpointKey,
   position: string,
   chainHead: string,
+  tree?: { rootHash: string; origin?: string },
+  at: Date = new Date(),
 ): Promise<Checkpoint> {
-  const fields = { position, chainHead, count: position, createdAt: new Date().toISOString() };
-  const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload(fields)))
-    .setProtectedHeader({ alg: GATEWAY_ALG, kid: key.kid, typ: 'convenant-checkpoint+json' })
+  const fields = { position, chainHead, count: position, createdAt: at.toISOString() };
+  const [payload, typ] = tree
+    ? [
+        noteText({
+          origin: tree.origin ?? DEFAULT_ORIGIN,
+          size: position,
+          rootHash: tree.rootHash,
+          chainHead,
+          createdAt: fields.createdAt,
+        }),
+        NOTE_TYP,
+      ]
+    : [checkpointPayload(fields), 'convenant-checkpoint+json'];
+  const jws = await new CompactSign(new TextEncoder().encode(payload))
+    .setProtectedHeader({ alg: GATEWAY_ALG, kid: key.kid, typ })
     .sign(key.privateKey);
-  return { ...fields, jws };
+  return { ...fields, ...(tree ? { rootHash: tree.rootHash } : {}), jws };
 }
 
 /**
@@ -261,6 +300,7 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
           checkpointEvery: this.config.checkpointEvery,
           checkpointIntervalMs: this.config.checkpointIntervalMs,
           forceCheckpoint,
+          origin: checkpointOrigin(this.config.publicUrl),
         });
         if (!round.locked || round.sealed < BATCH) return;
       }

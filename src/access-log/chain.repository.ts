@@ -430,7 +430,8 @@ export async function readPurges(dataSource: Queryable): Promise<PurgeRange[]> {
 export async function readCheckpoints(dataSource: Queryable): Promise<Checkpoint[]> {
   return (await dataSource.query(
     `SELECT position::text AS "position", encode(chain_head, 'hex') AS "chainHead", count::text AS "count",
-            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt", jws
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt", jws,
+            encode(root_hash, 'hex') AS "rootHash"
        FROM access_log_checkpoint c ORDER BY c.position`,
   )) as Checkpoint[];
 }

@@ -12,8 +12,12 @@ import { AccessLogRepository } from './access-log.repository.js';
 import { sealRound } from './access-log.sealer.js';
 import { readChain, readChainPages, readCheckpoints, readPurges } from './chain.repository.js';
 import { inSegments } from '../../test/support/verify-segments.js';
-import { AccessLogRetention, type LogRetentionPolicy } from './log-retention.js';
+import { AccessLogRetention, purgeDigest, type LogRetentionPolicy } from './log-retention.js';
 import { verifyChain, type VerifyReport } from './verify.js';
+import { withPurgeCheck } from './verify-purges.js';
+import type { QueryRunner } from 'typeorm';
+import { ENTRY_SELECT, entryHash, type LoggedEntry } from './chain.js';
+import type { Queryable } from './chain.repository.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const POLICY: LogRetentionPolicy = {
@@ -43,14 +47,17 @@ describe('AccessLogRetention (real PostgreSQL)', () => {
   /** The multirange text PostgreSQL gives for these entries' seqs (none of them adjacent here). */
   const spans = (...labels: string[]) =>
     `{${labels.map((l) => `[${seqOf[l]},${BigInt(seqOf[l]!) + 1n})`).join(',')}}`;
-  const verify = async (): Promise<VerifyReport> =>
-    verifyChain({
-      rows: readChain(db.dataSource),
-      checkpoints: await readCheckpoints(db.dataSource),
-      purged: await readPurges(db.dataSource),
+  const verify = async (source: Queryable = db.dataSource): Promise<VerifyReport> => {
+    const checkpoints = await readCheckpoints(source);
+    const chain = await verifyChain({
+      rows: readChain(source),
+      checkpoints,
+      purged: await readPurges(source),
       publicJwk: key.publicJwk,
       now: NOW,
     });
+    return withPurgeCheck(chain, source, checkpoints, key.publicJwk);
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -64,7 +71,13 @@ describe('AccessLogRetention (real PostgreSQL)', () => {
     await insert('unknown-purpose-2024', '2024-02-04T10:00:00Z', 'vervallen-doel');
     await insert('triage-2026', '2026-05-01T10:00:00Z', 'triage');
     await insert('triage-2024-c', '2024-02-05T10:00:00Z', 'triage');
-    await sealRound(db.dataSource, key, { checkpointEvery: 3, checkpointIntervalMs: 60_000 });
+    // Signed in 2021, as a gateway running then would have: the checkpoint shows the entries existed
+    // before their cut-offs, which both the database's guard and verification require of a purge.
+    await sealRound(db.dataSource, key, {
+      checkpointEvery: 3,
+      checkpointIntervalMs: 60_000,
+      clock: () => new Date('2021-01-01T00:00:00Z'),
+    });
     await sealRound(db.dataSource, key, {
       checkpointEvery: 3,
       checkpointIntervalMs: 60_000,
@@ -229,5 +242,130 @@ describe('AccessLogRetention (real PostgreSQL)', () => {
       `UPDATE access_log SET partner = 'politie' WHERE reason = 'casusoverleg-2024'`,
     );
     expect(altered.failure).toMatchObject({ problem: 'altered', seq: seqOf['casusoverleg-2024'] });
+  });
+
+  describe('an insider with the retention role, or the database owner', () => {
+    /** Runs `work` in a transaction that is rolled back: every test starts from the same log. */
+    const rolledBack = async (work: (runner: QueryRunner) => Promise<void>) => {
+      const runner = db.dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      try {
+        await work(runner);
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+    };
+    const positionOf = async (source: Queryable, label: string) => {
+      const [row] = (await source.query(
+        `SELECT s.position::text AS position FROM access_log_seal s WHERE s.seq = $1`,
+        [seqOf[label]],
+      )) as { position: string }[];
+      return row!.position;
+    };
+    /** Records a purge run of one entry as the retention tables hold them, as an insider would. */
+    const fakeRun = async (runner: QueryRunner, label: string, retention: string, cutoff: string) => {
+      const traceId = randomBytes(16).toString('hex');
+      const [run] = (await runner.query(
+        `INSERT INTO access_log_purge_run (ran_at, removed, trace_id, policy_version)
+         VALUES (now(), 1, $1, $2) RETURNING run_id::text AS "runId"`,
+        [traceId, POLICY.version],
+      )) as { runId: string }[];
+      const seq = seqOf[label]!;
+      const record = {
+        purpose: 'triage',
+        retention,
+        cutoff,
+        count: 1,
+        fromSeq: seq,
+        toSeq: seq,
+        seqs: `{[${seq},${BigInt(seq) + 1n})}`,
+      };
+      await runner.query(
+        `INSERT INTO access_log_purge (run_id, purpose, retention, cutoff, count, from_seq, to_seq, seqs)
+         VALUES ($1, $2, $3, $4, 1, $5, $5, $6::int8multirange)`,
+        [run!.runId, 'triage', retention, cutoff, seq, record.seqs],
+      );
+      return { traceId, runId: run!.runId, record };
+    };
+    /** Appends and seals, as the sealer would, a row written inside the rolled-back transaction. */
+    const sealHere = async (runner: QueryRunner, seq: string) => {
+      const [last] = (await runner.query(
+        `SELECT position, entry_hash AS hash FROM access_log_seal ORDER BY position DESC LIMIT 1`,
+      )) as { position: string; hash: Buffer }[];
+      const [logged] = (await runner.query(`SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq = $1`, [
+        seq,
+      ])) as LoggedEntry[];
+      await runner.query(
+        `INSERT INTO access_log_seal (position, seq, entry_hash, prev_hash) VALUES ($1, $2, $3, $4)`,
+        [String(BigInt(last!.position) + 1n), seq, entryHash(last!.hash, logged!), last!.hash],
+      );
+    };
+
+    it('cannot delete, as convenant_retention, an entry that has not expired or no old checkpoint covers', async () => {
+      await insert('triage-2019-unsealed', '2019-01-01T10:00:00Z', 'triage');
+      for (const sql of [
+        `DELETE FROM access_log WHERE reason = 'triage-2026'`,
+        `DELETE FROM access_log WHERE reason = 'triage-2019-unsealed'`,
+        `DELETE FROM access_log`,
+      ]) {
+        await rolledBack(async (runner) => {
+          await runner.query(`SET LOCAL ROLE convenant_retention`);
+          await expect(runner.query(sql)).rejects.toThrow(/has not expired/);
+        });
+      }
+    });
+
+    it('a recorded purge whose entry is not in the chain fails, naming the first purged position', async () => {
+      await rolledBack(async (runner) => {
+        const position = await positionOf(runner, 'triage-2026');
+        await runner.query(`ALTER TABLE access_log DISABLE TRIGGER access_log_append_only`);
+        await runner.query(`DELETE FROM access_log WHERE reason = 'triage-2026'`);
+        await fakeRun(runner, 'triage-2026', 'P1Y', '2025-06-01T00:00:00.000000Z');
+        const report = await verify(runner.manager);
+        expect(report.failure).toMatchObject({
+          problem: 'purge-unrecorded',
+          position,
+          seq: seqOf['triage-2026'],
+        });
+      });
+    });
+
+    it('a purge entry forged to match fails too: no checkpoint signed before the cut-off covers a young entry', async () => {
+      // A young entry, sealed under a checkpoint signed today.
+      await insert('triage-today', new Date().toISOString(), 'triage');
+      await sealRound(db.dataSource, key, { checkpointEvery: 1, checkpointIntervalMs: 60_000 });
+      await rolledBack(async (runner) => {
+        const position = await positionOf(runner, 'triage-today');
+        await runner.query(`ALTER TABLE access_log DISABLE TRIGGER access_log_append_only`);
+        await runner.query(`DELETE FROM access_log WHERE reason = 'triage-today'`);
+        const { traceId, runId, record } = await fakeRun(
+          runner,
+          'triage-today',
+          'P1Y',
+          '2025-06-01T00:00:00.000000Z',
+        );
+        const [entry] = (await runner.query(
+          `INSERT INTO access_log (trace_id, professional, action, status, reason, policy_version)
+           VALUES ($1, 'convenant-retention', 'purge', 'allowed', $2, $3) RETURNING seq::text AS seq`,
+          [
+            traceId,
+            `Access log retention run ${runId}: removed 1 entries. Records sha256:${purgeDigest([record])}`,
+            POLICY.version,
+          ],
+        )) as { seq: string }[];
+        await sealHere(runner, entry!.seq);
+        const report = await verify(runner.manager);
+        expect(report.failure).toMatchObject({
+          problem: 'purge-early',
+          position,
+          seq: seqOf['triage-today'],
+        });
+        expect(report.failure!.detail).toMatch(
+          /no checkpoint signed before the cut-off 2025-06-01T00:00:00.000000Z covers it/,
+        );
+      });
+    });
   });
 });

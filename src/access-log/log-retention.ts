@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AccessLogRepository } from './access-log.repository.js';
 
@@ -79,6 +79,9 @@ export class AccessLogRetention {
     const policy = this.policy();
     const traceId = randomBytes(16).toString('hex');
     return this.dataSource.transaction(async (manager) => {
+      // The periods the database holds the deletes to: recorded (as the connecting role, which
+      // convenant_retention cannot do itself) whenever the convenant's differ from those in force.
+      await recordRetention(manager, policy);
       try {
         await manager.query(`SET LOCAL ROLE convenant_retention`);
       } catch (error) {
@@ -149,12 +152,17 @@ export class AccessLogRetention {
         UNION ALL SELECT NULL::text, $4::text, $1::timestamptz - $4::interval),
       latest AS (SELECT max(cutoff) AS cutoff FROM cutoffs)`;
     // An entry's cut-off is its purpose's, or the default's for no purpose or one not in the convenant.
+    const cutoff = `coalesce(
+        (SELECT c.cutoff FROM cutoffs c WHERE c.purpose = l.processing_activity_id),
+        (SELECT c.cutoff FROM cutoffs c WHERE c.purpose IS NULL))`;
+    // Only entries a checkpoint signed before the cut-off covers: that signature is what verification
+    // checks each purged position against (the entry itself is gone), and the database's guard on
+    // access_log refuses any other delete.
     const where = `
       l.occurred_at < (SELECT cutoff FROM latest)
-      AND l.occurred_at < coalesce(
-        (SELECT c.cutoff FROM cutoffs c WHERE c.purpose = l.processing_activity_id),
-        (SELECT c.cutoff FROM cutoffs c WHERE c.purpose IS NULL))
-      AND EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)`;
+      AND l.occurred_at < ${cutoff}
+      AND EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq
+        AND s.position <= (SELECT max(k.position) FROM access_log_checkpoint k WHERE k.created_at < ${cutoff}))`;
     const source =
       mode === 'delete'
         ? `gone AS (DELETE FROM access_log l WHERE ${where}
@@ -180,13 +188,59 @@ function sum(items: readonly PurgeItem[]): number {
   return items.reduce((n, i) => n + i.count, 0);
 }
 
+/**
+ * The run's own log entry says what it removed, for officers, and ends with the digest of its
+ * records in access_log_purge (purgeDigest): sealed into the chain, it binds those records, so a
+ * record added or changed afterwards no longer matches an entry of the chain.
+ */
 function describe(runId: string | null, items: readonly PurgeItem[]): string {
   if (items.length === 0) return 'Access log retention: nothing expired.';
   const parts = items.map(
     (i) =>
       `${i.purpose ?? '(no purpose)'} ${i.count} (seq ${i.fromSeq}-${i.toSeq}, older than ${i.retention})`,
   );
-  return `Access log retention run ${runId}: removed ${sum(items)} entries: ${parts.join('; ')}.`;
+  return (
+    `Access log retention run ${runId}: removed ${sum(items)} entries: ${parts.join('; ')}. ` +
+    `Records sha256:${purgeDigest(items)}`
+  );
+}
+
+/** What of a run's record the digest covers, as stored in access_log_purge. */
+export type PurgeRecord = Pick<
+  PurgeItem,
+  'purpose' | 'retention' | 'cutoff' | 'fromSeq' | 'toSeq' | 'seqs'
+> & {
+  count: number | string;
+};
+
+/** SHA-256 over a run's records, by purpose (none first), each as a JSON array of its fields. */
+export function purgeDigest(records: readonly PurgeRecord[]): string {
+  const key = (r: PurgeRecord) => (r.purpose === null ? '' : `\u0001${r.purpose}`);
+  const sorted = [...records].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const text = JSON.stringify(
+    sorted.map((r) => [r.purpose, r.retention, r.cutoff, String(r.count), r.fromSeq, r.toSeq, r.seqs]),
+  );
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Records the convenant's log retention periods in access_log_retention_period, unless the latest
+ * recording holds exactly these: the periods the database lets the retention role delete by.
+ */
+async function recordRetention(manager: EntityManager, policy: LogRetentionPolicy): Promise<void> {
+  const wanted = new Map<string | null, string>([[null, policy.defaultRetention]]);
+  for (const p of policy.purposes) wanted.set(p.id, p.logRetention ?? policy.defaultRetention);
+  const current = await manager.query<{ purpose: string | null; retention: string }[]>(
+    `SELECT purpose, retention FROM access_log_retention_period
+      WHERE set_at = (SELECT max(set_at) FROM access_log_retention_period)`,
+  );
+  const same = current.length === wanted.size && current.every((r) => wanted.get(r.purpose) === r.retention);
+  if (same) return;
+  await manager.query(
+    `INSERT INTO access_log_retention_period (policy_version, purpose, retention)
+     SELECT $1, p, r FROM unnest($2::text[], $3::text[]) AS u(p, r)`,
+    [policy.version, [...wanted.keys()], [...wanted.values()]],
+  );
 }
 
 /** The retention periods as the convenant in force and the configuration give them. */

@@ -38,12 +38,18 @@ describe('AccessLogPartitions migration moves existing rows (real PostgreSQL)', 
       // A gap in the sequence (a rolled-back insert) must survive too.
       await runner.query(`SELECT nextval('access_log_seq_seq')`);
       const key = await gatewayKeyFromJwk((await newSigningPair()).privateJwk);
-      await sealRound(db.dataSource, key, { checkpointEvery: 1, checkpointIntervalMs: 60_000 });
+      // Sealed before partitioning; the checkpoint after, once the Merkle tree's table exists.
+      await sealRound(db.dataSource, key, { checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
       const before = await runner.query(
         `SELECT seq::text, occurred_at::text, reason FROM access_log ORDER BY seq`,
       );
 
       for (const Migration of MIGRATIONS.slice(at)) await new Migration().up(runner);
+      await sealRound(db.dataSource, key, {
+        checkpointEvery: 1,
+        checkpointIntervalMs: 60_000,
+        forceCheckpoint: true,
+      });
 
       const after = (await runner.query(
         `SELECT seq::text, occurred_at::text, reason, tableoid::regclass::text AS partition FROM access_log ORDER BY seq`,

@@ -5,7 +5,14 @@ import { Worker } from 'node:worker_threads';
 import type { JWK } from 'jose';
 import type { DataSource } from 'typeorm';
 import { queryable, readChainPages, type ChainSource } from './chain.repository.js';
-import { verifyChain, type Checkpoint, type PurgeRange, type VerifyReport } from './verify.js';
+import { frontierAt, MerkleGapError } from './merkle.repository.js';
+import {
+  verifyChain,
+  type Checkpoint,
+  type PurgeRange,
+  type VerifyReport,
+  type WitnessedCheckpoint,
+} from './verify.js';
 
 /**
  * Verifying the whole chain from the database, split over worker threads. One thread reads,
@@ -29,6 +36,8 @@ export interface Segment {
   to: bigint | undefined;
   /** The signed head before `from`, for every segment but the first. */
   startHead?: string;
+  /** The Merkle tree's subtree roots before `from` (VerifyInput.startFrontier), where known. */
+  startFrontier?: string[];
 }
 
 const HASH_HEX = /^[0-9a-f]{64}$/;
@@ -90,7 +99,10 @@ export function mergeReports(reports: readonly VerifyReport[]): VerifyReport {
     unanchored: last.anchored !== null ? last.unanchored : used.reduce((n, r) => n + r.unanchored, 0),
     purged: used.reduce((n, r) => n + r.purged, 0),
     purgedRanges: [...purgedRanges.values()],
+    roots: used.reduce((n, r) => n + r.roots, 0),
+    witnessed: used.reduce((n, r) => n + r.witnessed, 0),
     pending: last.pending,
+    overdue: last.overdue,
     head: last.head,
     failure: last.failure,
   };
@@ -106,6 +118,8 @@ export interface WorkerTask {
   sealedBefore?: string;
   now: number;
   pendingGraceMs?: number;
+  unsealedMaxMs?: number;
+  witnessed?: WitnessedCheckpoint[];
 }
 
 /** The worker script next to this module in dist/ (under ts-jest this module is the .ts source). */
@@ -151,6 +165,10 @@ export interface ParallelVerifyInput {
   to?: bigint;
   now?: Date;
   pendingGraceMs?: number;
+  /** See VerifyInput.unsealedMaxMs: only the last segment reads unsealed rows. */
+  unsealedMaxMs?: number;
+  /** Checkpoints held by witnesses (VerifyInput.witnessed). */
+  witnessed?: WitnessedCheckpoint[];
   /** Worker threads at most (default: the cores this process may use). */
   workers?: number;
   /** Positions below which it all runs in this thread (default PARALLEL_FROM). */
@@ -172,6 +190,8 @@ export async function verifyInParallel(input: ParallelVerifyInput): Promise<Veri
     publicJwk: input.publicJwk,
     now: (input.now ?? new Date()).getTime(),
     ...(input.pendingGraceMs !== undefined ? { pendingGraceMs: input.pendingGraceMs } : {}),
+    ...(input.unsealedMaxMs !== undefined ? { unsealedMaxMs: input.unsealedMaxMs } : {}),
+    ...(input.witnessed ? { witnessed: input.witnessed } : {}),
     ...(sealedBefore ? { sealedBefore } : {}),
   });
   const here = () => verifySegment(input.source, task({ from, to: input.to }));
@@ -192,6 +212,19 @@ export async function verifyInParallel(input: ParallelVerifyInput): Promise<Veri
     input.minimum,
   );
   if (segments.length < 2) return here();
+  // Each later segment carries the tree on from the stored nodes; it checks they give the signed root.
+  for (const segment of segments) {
+    const boundary = input.checkpoints.find((c) => BigInt(c.position) === segment.from - 1n);
+    if (segment.startHead && boundary?.rootHash) {
+      try {
+        const frontier = await frontierAt(db, Number(segment.from - 1n));
+        segment.startFrontier = frontier.hashes().map((h) => h.toString('hex'));
+      } catch (error) {
+        // Seals missing before it: the segment before names that; this one checks chain heads only.
+        if (!(error instanceof MerkleGapError)) throw error;
+      }
+    }
+  }
   // The last segment tells inserted rows from late ones by the highest seq sealed anywhere before it.
   const lastFrom = segments[segments.length - 1]!.from;
   const [before] = (await db.query(
@@ -219,8 +252,11 @@ export async function verifySegment(
     from: segment.from,
     ...(segment.to !== undefined ? { to: segment.to } : {}),
     ...(segment.startHead ? { startHead: segment.startHead } : {}),
+    ...(segment.startFrontier ? { startFrontier: segment.startFrontier } : {}),
+    ...(task.witnessed ? { witnessed: task.witnessed } : {}),
     ...(task.sealedBefore ? { sealedBefore: task.sealedBefore } : {}),
     now: new Date(task.now),
     ...(task.pendingGraceMs !== undefined ? { pendingGraceMs: task.pendingGraceMs } : {}),
+    ...(task.unsealedMaxMs !== undefined ? { unsealedMaxMs: task.unsealedMaxMs } : {}),
   });
 }

@@ -1,5 +1,7 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { NOTE_TYP, parseNote } from './checkpoint-note.js';
+import { CompactRange } from './merkle.js';
 import {
   canonicalTextOf,
   chainHasher,
@@ -43,13 +45,29 @@ export interface VerifyRow {
   duplicate?: true;
 }
 
-/** A signed checkpoint: the chain head after `position` entries. */
+/** A signed checkpoint: the chain head after `position` entries, and the Merkle root over them. */
 export interface Checkpoint {
   position: string;
   chainHead: string;
   count: string;
   createdAt: string;
   jws: string;
+  /** Merkle root (hex) over positions 1..position; absent on checkpoints signed before the tree. */
+  rootHash?: string | null;
+}
+
+/**
+ * A checkpoint a witness outside the database holds (witness.ts): the tree size and root the
+ * gateway signed and the witness cosigned. Verifying against it catches a rewrite or truncation
+ * of anything up to that size, even where the database's own checkpoints were rewritten too.
+ */
+export interface WitnessedCheckpoint {
+  /** Who holds it (the witness's name), for the report. */
+  witness: string;
+  size: string;
+  rootHash: string;
+  /** The tree's subtree roots at that size (CompactRange), hex: where a rewrite begins, to a subtree. */
+  frontier?: readonly string[];
 }
 
 /** What a checkpoint's JWS signs, in this field order. */
@@ -68,7 +86,14 @@ export type Problem =
   | 'chain-broken'
   | 'checkpoint-signature'
   | 'checkpoint-head'
-  | 'checkpoint-count';
+  | 'checkpoint-count'
+  | 'checkpoint-root'
+  | 'unsealed'
+  | 'rewritten'
+  | 'truncated'
+  | 'purge-unrecorded'
+  | 'purge-forged'
+  | 'purge-early';
 
 export interface Failure {
   problem: Problem;
@@ -112,8 +137,14 @@ export interface VerifyReport {
   purged: number;
   /** The retention runs that account for them, as recorded. */
   purgedRanges: PurgeRange[];
+  /** Checkpoints whose Merkle root was recomputed and matched (those signed with a tree, in range). */
+  roots: number;
+  /** Witnessed checkpoints (VerifyInput.witnessed) whose tree was recomputed and matched. */
+  witnessed: number;
   /** Rows after the last sealed seq, not yet sealed: normal for the newest entries. */
   pending: number;
+  /** Of those, rows unsealed for longer than VerifyInput.unsealedMaxMs: a failure ('unsealed'). */
+  overdue: number;
   /** Chain head after the last verified position (hex). */
   head: string;
   /** The first thing wrong, in chain order; null when ok. */
@@ -143,6 +174,13 @@ export interface VerifyInput {
    * occurred_at is younger than this (default 5 minutes before `now`), as inserted after that.
    */
   pendingGraceMs?: number;
+  /**
+   * How long a row may stay outside the chain. A row that occurred longer ago than this and is
+   * still unsealed fails verification ('unsealed'), naming it: unsealed rows are not covered by any
+   * hash, so an insider could change or remove them unseen, and they stay that way as long as
+   * sealing is stopped. Undefined: no bound (a pure check of the chain as it stands).
+   */
+  unsealedMaxMs?: number;
   now?: Date;
   /**
    * The chain head before `from` when another verification vouches for it (verifyInParallel: the
@@ -153,6 +191,15 @@ export interface VerifyInput {
   startHead?: string;
   /** The highest seq sealed before this range, for telling an inserted row from a late one. */
   sealedBefore?: string;
+  /**
+   * With startHead: the Merkle tree's subtree roots (hex, CompactRange order) over positions before
+   * `from`, read from the database. They must fold to the root the checkpoint at from - 1 signed;
+   * then roots are checked in this range too. Without it a range not starting at 1 checks chain
+   * heads only.
+   */
+  startFrontier?: readonly string[];
+  /** Checkpoints held by witnesses outside the database: each must match the tree at its size. */
+  witnessed?: readonly WitnessedCheckpoint[];
 }
 
 export type RowSource = AsyncIterable<VerifyRow | readonly VerifyRow[]> | Iterable<VerifyRow>;
@@ -244,7 +291,37 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       : undefined;
   const keys = keyRing(input.publicJwk);
   const purge = purgeLedger(input.purged ?? []);
-  const pendingSince = (input.now ?? new Date()).getTime() - (input.pendingGraceMs ?? 5 * 60_000);
+  // The Merkle tree over positions, when its state before `from` is known.
+  let tree: CompactRange | null = from === 1 ? new CompactRange() : null;
+  let treeFailure: Failure | null = null;
+  if (from > 1 && input.startFrontier !== undefined) {
+    const boundary = input.checkpoints.find((c) => Number(c.position) === from - 1);
+    const given = new CompactRange(
+      from - 1,
+      input.startFrontier.map((h) => Buffer.from(h, 'hex')),
+    );
+    if (boundary?.rootHash) {
+      if (given.root().toString('hex') === boundary.rootHash) tree = given;
+      else
+        treeFailure = {
+          problem: 'checkpoint-root',
+          position: boundary.position,
+          seq: null,
+          detail: `checkpoint ${boundary.position}: the stored Merkle nodes do not give its root`,
+        };
+    }
+  }
+  const witnessed = [...(input.witnessed ?? [])]
+    .filter((w) => inRange(Number(w.size)))
+    .sort((a, b) => Number(a.size) - Number(b.size));
+  let nextWitnessed = 0;
+  let roots = 0;
+  let witnessChecked = 0;
+  const nowMs = (input.now ?? new Date()).getTime();
+  const pendingSince = nowMs - (input.pendingGraceMs ?? 5 * 60_000);
+  const unsealedSince = input.unsealedMaxMs === undefined ? null : nowMs - input.unsealedMaxMs;
+  /** Seqs of unsealed rows past the bound, the first few of them by seq (they are read in seq order). */
+  const overdueSeqs: string[] = [];
   const hashNext = chainHasher();
   // Null until the range's first seal gives it (a range that does not start at the genesis).
   let head: string | null = input.startHead ?? (from === 1 ? GENESIS.toString('hex') : null);
@@ -252,6 +329,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
   let entries = 0;
   let checked = 0;
   let pending = 0;
+  let overdue = 0;
   let anchored: string | null = null;
   let sinceAnchor = 0;
   let purged = 0;
@@ -264,7 +342,10 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     unanchored: sinceAnchor,
     purged,
     purgedRanges: purge.used(),
+    roots,
+    witnessed: witnessChecked,
     pending,
+    overdue,
     head: head ?? '',
     failure,
   });
@@ -277,14 +358,29 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     const checkpoint = checkpoints[next];
     if (checkpoint === undefined || checkpointPositions[next] !== position) return null;
     next++;
-    const failure = await checkCheckpoint(checkpoint, head!, keys);
-    if (failure) return failure;
+    const check = await checkCheckpoint(checkpoint, head!, keys, tree);
+    if (check.failure) return check.failure;
     checked++;
+    if (check.root) roots++;
     anchored = checkpoint.position;
     sinceAnchor = 0;
     return null;
   };
+  /** The witnessed checkpoints at this position: the tree here must have their root. */
+  const witnessedAt = (position: number): Failure | null => {
+    while (nextWitnessed < witnessed.length && Number(witnessed[nextWitnessed]!.size) <= position) {
+      const w = witnessed[nextWitnessed++]!;
+      if (Number(w.size) < position || tree === null) continue;
+      if (tree.root().toString('hex') === w.rootHash) {
+        witnessChecked++;
+        continue;
+      }
+      return rewrittenFailure(w, tree, anchored);
+    }
+    return null;
+  };
 
+  if (treeFailure) return report(treeFailure);
   const reader = rowReader(input.rows);
 
   for (
@@ -297,7 +393,8 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       if (entry === null) continue;
       // Rows are read sealed-first, so maxSealedSeq is final here. An old row below it was skipped
       // by the chain (sealers take rows in seq order), so it was put in afterwards.
-      if (Number(entry.seq) < maxSealedSeq && Date.parse(occurredAtOf(entry)) < pendingSince) {
+      const occurred = Date.parse(occurredAtOf(entry));
+      if (Number(entry.seq) < maxSealedSeq && occurred < pendingSince) {
         return report({
           problem: 'inserted',
           position: null,
@@ -306,6 +403,10 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         });
       }
       pending++;
+      if (unsealedSince !== null && occurred < unsealedSince) {
+        overdue++;
+        if (overdueSeqs.length < OVERDUE_NAMED) overdueSeqs.push(entry.seq);
+      }
       continue;
     }
     const position = Number(seal.position);
@@ -327,7 +428,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       }
       head = seal.prevHash;
       if (before) {
-        const failure = await checkCheckpoint(before, head, keys);
+        const { failure } = await checkCheckpoint(before, head, keys);
         if (failure) return report(failure);
         checked++;
         anchored = before.position;
@@ -356,9 +457,10 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         return failAt(seal, 'chain-broken', `the seal's entry hash is not a SHA-256 hash`);
       }
       head = seal.entryHash;
+      tree?.appendLinkHex(seal.entryHash);
       purged++;
       expected++;
-      const failure = await checkpointAt(position);
+      const failure = (await checkpointAt(position)) ?? witnessedAt(position);
       if (failure) return report(failure);
       continue;
     }
@@ -380,12 +482,17 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       return failAt(seal, 'altered', `entry seq ${entry.seq} differs from what was sealed`);
     }
     head = computed;
+    tree?.appendLinkHex(computed);
     entries++;
     sinceAnchor++;
     expected++;
     // Compared here, not in checkpointAt: an async call per entry would cost a promise per entry.
     if (next < checkpointPositions.length && checkpointPositions[next]! <= position) {
       const failure = await checkpointAt(position);
+      if (failure) return report(failure);
+    }
+    if (nextWitnessed < witnessed.length && Number(witnessed[nextWitnessed]!.size) <= position) {
+      const failure = witnessedAt(position);
       if (failure) return report(failure);
     }
   }
@@ -400,8 +507,35 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       });
     }
   }
+  // A witness that saw more of the chain than is left: the end was cut off (the last segment only).
+  const beyond =
+    to === null ? witnessed.slice(nextWitnessed).find((w) => Number(w.size) >= expected) : undefined;
+  if (beyond) {
+    return report({
+      problem: 'truncated',
+      position: String(expected),
+      seq: null,
+      detail:
+        `witness ${beyond.witness} holds a checkpoint of ${beyond.size} entries signed by the gateway; ` +
+        `the chain ends at position ${expected - 1}`,
+    });
+  }
+  if (overdue > 0) {
+    const more = overdue > overdueSeqs.length ? ` and ${overdue - overdueSeqs.length} more` : '';
+    return report({
+      problem: 'unsealed',
+      position: null,
+      seq: overdueSeqs[0]!,
+      detail:
+        `${overdue} entries are not in the chain although they occurred more than ` +
+        `${Math.round(input.unsealedMaxMs! / 1000)} s before this verification: seq ${overdueSeqs.join(', ')}${more}`,
+    });
+  }
   return report(null);
 }
+
+/** How many overdue unsealed seqs a failure names (it counts them all). */
+const OVERDUE_NAMED = 20;
 
 const HASH_HEX = /^[0-9a-f]{64}$/;
 
@@ -476,35 +610,112 @@ function purgeLedger(ranges: readonly PurgeRange[]) {
   };
 }
 
-async function checkCheckpoint(c: Checkpoint, head: string, keys: KeyRing): Promise<Failure | null> {
-  const at = { position: c.position, seq: null };
-  let signed: CheckpointPayload;
+/** What a checkpoint's JWS signs, in either format: the JSON payload, or the note with its tree. */
+export async function signedFields(
+  c: Checkpoint,
+  keys: KeyRing,
+): Promise<(CheckpointPayload & { rootHash?: string }) | null> {
   try {
     const key = await keys(c.jws);
-    if (!key) throw new Error('no key for this kid');
-    const { payload } = await compactVerify(c.jws, key, { algorithms: ['ES256'] });
-    signed = JSON.parse(new TextDecoder().decode(payload)) as CheckpointPayload;
-  } catch {
-    return { ...at, problem: 'checkpoint-signature', detail: `checkpoint ${c.position}: signature invalid` };
-  }
-  if (signed.position !== c.position || signed.chainHead !== c.chainHead || signed.count !== c.count) {
+    if (!key) return null;
+    const { payload, protectedHeader } = await compactVerify(c.jws, key, { algorithms: ['ES256'] });
+    const text = new TextDecoder().decode(payload);
+    if (protectedHeader.typ !== NOTE_TYP) return JSON.parse(text) as CheckpointPayload;
+    const note = parseNote(text);
+    if (!note) return null;
     return {
+      position: note.size,
+      chainHead: note.chainHead,
+      count: note.size,
+      createdAt: note.createdAt,
+      rootHash: note.rootHash,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** What checking a checkpoint found: the failure, or whether its Merkle root was compared too. */
+type CheckpointCheck = { failure: Failure } | { failure: null; root: boolean };
+
+async function checkCheckpoint(
+  c: Checkpoint,
+  head: string,
+  keys: KeyRing,
+  tree: CompactRange | null = null,
+): Promise<CheckpointCheck> {
+  const fail = (failure: Failure): CheckpointCheck => ({ failure });
+  const at = { position: c.position, seq: null };
+  const signed = await signedFields(c, keys);
+  if (!signed) {
+    return fail({
+      ...at,
+      problem: 'checkpoint-signature',
+      detail: `checkpoint ${c.position}: signature invalid`,
+    });
+  }
+  if (
+    signed.position !== c.position ||
+    signed.chainHead !== c.chainHead ||
+    signed.count !== c.count ||
+    // A stored root must be the signed one; an export may leave it out (the signed one is used).
+    (c.rootHash != null && signed.rootHash !== c.rootHash)
+  ) {
+    return fail({
       ...at,
       problem: 'checkpoint-signature',
       detail: `checkpoint ${c.position}: stored fields differ from the signed ones`,
-    };
+    });
   }
   if (signed.chainHead !== head) {
-    return { ...at, problem: 'checkpoint-head', detail: `checkpoint ${c.position}: chain head differs` };
+    return fail({
+      ...at,
+      problem: 'checkpoint-head',
+      detail: `checkpoint ${c.position}: chain head differs`,
+    });
   }
   if (signed.count !== c.position) {
-    return {
+    return fail({
       ...at,
       problem: 'checkpoint-count',
       detail: `checkpoint ${c.position}: signed count ${signed.count} differs from the position`,
-    };
+    });
   }
-  return null;
+  if (signed.rootHash === undefined || tree === null || tree.size !== Number(c.position)) {
+    return { failure: null, root: false };
+  }
+  if (tree.root().toString('hex') !== signed.rootHash) {
+    return fail({
+      ...at,
+      problem: 'checkpoint-root',
+      detail: `checkpoint ${c.position}: Merkle root differs`,
+    });
+  }
+  return { failure: null, root: true };
+}
+
+/**
+ * A witnessed root that the recomputed tree does not have: the chain was rewritten up to that size
+ * and resealed. The witness's subtree roots say in which subtree it first differs, and the last
+ * checkpoint that verified says it lies after that; the first position past both is named.
+ */
+function rewrittenFailure(w: WitnessedCheckpoint, tree: CompactRange, anchored: string | null): Failure {
+  let lo = 0;
+  let hi = Number(w.size);
+  const ours = tree.hashes().map((h) => h.toString('hex'));
+  if (w.frontier && w.frontier.length === ours.length) {
+    const i = ours.findIndex((h, j) => h !== w.frontier![j]);
+    if (i >= 0) [lo, hi] = tree.ranges()[i]!;
+  }
+  if (anchored !== null && Number(anchored) > lo) lo = Number(anchored);
+  return {
+    problem: 'rewritten',
+    position: String(lo + 1),
+    seq: null,
+    detail:
+      `witness ${w.witness} holds the gateway's checkpoint of ${w.size} entries with Merkle root ${w.rootHash}; ` +
+      `the log's tree at that size differs: entries were rewritten or replaced, the first of them in positions ${lo + 1}–${hi}`,
+  };
 }
 
 export interface SelectionReport {
@@ -606,7 +817,7 @@ export async function verifySelection(input: {
     last = seal;
     const checkpoint = checkpoints.get(seal.position);
     if (checkpoint) {
-      const failure = await checkCheckpoint(checkpoint, seal.entryHash, keys);
+      const { failure } = await checkCheckpoint(checkpoint, seal.entryHash, keys);
       if (failure) return report(failure);
       checked++;
       anchored += run;
@@ -616,7 +827,7 @@ export async function verifySelection(input: {
   }
   // The rest have no entry here: their signature is still checked, so a forged one shows.
   for (const c of checkpoints.values()) {
-    const failure = await checkCheckpoint(c, c.chainHead, keys);
+    const { failure } = await checkCheckpoint(c, c.chainHead, keys);
     if (failure) return report(failure);
     checked++;
   }

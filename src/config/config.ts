@@ -79,6 +79,11 @@ class Environment {
   CHECKPOINT_INTERVAL_MS = 60_000;
 
   @IsOptional()
+  @IsInt({ message: 'UNSEALED_MAX_MS must be a whole number of at least 1000' })
+  @Min(1000, { message: 'UNSEALED_MAX_MS must be a whole number of at least 1000' })
+  UNSEALED_MAX_MS?: number;
+
+  @IsOptional()
   @IsIn(['true', 'false'], { message: 'DEMO must be true or false' })
   DEMO?: 'true' | 'false';
 
@@ -182,6 +187,11 @@ export interface AppConfig {
   /** A signed checkpoint every this many sealed entries, or after checkpointIntervalMs. */
   checkpointEvery: number;
   checkpointIntervalMs: number;
+  /**
+   * An access log row still outside the hash chain this long after it occurred fails verification
+   * (API and CLI): five seal intervals, at least 30 s, unless UNSEALED_MAX_MS says otherwise.
+   */
+  unsealedMaxMs: number;
   /** At start: apply pending migrations, or refuse to serve while any are pending (production default). */
   migrations: (typeof MIGRATION_MODES)[number];
   /** When set, /metrics is served on this port (and METRICS_HOST) only, not on the API port. */
@@ -221,6 +231,7 @@ const INTEGER_KEYS = new Set([
   'SEAL_INTERVAL_MS',
   'CHECKPOINT_EVERY',
   'CHECKPOINT_INTERVAL_MS',
+  'UNSEALED_MAX_MS',
   'METRICS_PORT',
   'SHUTDOWN_TIMEOUT_MS',
   'SHUTDOWN_DELAY_MS',
@@ -289,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sealIntervalMs: parsed.SEAL_INTERVAL_MS,
     checkpointEvery: parsed.CHECKPOINT_EVERY,
     checkpointIntervalMs: parsed.CHECKPOINT_INTERVAL_MS,
+    unsealedMaxMs: parsed.UNSEALED_MAX_MS ?? Math.max(5 * parsed.SEAL_INTERVAL_MS, 30_000),
     migrations: parsed.MIGRATIONS ?? (parsed.NODE_ENV === 'production' ? 'check' : 'apply'),
     ...(parsed.METRICS_PORT ? { metricsPort: parsed.METRICS_PORT } : {}),
     metricsHost: parsed.METRICS_HOST,

@@ -158,4 +158,23 @@ describe('convenant audit verify (real PostgreSQL)', () => {
       expect(result.stderr).toMatch(/FAILED: reordered at position 21 \(seq 22\)/);
     });
   });
+
+  it('exits 1 naming entries left unsealed longer than UNSEALED_MAX_MS (last: it leaves one behind)', async () => {
+    const [row] = await db.dataSource.query<{ seq: string }[]>(
+      `INSERT INTO access_log (occurred_at, trace_id, action, status, reason)
+       VALUES (now() - interval '2 minutes', $1, 'read', 'allowed', 'never sealed') RETURNING seq::text AS seq`,
+      [randomBytes(16).toString('hex')],
+    );
+    const env = { DATABASE_URL: db.url, CONVENANT_DATA_DIR: dir };
+    const result = await run(['audit', 'verify'], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/1 pending \(1 overdue\)/);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `FAILED: unsealed at position - \\(seq ${row!.seq}\\): 1 entries are not in the chain although they occurred more than 30 s`,
+      ),
+    );
+    // Within a longer bound it is pending, not a failure.
+    expect((await run(['audit', 'verify'], { ...env, UNSEALED_MAX_MS: '600000' })).code).toBe(0);
+  });
 });

@@ -1,15 +1,27 @@
 import type { JWK } from 'jose';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { readCheckpoints, readPurges } from '../../access-log/chain.repository.js';
 import { urlOf, verifyInParallel } from '../../access-log/verify-parallel.js';
+import { withPurgeCheck } from '../../access-log/verify-purges.js';
 import type { ExportHeader } from '../../access-log/export-file.js';
 import { readExportFile } from '../../access-log/export-reader.js';
+import {
+  databaseLogSource,
+  FileWitnessStore,
+  httpLogSource,
+  WitnessAlarm,
+  witnessedCheckpoints,
+  witnessKey,
+  witnessRound,
+} from '../../access-log/witness.js';
 import {
   verifyChain,
   verifySelection,
   type SelectionReport,
   type VerifyReport,
+  type WitnessedCheckpoint,
 } from '../../access-log/verify.js';
 import { AccessLogRepository } from '../../access-log/access-log.repository.js';
 import {
@@ -32,6 +44,14 @@ interface VerifyOptions {
   key?: string;
   from?: string;
   to?: string;
+  witness?: string[];
+}
+
+interface WitnessOptions {
+  url?: string;
+  logKey: string;
+  dir: string;
+  name?: string;
 }
 
 /**
@@ -48,7 +68,28 @@ export const auditCommand: CommandRegistration = (program, ctx) => {
     .option('--key <jwks.json>', 'the JWKS from GET /v1/audit/keys (default: the local gateway key)')
     .option('--from <position>', 'first chain position to verify (earlier ones are trusted)')
     .option('--to <position>', 'last chain position to verify')
+    .option(
+      '--witness <folder>',
+      "a witness's folder (convenant audit witness --dir): the log must still hold every checkpoint it kept (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action((options: VerifyOptions) => verifyAction(ctx, options));
+  audit
+    .command('witness')
+    .description(
+      "fetch the gateway's newest checkpoint, check that it extends the one kept in --dir (consistency proof), cosign and keep it",
+    )
+    .option(
+      '--url <gateway>',
+      'the gateway, e.g. https://convenant.example.nl (default: read the configured database)',
+    )
+    .requiredOption(
+      '--log-key <jwks.json>',
+      'the gateway key set (GET /v1/audit/keys), pinned when the witness was set up',
+    )
+    .requiredOption('--dir <folder>', 'where the witness keeps its checkpoints and its own key')
+    .option('--name <name>', 'how this witness names itself in cosignatures and reports', 'witness')
+    .action((options: WitnessOptions) => witnessAction(ctx, options));
   audit
     .command('purge')
     .description(
@@ -147,6 +188,18 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
     ...(options.from ? { from: BigInt(options.from) } : {}),
     ...(options.to ? { to: BigInt(options.to) } : {}),
   };
+  const logKeys = Array.isArray(publicJwk) ? publicJwk : [publicJwk];
+  const witnessed: WitnessedCheckpoint[] = [];
+  for (const dir of options.witness ?? []) {
+    try {
+      witnessed.push(...(await witnessedCheckpoints(new FileWitnessStore(dir), logKeys)));
+    } catch (error) {
+      if (!(error instanceof WitnessAlarm)) throw error;
+      ctx.err(ctx.style('red', `Witness folder ${dir}: ${error.message}`));
+      ctx.exitCode = 1;
+      return;
+    }
+  }
   const started = performance.now();
   let report: VerifyReport;
   if (options.file) {
@@ -167,20 +220,29 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
       checkpoints: file.checkpoints,
       purged: file.purged,
       publicJwk,
+      // Pending rows in a file are judged as of the export: they were that old when it was made.
+      ...(file.header ? { now: new Date(file.header.exportedAt), unsealedMaxMs: config.unsealedMaxMs } : {}),
       ...(first !== undefined && first > 1n ? { from: first } : {}),
       ...range,
+      witnessed,
     });
   } else {
     // readChainPages reads three pages at once, each on a connection of its own, besides the bounds.
     const database = await openDatabase(config, { poolSize: 4 });
     try {
+      const checkpoints = await readCheckpoints(database.dataSource);
       report = await verifyInParallel({
         source: database.dataSource,
         ...urlOf(database.dataSource),
-        checkpoints: await readCheckpoints(database.dataSource),
+        checkpoints,
         purged: await readPurges(database.dataSource),
         publicJwk,
+        unsealedMaxMs: config.unsealedMaxMs,
         ...range,
+        witnessed,
+      });
+      report = await withPurgeCheck(report, database.dataSource, checkpoints, publicJwk, {
+        unsealedMaxMs: config.unsealedMaxMs,
       });
     } finally {
       await database.close();
@@ -190,13 +252,28 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   const rate = Math.round(report.entries / Math.max(seconds, 1e-6));
   ctx.out(
     `Verified ${report.entries} entries and ${report.checkpoints} checkpoints in ${seconds.toFixed(2)} s ` +
-      `(${rate} entries/s); ${report.pending} pending; chain head ${report.head || '(none)'}.`,
+      `(${rate} entries/s); ${report.pending} pending${report.overdue > 0 ? ` (${report.overdue} overdue)` : ''}; chain head ${report.head || '(none)'}.`,
   );
   ctx.out(
     report.anchored === null
       ? `No checkpoint in range: the entries are consistent, but no signature covers them.`
       : `Signed up to position ${report.anchored}; ${report.unanchored} entries after it are not under a checkpoint yet.`,
   );
+  if (report.roots > 0) ctx.out(`Merkle roots recomputed and matched for ${report.roots} checkpoints.`);
+  if (witnessed.length > 0) {
+    ctx.out(`Matched ${report.witnessed} of ${witnessed.length} checkpoints kept by witnesses.`);
+    // A kept checkpoint the verification could not reach proves nothing either way: not OK.
+    if (report.ok && report.witnessed < witnessed.length) {
+      ctx.err(
+        ctx.style(
+          'red',
+          `FAILED: ${witnessed.length - report.witnessed} witnessed checkpoints could not be checked ` +
+            `(outside --from/--to, or the tree before them is unknown): verify the whole chain.`,
+        ),
+      );
+      ctx.exitCode = 1;
+    }
+  }
   for (const r of report.purgedRanges) {
     ctx.out(
       `Purged by retention run ${r.runId}: ${r.count} entries (purpose ${r.purpose ?? '-'}, seq ${r.fromSeq}–${r.toSeq}); their seals were checked.`,
@@ -241,6 +318,42 @@ function printOutcome(ctx: CliContext, report: VerifyReport | SelectionReport, o
     ),
   );
   ctx.exitCode = 1;
+}
+
+async function witnessAction(ctx: CliContext, options: WitnessOptions): Promise<void> {
+  const logKeys = await keysFromJwks(options.logKey);
+  const name = options.name ?? 'witness';
+  const { key, created } = await witnessKey(options.dir, name);
+  if (created)
+    ctx.out(
+      `New witness key ${key.kid}; its public half is in ${path.join(options.dir, 'witness-key.pub.json')}.`,
+    );
+  const store = new FileWitnessStore(options.dir);
+  const config = options.url ? null : loadConfig(ctx.env);
+  const database = config ? await openDatabase(config, { poolSize: 2 }) : null;
+  try {
+    const log = options.url ? httpLogSource(options.url) : databaseLogSource(database!.dataSource);
+    const result = await witnessRound({ log, store, logKeys, key });
+    const head = result.record.head;
+    const what =
+      result.status === 'first'
+        ? 'first checkpoint kept (nothing earlier to compare with)'
+        : result.status === 'extended'
+          ? `extends the kept tree of ${result.previousSize} entries (consistency proof checked)`
+          : 'unchanged since the last run';
+    ctx.out(
+      `${name}: tree of ${head.size} entries, root ${head.rootHash}, signed ${head.createdAt}: ${what}.`,
+    );
+    if (result.status !== 'unchanged') ctx.out(`Cosigned and kept in ${options.dir}.`);
+  } catch (error) {
+    if (!(error instanceof WitnessAlarm)) throw error;
+    ctx.err(
+      ctx.style('red', `ALARM (${error.kind}): ${error.message}. The kept checkpoint was not replaced.`),
+    );
+    ctx.exitCode = 1;
+  } finally {
+    await database?.close();
+  }
 }
 
 async function keysFromJwks(file: string): Promise<JWK[]> {
