@@ -612,6 +612,8 @@ function relevantErrors(errors: DefinedError[], data: unknown): DefinedError[] {
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const kept = errors.filter((e) => {
     if (e.keyword === 'if' || e.propertyName !== undefined) return false;
+    // A key choice's branches ("keys is required", "jwks_uri is required") are said once, by the choice.
+    if (e.keyword === 'required' && /\/anyOf\/\d+\/required$/.test(e.schemaPath)) return false;
     if (e.keyword !== 'anyOf' && anyOfPaths.has(e.instancePath))
       return branchFitsValue(e, valueAt(data, toYamlPath(e.instancePath, data)));
     return true;
@@ -725,12 +727,30 @@ function schemaDiagnostic(e: DefinedError, source: SourceFile, data: unknown): D
         `'${String(value)}' is not valid for ${place}. Expected ${lowerFirst(descriptionOf(e.parentSchema) ?? `text matching ${e.params.pattern}.`)}`,
         at(path),
       );
-    case 'anyOf':
+    case 'anyOf': {
+      const keys = keyChoice(e.schema);
+      if (keys) {
+        const [code, message] = KEY_CHOICES[keys.join('|')]?.none ?? [
+          'missing-key',
+          (owner: string) => `${owner} needs one of ${alternatives(keys.map((k) => `'${k}'`))}.`,
+        ];
+        return err(code, message(capitalise(place)), at(path));
+      }
       return err(
         'wrong-type',
         `${capitalise(place)} has the wrong form (${valueWords(value)}). Expected ${lowerFirst(descriptionOf(e.parentSchema) ?? 'another form.')}`,
         at(path),
       );
+    }
+    case 'not': {
+      const both =
+        isRecord(e.schema) && Array.isArray(e.schema.required) ? e.schema.required.map(String) : [];
+      const [code, message] = KEY_CHOICES[both.join('|')]?.both ?? [
+        'conflicting-keys',
+        (owner: string) => `${owner} gives ${both.map((k) => `'${k}'`).join(' and ')}; give only one.`,
+      ];
+      return err(code, message(capitalise(place)), at([...path, both.at(-1) ?? '']));
+    }
     case 'minItems':
       return err(
         'empty-value',
@@ -754,6 +774,36 @@ function schemaDiagnostic(e: DefinedError, source: SourceFile, data: unknown): D
         at(path),
       );
   }
+}
+
+/**
+ * The schema says "give one of these keys" as `anyOf: [{ required: [a] }, { required: [b] }]`
+ * and "not both" as `not: { required: [a, b] }`, so editors flag it too; these are the sentences.
+ */
+const KEY_CHOICES: Record<string, { none: KeyChoiceMessage; both: KeyChoiceMessage }> = {
+  'keys|jwks_uri': {
+    none: [
+      'partner-without-keys',
+      (owner) =>
+        `${owner} has no public keys, so none of its tokens can be verified. Add 'keys' (a JWKS file) or 'jwks_uri'.`,
+    ],
+    both: [
+      'partner-keys-and-jwks-uri',
+      (owner) => `${owner} has both 'keys' and 'jwks_uri'; give one, so it is clear which keys are trusted.`,
+    ],
+  },
+};
+type KeyChoiceMessage = [code: string, message: (owner: string) => string];
+
+/** The keys of an `anyOf` whose every branch only requires one key, else undefined. */
+function keyChoice(branches: unknown): string[] | undefined {
+  if (!Array.isArray(branches)) return undefined;
+  const keys = branches.map((b: unknown) =>
+    isRecord(b) && Object.keys(b).length === 1 && Array.isArray(b.required) && b.required.length === 1
+      ? String(b.required[0])
+      : undefined,
+  );
+  return keys.every((k) => k !== undefined) ? keys : undefined;
 }
 
 /** ajv's JSON pointer as a YAML path: list indexes become numbers. */
