@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { PolicyError, compileConvenant, type CompiledConvenant } from '../policy/compile.js';
 import type { LoadResult } from '../policy/load.js';
 import type { Diagnostic, SourceRef } from '../policy/model.js';
@@ -12,6 +13,28 @@ export const DIR_OPTION_HELP = `convenant folder (default: $CONVENANT_POLICY_DIR
 
 export function policyDir(ctx: CliContext, given: string | undefined): string {
   return given ?? (ctx.env.CONVENANT_POLICY_DIR || DEFAULT_POLICY_DIR);
+}
+
+/**
+ * The convenant folder of a command that reads one. Every such command takes it both ways:
+ * `convenant validate <dir>`, as jurists type it, and `--dir <dir>`, as scripts and the other
+ * commands (`diff --git`, `audit purge`) name it, so no spelling in the docs is ever refused.
+ */
+export function withDir(command: Command): Command {
+  return command.argument('[dir]', DIR_OPTION_HELP).option('--dir <dir>', DIR_OPTION_HELP);
+}
+
+/** The folder given to a command built with `withDir`; both spellings at once must agree. */
+export function dirOf(
+  ctx: CliContext,
+  command: Command,
+  positional: string | undefined,
+  option: string | undefined,
+): string {
+  if (positional !== undefined && option !== undefined && positional !== option) {
+    command.error(`error: the folder is given twice ('${positional}' and --dir '${option}'); give it once.`);
+  }
+  return policyDir(ctx, positional ?? option);
 }
 
 export const positionText = (p: { file: string; line: number; column: number }): string =>

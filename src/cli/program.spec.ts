@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileConvenant } from '../policy/compile.js';
 import type { Explanation } from '../policy/explain.js';
+import { Command } from 'commander';
 import { checkConvenantDir } from '../policy/validate.js';
-import { wantsColour } from './context.js';
-import { execute, run } from './program.js';
+import { createContext, wantsColour } from './context.js';
+import { COMMANDS, execute, run } from './program.js';
 
 const MINIMAL = 'test/fixtures/policies/minimal';
 const REAL = 'policies/zvh-rotterdam-rijnmond';
@@ -295,6 +296,36 @@ describe('convenant compile', () => {
 });
 
 describe('the program', () => {
+  it.each(COMMANDS.map((c) => [c.name, c]))(
+    'loads %s only when it is invoked, and that entry registers the command of its name',
+    async (name, command) => {
+      const program = new Command();
+      (await command.load())(
+        program,
+        createContext({ env: {}, writeOut: () => undefined, writeErr: () => undefined, colour: false }),
+      );
+      expect(program.commands.map((c) => c.name())).toEqual([name]);
+    },
+  );
+
+  it.each(['validate', 'test', 'explain', 'compile', 'matrix', 'render'])(
+    '%s takes the convenant folder as an argument and as --dir, and refuses two different ones',
+    async (command) => {
+      const pair = ['explain', 'compile'].includes(command)
+        ? ['--partner', 'vtrr', '--purpose', 'triage']
+        : [];
+      const positional = await run([command, MINIMAL, ...pair]);
+      const option = await run([command, '--dir', MINIMAL, ...pair]);
+      expect(positional.code).toBe(0);
+      expect(option).toEqual(positional);
+      const both = await run([command, MINIMAL, '--dir', REAL, ...pair]);
+      expect(both.code).toBe(1);
+      expect(both.stderr).toContain(
+        `the folder is given twice ('${MINIMAL}' and --dir '${REAL}'); give it once.`,
+      );
+    },
+  );
+
   it('shows help with exit 0', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);

@@ -1,41 +1,52 @@
 import { Command, CommanderError } from 'commander';
-import { auditCommand } from './commands/audit.command.js';
-import { compileCommand } from './commands/compile.command.js';
-import { dbCommand } from './commands/db.command.js';
-import { explainCommand } from './commands/explain.command.js';
-import { initCommand } from './commands/init.command.js';
-import { keysCommand } from './commands/keys.command.js';
-import { retentionCommand } from './commands/retention.command.js';
-import { testCommand } from './commands/test.command.js';
-import { tokenCommand } from './commands/token.command.js';
-import { validateCommand } from './commands/validate.command.js';
-import { diffCommand } from './commands/diff.command.js';
-import { matrixCommand } from './commands/matrix.command.js';
-import { renderCommand } from './commands/render.command.js';
 import { createContext, wantsColour, type CliContext, type CommandRegistration } from './context.js';
 
+/** A command by name, and how to load its registration (only when it is the one invoked). */
+export interface LazyCommand {
+  readonly name: string;
+  readonly load: () => Promise<CommandRegistration>;
+}
+
 /**
- * The `convenant` program, built from a list of command registrations. Add a command (db, keys,
- * token, …) by writing `<name>.command.ts` under commands/ and appending it here; nothing else
- * changes. Commands are thin: they parse options, call src/policy (or a service) and print.
+ * The `convenant` commands. Each is imported only when invoked, so `convenant validate` loads
+ * the policy engine and commander, not Nest, TypeORM and pg (which `db`, `audit` and `retention`
+ * need): a jurist runs validate dozens of times an hour. Add a command by writing
+ * `<name>.command.ts` under commands/ and adding a line here; program.spec checks that each
+ * entry registers the command it is named after. Commands are thin: they parse options, call
+ * src/policy (or a service) and print.
  */
-export const COMMANDS: readonly CommandRegistration[] = [
-  validateCommand,
-  explainCommand,
-  testCommand,
-  compileCommand,
-  dbCommand,
-  keysCommand,
-  tokenCommand,
-  auditCommand,
-  retentionCommand,
-  diffCommand,
-  matrixCommand,
-  renderCommand,
-  initCommand,
+export const COMMANDS: readonly LazyCommand[] = [
+  { name: 'validate', load: async () => (await import('./commands/validate.command.js')).validateCommand },
+  { name: 'explain', load: async () => (await import('./commands/explain.command.js')).explainCommand },
+  { name: 'test', load: async () => (await import('./commands/test.command.js')).testCommand },
+  { name: 'compile', load: async () => (await import('./commands/compile.command.js')).compileCommand },
+  { name: 'db', load: async () => (await import('./commands/db.command.js')).dbCommand },
+  { name: 'keys', load: async () => (await import('./commands/keys.command.js')).keysCommand },
+  { name: 'token', load: async () => (await import('./commands/token.command.js')).tokenCommand },
+  { name: 'audit', load: async () => (await import('./commands/audit.command.js')).auditCommand },
+  { name: 'retention', load: async () => (await import('./commands/retention.command.js')).retentionCommand },
+  { name: 'diff', load: async () => (await import('./commands/diff.command.js')).diffCommand },
+  { name: 'matrix', load: async () => (await import('./commands/matrix.command.js')).matrixCommand },
+  { name: 'render', load: async () => (await import('./commands/render.command.js')).renderCommand },
+  { name: 'init', load: async () => (await import('./commands/init.command.js')).initCommand },
 ];
 
-export function buildProgram(ctx: CliContext, commands: readonly CommandRegistration[] = COMMANDS): Command {
+/**
+ * The registrations needed for `argv`: the named command alone, or every command when none is
+ * named (help, an unknown command: commander then lists them all and suggests the closest).
+ */
+export async function commandsFor(
+  argv: readonly string[],
+  commands: readonly LazyCommand[] = COMMANDS,
+): Promise<CommandRegistration[]> {
+  const named = commands.find((c) => c.name === argv[0]);
+  const registrations: CommandRegistration[] = [];
+  // One at a time: Jest's ESM loader fails on concurrent imports that share a module.
+  for (const command of named ? [named] : commands) registrations.push(await command.load());
+  return registrations;
+}
+
+export function buildProgram(ctx: CliContext, registrations: readonly CommandRegistration[]): Command {
   const program = new Command('convenant')
     .description('Validate, explain, test and compile a machine-readable data-sharing convenant.')
     // Never call process.exit from inside: `run` returns the code, so commands run in-process in tests.
@@ -46,7 +57,7 @@ export function buildProgram(ctx: CliContext, commands: readonly CommandRegistra
       outputError: (text, write) => write(ctx.style('red', text)),
     })
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of commands) register(program, ctx);
+  for (const register of registrations) register(program, ctx);
   return program;
 }
 
@@ -64,8 +75,9 @@ export async function execute(
   commands = COMMANDS,
 ): Promise<number> {
   const ctx = createContext({ ...streams, colour: wantsColour(streams.isTTY, streams.env) });
+  const registrations = await commandsFor(argv, commands);
   try {
-    await buildProgram(ctx, commands).parseAsync([...argv], { from: 'user' });
+    await buildProgram(ctx, registrations).parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
     // Commander has already printed its message (unknown option, missing argument, --help).

@@ -353,6 +353,105 @@ describe('loadConvenantSources: YAML syntax', () => {
   });
 });
 
+describe('loadConvenantSources: files that must never crash the reader', () => {
+  it('refuses an alias bomb at its first alias, without expanding it', () => {
+    const bomb = yaml(
+      'case_flags:', //                                             1
+      '  a: &a { description: [x, x, x, x, x, x, x, x, x, x] }', // 2
+      '  b: &b { description: [*a, *a, *a, *a, *a, *a, *a, *a] }', // 3
+      '  c: &c { description: [*b, *b, *b, *b, *b, *b, *b, *b] }', // 4
+      '  d: { description: [*c, *c, *c, *c, *c, *c, *c, *c] }', //  5
+    );
+    const d = only(load({ '05-bomb.yaml': bomb }), 'too-many-aliases');
+    expect(at(d)).toBe('05-bomb.yaml:3:25');
+    expect(d.message).toMatch(
+      /^This file repeats marked values .* so often that reading it would take too much memory/,
+    );
+  });
+
+  it('keeps a few aliases working: a shared list is fine', () => {
+    const result = load({
+      '10-partners.yaml': PARTNERS.replace('purposes: [triage]', 'purposes: &doelen [triage]'),
+    });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.convenant?.partners[0]?.purposes).toEqual(['triage']);
+  });
+
+  it('refuses an alias without an anchor above it', () => {
+    const d = only(
+      load({ '10-partners.yaml': PARTNERS.replace('purposes: [triage]', 'purposes: *doelen') }),
+      'unknown-alias',
+    );
+    expect(at(d)).toBe('10-partners.yaml:5:15');
+    expect(d.message).toContain("'*doelen' repeats the value marked '&doelen'");
+  });
+
+  it('refuses a second YAML document in one file, at its ---', () => {
+    const d = only(load({ '10-partners.yaml': `${PARTNERS}---\nrules: []\n` }), 'multiple-documents');
+    expect(at(d)).toBe('10-partners.yaml:12:1');
+  });
+
+  it('refuses nesting far deeper than the format needs, flow or block', () => {
+    const flow = `case_flags: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    expect(load({ '05-deep.yaml': flow }).diagnostics.map((d) => d.code)).toEqual(['too-deeply-nested']);
+    const block = Array.from({ length: 100 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n');
+    const d = only(load({ '05-deep.yaml': `${block}\n` }), 'too-deeply-nested');
+    expect(d.position?.line).toBe(65); // the 65th level of maps starts there
+  });
+
+  it("explains YAML syntax errors in words and keeps the reader's detail", () => {
+    const d = only(load({ '10-partners.yaml': yaml('partners:', '\t- id: vtrr') }), 'yaml-syntax');
+    expect(d.message).toMatch(
+      /^This is not valid YAML: This line is indented with a tab; YAML allows only spaces/,
+    );
+  });
+
+  it('takes an empty file, or one with only comments, as contributing nothing', () => {
+    expect(load({ '05-empty.yaml': '' }).diagnostics).toEqual([]);
+    expect(load({ '05-empty.yaml': '# nog niets\n' }).diagnostics).toEqual([]);
+    expect(load({ '05-empty.yaml': '' }).convenant?.partners).toHaveLength(1);
+  });
+});
+
+describe('readConvenantFolder: encodings', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'convenant-encoding-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  function folderWith(name: string, bytes: Buffer): string {
+    const dir = join(root, name, 'demo');
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of Object.entries(FILES)) writeFileSync(join(dir, file), text);
+    writeFileSync(join(dir, '10-partners.yaml'), bytes);
+    return dir;
+  }
+
+  it('refuses a Windows-1252 byte at its line and column, saying which letter it was', () => {
+    const latin1 = Buffer.from(PARTNERS.replace('Veilig Thuis', 'Veilig Thuis Caf\u00e9'), 'latin1');
+    const result = loadConvenantDir(folderWith('latin1', latin1));
+    expect(result.convenant).toBeNull();
+    const d = only(result, 'not-utf8');
+    expect(d.position).toMatchObject({ line: 3, column: 27 });
+    expect(d.message).toBe(
+      "This file is not UTF-8 text: byte 0xE9 here cannot be read (in Windows-1252 it would be '\u00e9', so the file was probably saved in that encoding). Save the file again with the encoding UTF-8.",
+    );
+  });
+
+  it('refuses UTF-16 and accepts UTF-8 with a byte order mark', () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(PARTNERS, 'utf16le')]);
+    expect(only(loadConvenantDir(folderWith('utf16', utf16)), 'not-utf8').message).toMatch(/saved as UTF-16/);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(PARTNERS, 'utf8')]);
+    expect(loadConvenantDir(folderWith('bom', bom)).diagnostics).toEqual([]);
+  });
+
+  it('accepts a genuine U+FFFD written as UTF-8', () => {
+    const text = Buffer.from(PARTNERS.replace('Veilig Thuis', 'Veilig Thuis \ufffd'), 'utf8');
+    expect(loadConvenantDir(folderWith('fffd', text)).diagnostics).toEqual([]);
+  });
+});
+
 describe('loadConvenantSources: schema errors in plain words', () => {
   it('unknown key: at the key, with a suggestion and the known keys', () => {
     const d = only(

@@ -7,10 +7,11 @@
  * Semantic checks (unknown ids, legal bases, shadowed rules) are in validate.ts; they need the
  * merged model, so they only run when the first two stages found nothing.
  */
+import { isUtf8 } from 'node:buffer';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { Ajv, type DefinedError } from 'ajv';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import schema from '../../policies/convenant.schema.json' with { type: 'json' };
 import {
   ACTIONS,
@@ -248,8 +249,9 @@ export function readConvenantFolder(dir: string): ConvenantFolder {
   const unreadable: Diagnostic[] = [];
   for (const name of names) {
     const path = join(shown, name);
+    let bytes: Buffer;
     try {
-      files.push({ path, text: readFileSync(join(dir, name), 'utf8') });
+      bytes = readFileSync(join(dir, name));
     } catch {
       unreadable.push({
         severity: 'error',
@@ -257,9 +259,82 @@ export function readConvenantFolder(dir: string): ConvenantFolder {
         message: `The file '${path}' cannot be read.`,
         position: { file: path, line: 1, column: 1 },
       });
+      continue;
     }
+    const decoded = decodeConvenantFile(path, bytes);
+    if ('text' in decoded) files.push({ path, text: decoded.text });
+    else unreadable.push(decoded.diagnostic);
   }
   return { shown, files, diagnostics: unreadable, locate: noFile };
+}
+
+/**
+ * A convenant file's bytes as text. Only UTF-8 is accepted: decoding anything else "leniently"
+ * would turn a Windows-1252 `é` into U+FFFD in the enforced and rendered convenant, unnoticed.
+ */
+export function decodeConvenantFile(
+  path: string,
+  bytes: Uint8Array,
+): { text: string } | { diagnostic: Diagnostic } {
+  const refuse = (line: number, column: number, message: string) => ({
+    diagnostic: {
+      severity: 'error' as const,
+      code: 'not-utf8',
+      message,
+      position: { file: path, line, column },
+    },
+  });
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return refuse(
+      1,
+      1,
+      'This file is saved as UTF-16; convenant files must be UTF-8. Save it again with the encoding UTF-8.',
+    );
+  }
+  if (isUtf8(bytes)) return { text: new TextDecoder('utf-8').decode(bytes) };
+  const offset = firstInvalidUtf8(bytes);
+  const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const line = before.split('\n').length;
+  const byte = bytes[offset] ?? 0;
+  const hex = byte.toString(16).toUpperCase().padStart(2, '0');
+  // The usual culprit is an editor saving in Windows-1252 (Latin-1): say which letter was meant.
+  const meant = new TextDecoder('windows-1252').decode(Uint8Array.of(byte));
+  return refuse(
+    line,
+    before.length - lineStart + 1,
+    `This file is not UTF-8 text: byte 0x${hex} here cannot be read${/\p{L}/u.test(meant) ? ` (in Windows-1252 it would be '${meant}', so the file was probably saved in that encoding)` : ''}. Save the file again with the encoding UTF-8.`,
+  );
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i] ?? 0;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const extra =
+      lead >= 0xc2 && lead <= 0xdf
+        ? 1
+        : lead >= 0xe0 && lead <= 0xef
+          ? 2
+          : lead >= 0xf0 && lead <= 0xf4
+            ? 3
+            : 0;
+    if (extra === 0) return i;
+    // RFC 3629 table 3-7: these leads narrow the second byte (no overlongs, no surrogates).
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k <= extra; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += extra + 1;
+  }
+  return bytes.length;
 }
 
 /**
@@ -295,16 +370,108 @@ interface SourceFile {
   text: string;
   doc: Document.Parsed;
   lines: LineCounter;
+  /** Set when the file is refused before it is turned into data (too deep, bad aliases). */
+  refused?: Diagnostic[];
+  /** Where the first alias (`*name`) is: an alias bomb is reported there. */
+  firstAlias?: SourcePosition;
 }
+
+/**
+ * Deeper than this, a file is refused before it is turned into data. The format itself needs
+ * about eight levels; the limit keeps recursion in the validator and the schema check bounded.
+ */
+const MAX_DEPTH = 64;
+
+/**
+ * How often aliases (`*name`) may be expanded in one file: plenty for a list shared by a few
+ * rules, far too few for an "alias bomb" that expands a few lines into millions of values.
+ */
+const MAX_ALIAS_COUNT = 100;
 
 function parseSource(path: string, text: string): SourceFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  return { path, text, doc, lines };
+  const source: SourceFile = { path, text, doc, lines };
+  // With syntax errors the structure is unreliable; those errors are reported instead.
+  if (doc.errors.length === 0) {
+    const refused = structureProblems(source);
+    if (refused.length > 0) source.refused = refused;
+  }
+  return source;
 }
 
+/** Too deep nesting and aliases without an anchor, found in one walk without recursion. */
+function structureProblems(source: SourceFile): Diagnostic[] {
+  const anchors = new Set<string>();
+  const found: Diagnostic[] = [];
+  const at = (node: unknown): SourcePosition => {
+    const range = rangeOf(node);
+    return range ? offsetPosition(source, range[0]) : { file: source.path, line: 1, column: 1 };
+  };
+  // Depth-first in document order, so an anchor is seen before the aliases that follow it.
+  const stack: { node: unknown; depth: number }[] = [{ node: source.doc.contents, depth: 1 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop() ?? { node: null, depth: 0 };
+    if (isNode(node) && node.anchor !== undefined) anchors.add(node.anchor);
+    if (isAlias(node)) source.firstAlias ??= at(node);
+    if (isAlias(node) && !anchors.has(node.source)) {
+      found.push({
+        severity: 'error',
+        code: 'unknown-alias',
+        message: `'*${node.source}' repeats the value marked '&${node.source}', but no value above it carries that mark. Write the value out, or mark it with '&${node.source}' before this line.`,
+        position: at(node),
+      });
+    }
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > MAX_DEPTH) {
+      return [
+        {
+          severity: 'error',
+          code: 'too-deeply-nested',
+          message: `This file nests lists and maps more than ${MAX_DEPTH} levels deep here; a convenant needs about eight. Check the indentation and the brackets.`,
+          position: at(node),
+        },
+      ];
+    }
+    const children: unknown[] = isMap(node)
+      ? node.items.flatMap((pair) => [pair.key, pair.value])
+      : node.items;
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], depth: depth + 1 });
+  }
+  return found;
+}
+
+/** What the YAML reader's error codes mean, said for someone who edits the file by hand. */
+const YAML_ERRORS: Record<string, string> = {
+  BAD_INDENT:
+    'The indentation is off here. Keys of the same map start in the same column, and what belongs to a key is indented further than the key.',
+  TAB_AS_INDENT: 'This line is indented with a tab; YAML allows only spaces. Replace the tab by spaces.',
+  MISSING_CHAR: 'Something opened earlier is not closed here: a quote, ] or } is missing.',
+  MULTILINE_IMPLICIT_KEY:
+    'A key must fit on one line and end with a colon; a colon or a closing quote may be missing above.',
+  BLOCK_AS_IMPLICIT_KEY:
+    'A key must fit on one line and end with a colon; a colon or a closing quote may be missing above.',
+  BAD_SCALAR_START:
+    'A value cannot start with this character (such as @, ` or %); put the whole value in quotes.',
+  BAD_DQ_ESCAPE:
+    'A backslash inside double quotes starts an escape that does not exist; use single quotes, or write two backslashes.',
+  KEY_OVER_1024_CHARS:
+    'This key is longer than 1024 characters; probably a colon is missing after a shorter key.',
+  UNEXPECTED_TOKEN:
+    'This character is not expected here; check the line above for a missing colon, dash or quote.',
+  BLOCK_IN_FLOW:
+    'An indented block cannot stand inside [ ] or { }; write the list or map fully inside the brackets, or drop the brackets.',
+  MULTIPLE_ANCHORS: 'A value can carry one &mark only.',
+  MULTIPLE_TAGS: 'A value can carry one !tag only.',
+  TAG_RESOLVE_FAILED: 'This value has a !tag the convenant format does not know; remove the tag.',
+  BAD_DIRECTIVE:
+    'Lines starting with % are YAML directives, which a convenant file does not use; remove the line.',
+};
+
 function syntaxDiagnostics(source: SourceFile): Diagnostic[] {
-  const errors = source.doc.errors.map((e): Diagnostic => {
+  // The reader gives up on nesting too deep for it; what it says after that is only an echo.
+  const exhausted = source.doc.errors.find((e) => e.code === 'RESOURCE_EXHAUSTION');
+  const errors = (exhausted ? [exhausted] : source.doc.errors).map((e): Diagnostic => {
     const position = offsetPosition(source, e.pos[0]);
     if (e.code === 'DUPLICATE_KEY') {
       // The error marks only the key's first character; the key runs to the colon.
@@ -316,10 +483,29 @@ function syntaxDiagnostics(source: SourceFile): Diagnostic[] {
         position,
       };
     }
+    if (e.code === 'MULTIPLE_DOCS') {
+      return {
+        severity: 'error',
+        code: 'multiple-documents',
+        message:
+          "A second YAML document starts here (a line '---' or '...'); a convenant file holds one. Remove the line, or move what follows into a file of its own.",
+        position,
+      };
+    }
+    if (e.code === 'RESOURCE_EXHAUSTION') {
+      return {
+        severity: 'error',
+        code: 'too-deeply-nested',
+        message:
+          'This file nests lists and maps too deeply to be read; a convenant needs about eight levels. Check the indentation and the brackets.',
+        position,
+      };
+    }
+    const explained = YAML_ERRORS[e.code];
     return {
       severity: 'error',
       code: 'yaml-syntax',
-      message: `This is not valid YAML: ${sentence(e.message)}`,
+      message: `This is not valid YAML: ${explained ? `${explained} (${sentence(e.message)})` : sentence(e.message)}`,
       position,
     };
   });
@@ -329,7 +515,7 @@ function syntaxDiagnostics(source: SourceFile): Diagnostic[] {
     message: sentence(w.message),
     position: offsetPosition(source, w.pos[0]),
   }));
-  return [...errors, ...warnings];
+  return [...errors, ...warnings, ...(source.refused ?? [])];
 }
 
 function offsetPosition(source: SourceFile, offset: number): SourcePosition {
@@ -403,7 +589,23 @@ const ENUM_NOUNS: [readonly unknown[], string][] = [
 
 function checkAgainstSchema(source: SourceFile): { raw: RawFile | null; diagnostics: Diagnostic[] } {
   // An empty file (or one holding only comments) contributes nothing; that is not an error.
-  const data: unknown = source.doc.contents === null ? {} : source.doc.toJS();
+  let data: unknown = {};
+  try {
+    if (source.doc.contents !== null) data = source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml throws (a ReferenceError) when aliases expand past the limit: an alias bomb.
+    return {
+      raw: null,
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'too-many-aliases',
+          message: `This file repeats marked values ('&name' … '*name') so often that reading it would take too much memory (more than ${MAX_ALIAS_COUNT} repetitions), so it is refused. Write the values out instead. (${sentence(error instanceof Error ? error.message : String(error))})`,
+          position: source.firstAlias ?? { file: source.path, line: 1, column: 1 },
+        },
+      ],
+    };
+  }
   if (validateFile(data)) return { raw: data, diagnostics: [] };
   const errors = relevantErrors((validateFile.errors ?? []) as DefinedError[], data);
   return { raw: null, diagnostics: errors.map((e) => schemaDiagnostic(e, source, data)) };
@@ -419,6 +621,8 @@ function relevantErrors(errors: DefinedError[], data: unknown): DefinedError[] {
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const kept = errors.filter((e) => {
     if (e.keyword === 'if' || e.propertyName !== undefined) return false;
+    // A key choice's branches ("keys is required", "jwks_uri is required") are said once, by the choice.
+    if (e.keyword === 'required' && /\/anyOf\/\d+\/required$/.test(e.schemaPath)) return false;
     if (e.keyword !== 'anyOf' && anyOfPaths.has(e.instancePath))
       return branchFitsValue(e, valueAt(data, toYamlPath(e.instancePath, data)));
     return true;
@@ -539,12 +743,30 @@ function schemaDiagnostic(e: DefinedError, source: SourceFile, data: unknown): D
         `'${String(value)}' is not valid for ${place}. Expected ${lowerFirst(descriptionOf(e.parentSchema) ?? `text matching ${e.params.pattern}.`)}`,
         at(path),
       );
-    case 'anyOf':
+    case 'anyOf': {
+      const keys = keyChoice(e.schema);
+      if (keys) {
+        const [code, message] = KEY_CHOICES[keys.join('|')]?.none ?? [
+          'missing-key',
+          (owner: string) => `${owner} needs one of ${alternatives(keys.map((k) => `'${k}'`))}.`,
+        ];
+        return err(code, message(capitalise(place)), at(path));
+      }
       return err(
         'wrong-type',
         `${capitalise(place)} has the wrong form (${valueWords(value)}). Expected ${lowerFirst(descriptionOf(e.parentSchema) ?? 'another form.')}`,
         at(path),
       );
+    }
+    case 'not': {
+      const both =
+        isRecord(e.schema) && Array.isArray(e.schema.required) ? e.schema.required.map(String) : [];
+      const [code, message] = KEY_CHOICES[both.join('|')]?.both ?? [
+        'conflicting-keys',
+        (owner: string) => `${owner} gives ${both.map((k) => `'${k}'`).join(' and ')}; give only one.`,
+      ];
+      return err(code, message(capitalise(place)), at([...path, both.at(-1) ?? '']));
+    }
     case 'minItems':
       return err(
         'empty-value',
@@ -568,6 +790,36 @@ function schemaDiagnostic(e: DefinedError, source: SourceFile, data: unknown): D
         at(path),
       );
   }
+}
+
+/**
+ * The schema says "give one of these keys" as `anyOf: [{ required: [a] }, { required: [b] }]`
+ * and "not both" as `not: { required: [a, b] }`, so editors flag it too; these are the sentences.
+ */
+const KEY_CHOICES: Record<string, { none: KeyChoiceMessage; both: KeyChoiceMessage }> = {
+  'keys|jwks_uri': {
+    none: [
+      'partner-without-keys',
+      (owner) =>
+        `${owner} has no public keys, so none of its tokens can be verified. Add 'keys' (a JWKS file) or 'jwks_uri'.`,
+    ],
+    both: [
+      'partner-keys-and-jwks-uri',
+      (owner) => `${owner} has both 'keys' and 'jwks_uri'; give one, so it is clear which keys are trusted.`,
+    ],
+  },
+};
+type KeyChoiceMessage = [code: string, message: (owner: string) => string];
+
+/** The keys of an `anyOf` whose every branch only requires one key, else undefined. */
+function keyChoice(branches: unknown): string[] | undefined {
+  if (!Array.isArray(branches)) return undefined;
+  const keys = branches.map((b: unknown) =>
+    isRecord(b) && Object.keys(b).length === 1 && Array.isArray(b.required) && b.required.length === 1
+      ? String(b.required[0])
+      : undefined,
+  );
+  return keys.every((k) => k !== undefined) ? keys : undefined;
 }
 
 /** ajv's JSON pointer as a YAML path: list indexes become numbers. */

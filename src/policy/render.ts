@@ -1,7 +1,7 @@
 import type { CompiledConvenant } from './compile.js';
 import { effectiveAccess, parseSituationKey, summarise, type EffectiveAccess } from './access.js';
 import { explain, type DecisionGroup, type Situation } from './explain.js';
-import { escapeHtml } from './matrix.js';
+import { buildMatrix, escapeHtml } from './matrix.js';
 import type { Convenant, PersonRole, Sensitivity } from './model.js';
 
 /**
@@ -39,7 +39,34 @@ const UNITS: Record<string, [string, string]> = {
   S: ['seconde', 'seconden'],
 };
 
-/** `P5Y` → `5 jaar`, `PT60M` → `60 minuten`, `P1Y6M` → `1 jaar en 6 maanden`. */
+const NUMBER_WORDS = [
+  'nul',
+  'één',
+  'twee',
+  'drie',
+  'vier',
+  'vijf',
+  'zes',
+  'zeven',
+  'acht',
+  'negen',
+  'tien',
+  'elf',
+  'twaalf',
+  'dertien',
+  'veertien',
+  'vijftien',
+  'zestien',
+  'zeventien',
+  'achttien',
+  'negentien',
+  'twintig',
+];
+
+/** A count as a signed text writes it: in words up to twenty, in digits beyond. */
+const countNl = (n: number): string => NUMBER_WORDS[n] ?? String(n);
+
+/** `P5Y` → `vijf jaar`, `PT60M` → `60 minuten`, `P1Y6M` → `één jaar en zes maanden`. */
 export function durationNl(iso: string): string {
   const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(
     iso,
@@ -49,7 +76,7 @@ export function durationNl(iso: string): string {
     const n = m[i + 1];
     if (n === undefined) return [];
     const [one, many] = UNITS[unit]!;
-    return [`${n} ${Number(n) === 1 ? one : many}`];
+    return [`${countNl(Number(n))} ${Number(n) === 1 ? one : many}`];
   });
   if (parts.length === 0) return iso;
   return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} en ${parts.at(-1)!}`;
@@ -202,7 +229,25 @@ export function documentBlocks(
     rows: c.partners.map((x) => [x.name, x.id, x.kind, x.purposes.join(', '), x.contact ?? '']),
   });
 
-  h(2, '2. Doelen, grondslagen en bewaartermijnen');
+  p(
+    'Rollen. Elke partner is zelfstandig verwerkingsverantwoordelijke (AVG art. 4 onder 7) voor de gegevens die hij vastlegt en voor de gegevens die hij via de gateway ontvangt. Voor de gezamenlijke voorziening (de gateway, de gedeelde casusgegevens en het logboek) zijn de partners gezamenlijk verwerkingsverantwoordelijken (AVG art. 26); dit convenant is hun regeling: wie wat mag zien en vastleggen, staat in artikel 6, het toezicht in artikel 9.' +
+      (officers.length > 0 ? ` Het toezicht op de naleving ligt bij ${list(officers)}.` : ''),
+  );
+
+  h(2, '2. Begrippen');
+  blocks.push({
+    kind: 'ul',
+    items: [
+      'Casus: een gezamenlijke zaak rond een gezin of huishouden, met een fase (acuut, stabilisatie, herstel, afgesloten) en betrokkenen in een rol (slachtoffer, pleger, kind, gezinslid).',
+      'Deelname: een partner neemt voor bepaalde doelen en voor een bepaalde periode deel aan een casus; eindigt de deelname, dan eindigt de toegang.',
+      'Doel (doelbinding): waarvoor gegevens worden gedeeld; elk doel heeft grondslagen, een bewaartermijn en al dan niet een doorbraak.',
+      'Doorbraak: spoedtoegang met een schriftelijke reden, kort geldig, gelogd en achteraf getoetst.',
+      'Logboek: de vastlegging van elke toegang, toegestaan en geweigerd, die alleen kan worden aangevuld.',
+      'Betrokkene: de persoon over wie gegevens gaan (AVG art. 4 onder 1).',
+    ],
+  });
+
+  h(2, '3. Doelen, grondslagen en bewaartermijnen');
   for (const u of c.purposes) {
     h(3, `${u.name} (${u.id})`);
     p(u.description);
@@ -210,7 +255,7 @@ export function documentBlocks(
       kind: 'ul',
       items: [
         `Grondslagen: ${u.legalBases.map(citation).join('; ')}.`,
-        `Bewaartermijn: ${durationNl(u.retention)} (${u.retention}).`,
+        `Bewaartermijn: ${retentionNl(u.retention)}.`,
         u.emergencyAccess.allowed
           ? `Doorbraak: toegestaan${u.emergencyAccess.window ? `, voor ${durationNl(u.emergencyAccess.window)} per doorbraak` : ''}.`
           : 'Doorbraak: niet toegestaan.',
@@ -224,7 +269,7 @@ export function documentBlocks(
     });
   }
 
-  h(2, '3. Grondslagen');
+  h(2, '4. Grondslagen');
   blocks.push({
     kind: 'table',
     head: ['Grondslag', 'Toelichting', 'Maakt rechtmatig'],
@@ -235,7 +280,7 @@ export function documentBlocks(
     ]),
   });
 
-  h(2, '4. Gegevenscatalogus');
+  h(2, '5. Gegevenscatalogus');
   p(
     'De velden die partners kunnen delen, per onderdeel, met hun gevoeligheid. Een veld op persoonsniveau wordt per persoon beslist (slachtoffer, pleger, kind, gezinslid).',
   );
@@ -253,7 +298,7 @@ export function documentBlocks(
     });
   }
 
-  h(2, '5. Wat elke partner mag zien en vastleggen, en waarom');
+  h(2, '6. Wat elke partner mag zien en vastleggen, en waarom');
   p(
     'Per partner en doel: wat de partner mag als hij aan de casus deelneemt (zonder doorbraak), op grond van welke regel en grondslag, en wat uitdrukkelijk nooit wordt gedeeld. Wat hier niet staat, is niet toegestaan.',
   );
@@ -287,7 +332,38 @@ export function documentBlocks(
     }
   }
 
-  h(2, '6. Doorbraak (spoedtoegang)');
+  h(2, '7. Wat nooit wordt gedeeld');
+  const denyRules = c.rules.filter((r) => r.effect === 'deny');
+  if (denyRules.length === 0)
+    p('Het convenant kent geen verboden; wat geen regel toestaat, is niet toegestaan.');
+  else {
+    p(
+      'Deze verboden gaan voor elke regel die iets toestaat, ook bij een doorbraak, en ook waar (nog) geen regel het gegeven zou toestaan:',
+    );
+    blocks.push({
+      kind: 'ul',
+      items: denyRules.map((r) => {
+        const who =
+          r.partners === '*' || (r.partners === undefined && r.partnerKinds === undefined)
+            ? 'iedere partner'
+            : r.partners !== undefined
+              ? list(r.partners.map(partnerName))
+              : `partners van de soort ${list(r.partnerKinds ?? [])}`;
+        const under = r.purposes === '*' ? 'onder elk doel' : `onder ${list(r.purposes)}`;
+        const when = [
+          ...(r.when.phase ? [`in de fase${r.when.phase.length > 1 ? 's' : ''} ${list(r.when.phase)}`] : []),
+          ...(r.when.personRole
+            ? [`voor gegevens van ${list(r.when.personRole.map((x) => ROLE_NL[x]))}`]
+            : []),
+          ...(r.when.caseFlags ? [`bij casuskenmerk ${list(r.when.caseFlags)}`] : []),
+        ];
+        const fields = r.fields.length > 0 ? r.fields.map((f) => f.pattern).join(', ') : 'de casus';
+        return `Nooit ${actionNl(r.actions.join('+')).toLowerCase()}: ${fields}; geldt voor ${who}, ${under}${when.length > 0 ? `, ${when.join(', ')}` : ''}. Waarom: ${r.reason} (regel ${r.id})`;
+      }),
+    });
+  }
+
+  h(2, '8. Doorbraak (spoedtoegang)');
   const emergencyPurposes = c.purposes.filter((u) => u.emergencyAccess.allowed);
   if (emergencyPurposes.length === 0) {
     p('Geen enkel doel staat een doorbraak toe.');
@@ -334,7 +410,7 @@ export function documentBlocks(
     } else p('Geen regel opent bij een doorbraak meer gegevens dan zonder.');
   }
 
-  h(2, '7. Logboek en toezicht');
+  h(2, '9. Logboek en toezicht');
   blocks.push({
     kind: 'ul',
     items: [
@@ -343,10 +419,70 @@ export function documentBlocks(
       'Het logboek kan alleen worden aangevuld, niet gewijzigd: elke vastlegging is met een hashketen aan de vorige verbonden en de keten wordt regelmatig ondertekend, zodat wijzigingen aantoonbaar zijn.',
       `Toezicht: ${officers.length > 0 ? list(officers) : 'de functionaris gegevensbescherming'} raadpleegt het logboek per casus, partner en persoon, stelt inzageoverzichten op (AVG art. 15), toetst elke doorbraak en bekijkt opvallende patronen. Ook elke raadpleging door de toezichthouder wordt gelogd.`,
       'Elke versie van het convenant wordt met haar volledige tekst bewaard, zodat bij elke vastlegging in het logboek de tekst is terug te vinden die de beslissing nam.',
-      `Bewaartermijnen van de gedeelde gegevens, per doel: ${c.purposes.map((u) => `${u.name}: ${durationNl(u.retention)}`).join('; ')}.`,
+      `Bewaartermijnen van de gedeelde gegevens, per doel (gerekend zoals in artikel 3): ${c.purposes.map((u) => `${u.name}: ${durationNl(u.retention)}`).join('; ')}.`,
     ],
   });
+
+  h(2, '10. Rechten van betrokkenen');
+  blocks.push({
+    kind: 'ul',
+    items: [
+      'Inzage (AVG art. 15): een betrokkene richt zijn verzoek aan een van de partners; die legt het voor aan de functionaris gegevensbescherming, die uit het logboek een overzicht opstelt van wie welke gegevens, wanneer, voor welk doel en op welke grondslag heeft ingezien of vastgelegd.',
+      'Rectificatie (art. 16): een onjuist gegeven wordt gecorrigeerd door de partner die het vastlegde; de correctie krijgt een reden en de eerdere versie blijft voor de verantwoording bewaard.',
+      'Wissing en beperking (art. 17 en 18): gegevens worden gewist zodra de bewaartermijn van hun doel is verstreken; een verzoek daarvoor eerder beoordeelt de partner die het gegeven vastlegde, met de functionaris gegevensbescherming.',
+      'Bezwaar (art. 21): een bezwaar wordt beoordeeld door de partner die de casus inbracht, in overleg met de betrokken partners; een besluit wordt de betrokkene schriftelijk en met redenen meegedeeld.',
+      'Een verzoek wordt binnen een maand beantwoord (art. 12 lid 3). Waar de veiligheid van een slachtoffer of kind dat vraagt, kan inzage worden beperkt (UAVG art. 41); de reden wordt vastgelegd.',
+    ],
+  });
+
+  h(2, '11. Datalekken');
+  p(
+    'Een partner die een inbreuk op de beveiliging van de gedeelde gegevens ontdekt of vermoedt, meldt dat onverwijld, uiterlijk binnen 24 uur, aan de functionaris gegevensbescherming en aan de andere partners wier gegevens het betreft. De partner in wiens verantwoordelijkheid de inbreuk plaatsvond, meldt haar zo nodig binnen 72 uur aan de Autoriteit Persoonsgegevens (AVG art. 33) en aan de betrokkenen (art. 34). Het logboek laat zien welke gegevens van wie zijn ingezien.',
+  );
+
+  h(2, '12. Wijziging en looptijd');
+  p(
+    `Dit convenant geldt${c.effectiveFrom ? ` vanaf ${c.effectiveFrom}` : ' vanaf de ondertekening'} voor onbepaalde tijd. Een wijziging krijgt een nieuw versienummer en gaat pas in als alle partners haar hebben goedgekeurd en de gateway de nieuwe tekst zonder fouten heeft gecontroleerd; tot dan blijft de vorige versie gelden. Een partner kan het convenant opzeggen met een termijn van drie maanden; zijn toegang eindigt dan, de gegevens die hij vastlegde blijven onder de bewaartermijnen van dit convenant. De partners evalueren het convenant jaarlijks.`,
+  );
+
+  h(2, '13. Ondertekening');
+  p(`Aldus overeengekomen en ondertekend, versie ${c.version}:`);
+  blocks.push({
+    kind: 'table',
+    head: ['Partner', 'Naam en functie', 'Plaats en datum', 'Handtekening'],
+    rows: c.partners.map((x) => [x.name, '', '', '']),
+  });
+
+  h(2, 'Bijlage: matrix van toegang');
+  const matrix = buildMatrix(compiled, access);
+  const coverage = { all: '●', some: '◐', none: '·' } as const;
+  blocks.push({
+    kind: 'table',
+    head: ['Partner', 'Doel', ...matrix.sections],
+    rows: matrix.rows.map((row) => [
+      row.partnerName,
+      row.purposeName,
+      ...matrix.sections.map((section) => {
+        const cell = row.cells[section];
+        return cell ? `L${coverage[cell.read]} V${coverage[cell.write]}${cell.emergency ? ' !' : ''}` : '';
+      }),
+    ]),
+  });
+  p(
+    'L lezen, V vastleggen; ● alle velden van het onderdeel, ◐ sommige, · geen (zonder doorbraak, in enige fase of rol); ! een doorbraak opent meer velden.',
+  );
   return blocks;
+}
+
+/**
+ * A purpose's retention as a signed text says it: the term runs from when the partner that
+ * recorded the data no longer takes part (closing a case ends every participation).
+ */
+export function retentionNl(iso: string): string {
+  const words = durationNl(iso);
+  return words === iso
+    ? iso
+    : `${words} na het einde van de deelname van de partner die het gegeven vastlegde, uiterlijk ${words} na afsluiting van de casus`;
 }
 
 const mdEscape = (text: string) => text.replace(/([\\`*_[\]<>|])/g, '\\$1');

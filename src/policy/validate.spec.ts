@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadConvenantSources, type LoadResult } from './load.js';
 import type { Convenant, Diagnostic } from './model.js';
-import { checkConvenantDir, formatDiagnostic, validateConvenant } from './validate.js';
+import { checkConvenantDir, checkConvenantSources, formatDiagnostic, validateConvenant } from './validate.js';
 
 const DIR = 'policies/demo';
 
@@ -477,7 +477,31 @@ describe('validateConvenant: legal bases and sensitivities', () => {
   });
 });
 
-describe('validateConvenant: partner keys', () => {
+describe('validateConvenant: inline tests', () => {
+  it('refuses a test under a purpose its partner may not act under, at the purpose', () => {
+    const ds = check({
+      '90-tests.yaml': TESTS.replace(
+        'partner: wijkteam, purpose: uitvoering-plan',
+        'partner: wijkteam, purpose: triage',
+      ),
+    });
+    expect(where(ds)).toEqual(['test-purpose-not-registered 90-tests.yaml:3:39']);
+    expect(ds[0]?.message).toBe(
+      "Test 'Wijkteam ziet de doelen in herstel' acts as 'wijkteam' under purpose 'triage', but that partner may not act under it (its purposes: uitvoering-plan). Add the purpose to the partner, or test under one of its purposes.",
+    );
+  });
+});
+
+describe('partner keys (said by the schema, so editors flag it too)', () => {
+  /** The whole check, loader and validator: the schema's key choice stops at the loader. */
+  const check = (overrides: Record<string, string>): Diagnostic[] =>
+    checkConvenantSources(
+      DIR,
+      Object.entries({ ...FILES, ...overrides })
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, text]) => ({ path: `${DIR}/${name}`, text })),
+    ).diagnostics;
+
   it('neither keys nor jwks_uri', () => {
     const ds = check({ '10-partners.yaml': PARTNERS.replace('    keys: keys/vtrr.jwks.json\n', '') });
     expect(where(ds)).toEqual(['partner-without-keys 10-partners.yaml:2:5']);

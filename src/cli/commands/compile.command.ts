@@ -1,63 +1,65 @@
+import type { Command } from 'commander';
 import type { ConvenantRawRule, RuleConditions } from '../../policy/compile.js';
 import type { CommandRegistration } from '../context.js';
-import {
-  DIR_OPTION_HELP,
-  loadPolicy,
-  policyDir,
-  printJson,
-  reportingPolicyErrors,
-} from '../policy-source.js';
+import { dirOf, loadPolicy, printJson, reportingPolicyErrors, withDir } from '../policy-source.js';
 import { table, type Cell } from '../table.js';
 
 export const compileCommand: CommandRegistration = (program, ctx) => {
-  program
-    .command('compile')
-    .description('print the CASL rules the gateway enforces for a partner and purpose')
+  withDir(
+    program
+      .command('compile')
+      .description('print the CASL rules the gateway enforces for a partner and purpose'),
+  )
     .requiredOption('--partner <partner>', 'partner id')
     .requiredOption('--purpose <purpose>', 'purpose id')
-    .option('--dir <dir>', DIR_OPTION_HELP)
     .option('--json', 'machine-readable output: { policyVersion, partner, purpose, rules }')
-    .action((opts: { partner: string; purpose: string; dir?: string; json?: boolean }) => {
-      const json = opts.json === true;
-      const policy = loadPolicy(ctx, policyDir(ctx, opts.dir), json);
-      if (!policy) return;
-      reportingPolicyErrors(ctx, json, () => {
-        const { compiled } = policy;
-        const rules = compiled.rulesFor(opts.partner, opts.purpose);
-        if (json) {
-          printJson(ctx, {
-            policyVersion: compiled.version,
-            partner: opts.partner,
-            purpose: opts.purpose,
-            rules,
-            levelGuards: compiled.levelGuards,
-          });
-          return;
-        }
-        ctx.out(`${opts.partner} / ${opts.purpose}  ${ctx.style('dim', compiled.version)}`);
-        ctx.out(ctx.style('dim', 'Allow rules first, then deny rules: in CASL the later rule wins.'));
-        ctx.out();
-        const rows = rules.flatMap((r): Cell[][] => [
-          [
-            r.inverted ? { text: 'deny', format: 'red' } : { text: 'allow', format: 'green' },
-            r.ruleId,
-            r.action.join(', '),
-            conditionsText(r.conditions),
-          ],
-          ['', '', '', { text: fieldsText(r), format: 'dim' }],
-        ]);
-        for (const line of table(rows, ctx.style)) ctx.out(line);
-        if (rules.length === 0) ctx.out('  no rule applies: everything is denied');
-        ctx.out();
-        ctx.out(
-          ctx.style(
-            'dim',
-            `Always last: ${compiled.levelGuards.map((g) => g.ruleId).join(', ')} ` +
-              '(person-level fields are decided per person, case-level fields without one).',
-          ),
-        );
-      });
-    });
+    .action(
+      (
+        dirArg: string | undefined,
+        opts: { partner: string; purpose: string; dir?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const json = opts.json === true;
+        const policy = loadPolicy(ctx, dirOf(ctx, command, dirArg, opts.dir), json);
+        if (!policy) return;
+        reportingPolicyErrors(ctx, json, () => {
+          const { compiled } = policy;
+          const rules = compiled.rulesFor(opts.partner, opts.purpose);
+          if (json) {
+            printJson(ctx, {
+              policyVersion: compiled.version,
+              partner: opts.partner,
+              purpose: opts.purpose,
+              rules,
+              levelGuards: compiled.levelGuards,
+            });
+            return;
+          }
+          ctx.out(`${opts.partner} / ${opts.purpose}  ${ctx.style('dim', compiled.version)}`);
+          ctx.out(ctx.style('dim', 'Allow rules first, then deny rules: in CASL the later rule wins.'));
+          ctx.out();
+          const rows = rules.flatMap((r): Cell[][] => [
+            [
+              r.inverted ? { text: 'deny', format: 'red' } : { text: 'allow', format: 'green' },
+              r.ruleId,
+              r.action.join(', '),
+              conditionsText(r.conditions),
+            ],
+            ['', '', '', { text: fieldsText(r), format: 'dim' }],
+          ]);
+          for (const line of table(rows, ctx.style)) ctx.out(line);
+          if (rules.length === 0) ctx.out('  no rule applies: everything is denied');
+          ctx.out();
+          ctx.out(
+            ctx.style(
+              'dim',
+              `Always last: ${compiled.levelGuards.map((g) => g.ruleId).join(', ')} ` +
+                '(person-level fields are decided per person, case-level fields without one).',
+            ),
+          );
+        });
+      },
+    );
 };
 
 function fieldsText(r: ConvenantRawRule): string {

@@ -1,14 +1,8 @@
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { explain } from '../../policy/explain.js';
 import { PERSON_ROLES, PHASES, type PersonRole, type Phase } from '../../policy/model.js';
 import type { CommandRegistration } from '../context.js';
-import {
-  DIR_OPTION_HELP,
-  loadPolicy,
-  policyDir,
-  printJson,
-  reportingPolicyErrors,
-} from '../policy-source.js';
+import { dirOf, loadPolicy, printJson, reportingPolicyErrors, withDir } from '../policy-source.js';
 import { renderExplanation } from './explain.render.js';
 
 interface ExplainOptions {
@@ -24,9 +18,11 @@ interface ExplainOptions {
 }
 
 export const explainCommand: CommandRegistration = (program, ctx) => {
-  program
-    .command('explain')
-    .description('show, field by field, what a partner may read and write under a purpose, and why')
+  withDir(
+    program
+      .command('explain')
+      .description('show, field by field, what a partner may read and write under a purpose, and why'),
+  )
     .requiredOption('--partner <partner>', 'partner id, e.g. wijkteam')
     .requiredOption('--purpose <purpose>', 'purpose id, e.g. uitvoering-plan')
     .addOption(new Option('--phase <phase>', 'only this phase (default: all phases)').choices(PHASES))
@@ -38,11 +34,10 @@ export const explainCommand: CommandRegistration = (program, ctx) => {
     .option('--flag <flag...>', 'case flags set on the case, e.g. geheim-adres')
     .option('--emergency', 'under emergency access (doorbraak)')
     .option('--no-participant', 'as a partner that does not take part in the case')
-    .option('--dir <dir>', DIR_OPTION_HELP)
     .option('--json', 'machine-readable output, every field included')
-    .action((opts: ExplainOptions) => {
+    .action((dirArg: string | undefined, opts: ExplainOptions, command: Command) => {
       const json = opts.json === true;
-      const policy = loadPolicy(ctx, policyDir(ctx, opts.dir), json);
+      const policy = loadPolicy(ctx, dirOf(ctx, command, dirArg, opts.dir), json);
       if (!policy) return;
       reportingPolicyErrors(ctx, json, () => {
         const explanation = explain(policy.compiled, {

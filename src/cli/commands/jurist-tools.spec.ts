@@ -231,6 +231,29 @@ describe('convenant render', () => {
     }
   });
 
+  it('is a document to sign: retention in words, every deny, a signature line per partner, the matrix as annex', async () => {
+    const { code, stdout } = await run(['render', 'policies/zvh-rotterdam-rijnmond', '--format', 'markdown']);
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/\bP\d+[YMWD]\b/);
+    expect(stdout).toContain(
+      'Bewaartermijn: vijf jaar na het einde van de deelname van de partner die het gegeven vastlegde, uiterlijk vijf jaar na afsluiting van de casus.',
+    );
+    const never = stdout.slice(stdout.indexOf('## 7. Wat nooit wordt gedeeld'), stdout.indexOf('## 8.'));
+    // The shelter's address is granted to no partner but the shelter, so no deny takes a grant
+    // away; it is stated all the same.
+    expect(never).toContain('(regel geheim-adres-alleen-opvang)');
+    for (const heading of [
+      '## 2. Begrippen',
+      '## 10. Rechten van betrokkenen',
+      '## 11. Datalekken',
+      '## 12. Wijziging en looptijd',
+      '## Bijlage: matrix van toegang',
+    ])
+      expect(stdout).toContain(heading);
+    const signatures = stdout.slice(stdout.indexOf('## 13. Ondertekening'), stdout.indexOf('## Bijlage'));
+    expect(signatures.match(/^\| (?!Partner|---).+ \| {2}\| {2}\| {2}\|$/gm)).toHaveLength(17);
+  });
+
   it('writes to --out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'convenant-render-'));
     try {

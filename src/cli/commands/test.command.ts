@@ -1,16 +1,14 @@
+import type { Command } from 'commander';
 import { runPolicyTests } from '../../policy/test-runner.js';
 import type { CommandRegistration } from '../context.js';
-import { DIR_OPTION_HELP, loadPolicy, locateText, policyDir, printJson } from '../policy-source.js';
+import { dirOf, loadPolicy, locateText, printJson, withDir } from '../policy-source.js';
 
 export const testCommand: CommandRegistration = (program, ctx) => {
-  program
-    .command('test')
-    .description("run the convenant's inline tests against the compiled policy")
-    .argument('[dir]', DIR_OPTION_HELP)
+  withDir(program.command('test').description("run the convenant's inline tests against the compiled policy"))
     .option('--json', 'machine-readable output')
-    .action((dirArg: string | undefined, opts: { json?: boolean }) => {
+    .action((dirArg: string | undefined, opts: { dir?: string; json?: boolean }, command: Command) => {
       const json = opts.json === true;
-      const policy = loadPolicy(ctx, policyDir(ctx, dirArg), json);
+      const policy = loadPolicy(ctx, dirOf(ctx, command, dirArg, opts.dir), json);
       if (!policy) return;
       const report = runPolicyTests(policy.compiled);
       ctx.exitCode = report.failed > 0 ? 1 : 0;

@@ -1,17 +1,19 @@
+import type { Command } from 'commander';
 import { compileConvenant } from '../../policy/compile.js';
 import { checkConvenantDir } from '../../policy/validate.js';
 import type { CommandRegistration } from '../context.js';
-import { DIR_OPTION_HELP, diagnosticJson, diagnosticLine, policyDir, printJson } from '../policy-source.js';
+import { diagnosticJson, diagnosticLine, dirOf, printJson, withDir } from '../policy-source.js';
 import { plural } from '../table.js';
 
 export const validateCommand: CommandRegistration = (program, ctx) => {
-  program
-    .command('validate')
-    .description('check a convenant folder and list every problem with file:line:column')
-    .argument('[dir]', DIR_OPTION_HELP)
+  withDir(
+    program
+      .command('validate')
+      .description('check a convenant folder and list every problem with file:line:column'),
+  )
     .option('--json', 'machine-readable output')
-    .action((dirArg: string | undefined, opts: { json?: boolean }) => {
-      const dir = policyDir(ctx, dirArg);
+    .action((dirArg: string | undefined, opts: { dir?: string; json?: boolean }, command: Command) => {
+      const dir = dirOf(ctx, command, dirArg, opts.dir);
       const result = checkConvenantDir(dir);
       const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
       const warnings = result.diagnostics.length - errors;
