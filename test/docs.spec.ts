@@ -93,9 +93,14 @@ describe.each(DOCS)('%s', (doc) => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   const runnable = shell.filter((c) => c.runnable);
+  // A folder that a doc's `convenant init <dir>` creates lives in the scratch folder, for that
+  // command and for the later ones of the same doc that use it (they run in order).
+  const scratch = new Set(runnable.filter((c) => c.argv[0] === 'init' && c.argv[1]).map((c) => c.argv[1]));
   if (runnable.length > 0) {
     it.each(runnable.map((c) => [c.line, c]))('runs `%s`', async (_line, c) => {
-      const argv = c.argv.map((a, i) => (c.argv[i - 1] === '--out' ? join(out, basename(a)) : a));
+      const argv = c.argv.map((a, i) =>
+        c.argv[i - 1] === '--out' || scratch.has(a) ? join(out, basename(a)) : a,
+      );
       const result = await run(argv, {});
       expect({ at: c.at, code: result.code, stderr: result.code === c.exit ? '' : result.stderr }).toEqual({
         at: c.at,

@@ -62,7 +62,7 @@ const loader = loaderTypes();
 const PAIRS: [string, SchemaNode, string][] = [
   ['the file', schema, 'RawFile'],
   ['a case flag', definitions.caseFlag!, 'RawFile.case_flags'],
-  ['a legal basis', definitions.legalBasis!, 'RawFile.legal_bases'],
+  ['a legal basis', definitions.legalBasis!, 'RawLegalBasis'],
   ['a partner', definitions.partner!, 'RawPartner'],
   ['a purpose', definitions.purpose!, 'RawPurpose'],
   ['emergency access', definitions.emergencyAccess!, 'RawPurpose.emergency_access'],
