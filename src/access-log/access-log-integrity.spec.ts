@@ -5,6 +5,7 @@ import { AccessLogRepository } from './access-log.repository.js';
 import type { AccessLogEntry } from './access-log.types.js';
 
 const entry = (): AccessLogEntry => ({
+  requestId: null,
   traceId: randomBytes(16).toString('hex'),
   partner: 'wijkteam',
   professional: 'p1',

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { AccessLogEntry } from './access-log.types.js';
 
-/** The columns an INSERT writes; seq and occurred_at come from the database. chain.spec.ts checks the chain hashes them all. */
+/**
+ * The columns an INSERT writes; seq and occurred_at come from the database (the application role
+ * may not name them: migration 1763900010000). chain.spec.ts checks the chain hashes them all.
+ */
 export const INSERT_COLUMNS = [
   'trace_id',
   'partner',
@@ -18,6 +21,7 @@ export const INSERT_COLUMNS = [
   'reason',
   'policy_version',
   'emergency',
+  'request_id',
 ] as const;
 
 function values(e: AccessLogEntry): unknown[] {
@@ -36,10 +40,11 @@ function values(e: AccessLogEntry): unknown[] {
     e.reason,
     e.policyVersion,
     e.emergency,
+    e.requestId,
   ];
 }
 
-/** Rows per INSERT at most: 14 parameters a row stays far below PostgreSQL's 65,535. */
+/** Rows per INSERT at most: 15 parameters a row stays far below PostgreSQL's 65,535. */
 const MAX_ROWS_PER_INSERT = 1000;
 
 /** Told of every INSERT's outcome and duration (the metrics). */
@@ -63,6 +68,11 @@ interface Waiting {
  * holds its rows has committed, so no response leaves before its log entry is stored. Batches form
  * only under load: a lone request is written at once. If a batch fails, each request's entries are
  * retried on their own, so one request's bad entry cannot refuse its neighbours.
+ *
+ * Each entry's request tally (request-log.ts) is counted up once the entry is committed: at once
+ * for group commit, and for entries written in a transaction when that transaction commits (a
+ * TypeORM subscriber on the data source), so entries rolled back with their transaction are
+ * not counted and the request still gets its entry.
  */
 @Injectable()
 export class AccessLogRepository {
@@ -70,16 +80,41 @@ export class AccessLogRepository {
   private flushing = false;
   private readonly appendedListeners: ((count: number) => void)[] = [];
   private readonly observers: AccessLogObserver[] = [];
+  /** Entries written in a transaction that has not ended yet, by the transaction's query runner. */
+  private readonly inTransaction = new WeakMap<QueryRunner, AccessLogEntry[]>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    const ended = (queryRunner: QueryRunner | undefined, committed: boolean) => {
+      // A nested transaction (savepoint) ending decides nothing: only the outermost COMMIT does.
+      if (!queryRunner || queryRunner.isTransactionActive) return;
+      const entries = this.inTransaction.get(queryRunner);
+      if (!entries) return;
+      this.inTransaction.delete(queryRunner);
+      if (committed) countCommitted(entries);
+    };
+    dataSource.subscribers.push({
+      afterTransactionCommit: (event) => ended(event.queryRunner, true),
+      afterTransactionRollback: (event) => ended(event.queryRunner, false),
+    });
+  }
 
   async append(entries: readonly AccessLogEntry[], manager?: EntityManager): Promise<void> {
     if (entries.length === 0) return;
-    if (manager) return this.insert(entries, manager);
-    return new Promise<void>((resolve, reject) => {
+    if (manager) {
+      await this.insert(entries, manager);
+      const queryRunner = manager.queryRunner;
+      if (queryRunner?.isTransactionActive) {
+        const held = this.inTransaction.get(queryRunner) ?? [];
+        held.push(...entries);
+        this.inTransaction.set(queryRunner, held);
+      } else countCommitted(entries);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
       this.waiting.push({ entries, resolve, reject });
       if (!this.flushing) void this.flush();
     });
+    countCommitted(entries);
   }
 
   /** Called after rows are written (the sealer uses it to seal early under load). */
@@ -89,15 +124,6 @@ export class AccessLogRepository {
 
   observe(observer: AccessLogObserver): void {
     this.observers.push(observer);
-  }
-
-  /** Whether the request with this trace id has left any entry (committed ones: group commit resolves after COMMIT). */
-  async hasEntries(traceId: string): Promise<boolean> {
-    const [row] = await this.dataSource.query<{ found: boolean }[]>(
-      `SELECT EXISTS (SELECT 1 FROM access_log WHERE trace_id = $1) AS found`,
-      [traceId],
-    );
-    return row?.found === true;
   }
 
   private async flush(): Promise<void> {
@@ -162,4 +188,8 @@ export class AccessLogRepository {
     for (const observer of this.observers) observer.written(entries, seconds);
     for (const listener of this.appendedListeners) listener(entries.length);
   }
+}
+
+function countCommitted(entries: readonly AccessLogEntry[]): void {
+  for (const entry of entries) if (entry.tally) entry.tally.committed++;
 }
