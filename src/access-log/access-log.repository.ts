@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { AccessLogEntry } from './access-log.types.js';
+import { canonical, ENTRY_SELECT, type LoggedEntry } from './chain.js';
 
 /**
  * The columns an INSERT writes; seq and occurred_at come from the database (the application role
@@ -53,6 +54,12 @@ export interface AccessLogObserver {
   failed(seconds: number): void;
 }
 
+/**
+ * Canonical texts kept for the sealer at most; beyond it the oldest go, and the sealer reads those
+ * rows back as before (a gateway whose sealer is that far behind has other trouble).
+ */
+const MAX_WRITTEN = 200_000;
+
 interface Waiting {
   entries: readonly AccessLogEntry[];
   resolve: () => void;
@@ -81,16 +88,23 @@ export class AccessLogRepository {
   private readonly appendedListeners: ((count: number) => void)[] = [];
   private readonly observers: AccessLogObserver[] = [];
   /** Entries written in a transaction that has not ended yet, by the transaction's query runner. */
-  private readonly inTransaction = new WeakMap<QueryRunner, AccessLogEntry[]>();
+  private readonly inTransaction = new WeakMap<QueryRunner, { entries: AccessLogEntry[]; seqs: string[] }>();
+  /**
+   * canonical() of each row as the INSERT stored it (its RETURNING), by seq, until the sealer has
+   * sealed it: the sealer chains this text, not what it reads back later, so a row altered
+   * between write and seal no longer matches its seal and verification names it.
+   */
+  private readonly written = new Map<string, string>();
 
   constructor(private readonly dataSource: DataSource) {
     const ended = (queryRunner: QueryRunner | undefined, committed: boolean) => {
       // A nested transaction (savepoint) ending decides nothing: only the outermost COMMIT does.
       if (!queryRunner || queryRunner.isTransactionActive) return;
-      const entries = this.inTransaction.get(queryRunner);
-      if (!entries) return;
+      const held = this.inTransaction.get(queryRunner);
+      if (!held) return;
       this.inTransaction.delete(queryRunner);
-      if (committed) countCommitted(entries);
+      if (committed) countCommitted(held.entries);
+      else for (const seq of held.seqs) this.written.delete(seq);
     };
     dataSource.subscribers.push({
       afterTransactionCommit: (event) => ended(event.queryRunner, true),
@@ -101,11 +115,12 @@ export class AccessLogRepository {
   async append(entries: readonly AccessLogEntry[], manager?: EntityManager): Promise<void> {
     if (entries.length === 0) return;
     if (manager) {
-      await this.insert(entries, manager);
+      const seqs = await this.insert(entries, manager);
       const queryRunner = manager.queryRunner;
       if (queryRunner?.isTransactionActive) {
-        const held = this.inTransaction.get(queryRunner) ?? [];
-        held.push(...entries);
+        const held = this.inTransaction.get(queryRunner) ?? { entries: [], seqs: [] };
+        held.entries.push(...entries);
+        held.seqs.push(...seqs);
         this.inTransaction.set(queryRunner, held);
       } else countCommitted(entries);
       return;
@@ -115,6 +130,16 @@ export class AccessLogRepository {
       if (!this.flushing) void this.flush();
     });
     countCommitted(entries);
+  }
+
+  /** canonical() of the row with this seq as its INSERT stored it, while it awaits sealing. */
+  writtenAs(seq: string): string | undefined {
+    return this.written.get(seq);
+  }
+
+  /** The sealer has sealed these seqs: their texts are no longer needed. */
+  sealed(seqs: Iterable<string>): void {
+    for (const seq of seqs) this.written.delete(seq);
   }
 
   /** Called after rows are written (the sealer uses it to seal early under load). */
@@ -165,7 +190,8 @@ export class AccessLogRepository {
     return this.waiting.splice(0, count);
   }
 
-  private async insert(entries: readonly AccessLogEntry[], manager: EntityManager): Promise<void> {
+  /** Inserts the rows and keeps canonical() of each as stored; returns their seqs. */
+  private async insert(entries: readonly AccessLogEntry[], manager: EntityManager): Promise<string[]> {
     const params: unknown[] = [];
     const rows = entries.map((entry) => {
       const placeholders = values(entry).map((value) => {
@@ -175,9 +201,10 @@ export class AccessLogRepository {
       return `(${placeholders.join(', ')})`;
     });
     const started = performance.now();
+    let stored: LoggedEntry[];
     try {
-      await manager.query(
-        `INSERT INTO access_log (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
+      stored = await manager.query<LoggedEntry[]>(
+        `INSERT INTO access_log AS l (${INSERT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} RETURNING ${ENTRY_SELECT}`,
         params,
       );
     } catch (error) {
@@ -186,7 +213,13 @@ export class AccessLogRepository {
     }
     const seconds = (performance.now() - started) / 1000;
     for (const observer of this.observers) observer.written(entries, seconds);
+    for (const row of stored) this.written.set(row.seq, canonical(row));
+    for (const seq of this.written.keys()) {
+      if (this.written.size <= MAX_WRITTEN) break;
+      this.written.delete(seq);
+    }
     for (const listener of this.appendedListeners) listener(entries.length);
+    return stored.map((row) => row.seq);
   }
 }
 
