@@ -57,6 +57,7 @@ function generated(n: number): LoggedEntry {
     reason: 'Deelnemer in fase herstel.',
     policyVersion: '2026.1+abc123',
     emergency: false,
+    requestId: null,
   };
 }
 

@@ -3,18 +3,16 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory.js';
 import { AccessTokenIssuer } from '../src/auth/access-token.js';
 import { loadGatewayKey } from '../src/auth/gateway-key.js';
-import { CasesRepository } from '../src/cases/cases.repository.js';
 import { loadConfig } from '../src/config/config.js';
 import { PolicyRegistry } from '../src/convenant/policy.registry.js';
 
-export const BENCH_PARTNER = 'wijkteam';
-export const BENCH_PURPOSE = 'uitvoering-plan';
+const BENCH_PARTNER = 'wijkteam';
+const BENCH_PURPOSE = 'uitvoering-plan';
 
 /**
- * The gateway as it runs, plus one extra route for the baseline: `GET /bench/baseline/:id` reads
- * the same case with the same one-statement query as the real route, but with no token, no
- * policy decision and no access log. The difference between the two is what those cost.
- * Prints `READY {json}` with the port, a case and a token when it is up.
+ * The gateway as it runs, on the seeded demo. Prints `READY {json}` with its port and pid, a case
+ * and a token for it, the database URL and the catalogue's field ids (for the bare peer,
+ * bench/peer.ts, which reads the same case with the same statement in its own process).
  */
 async function main(): Promise<void> {
   const config = loadConfig({
@@ -24,20 +22,7 @@ async function main(): Promise<void> {
     DEMO: 'true',
     ACCESS_TOKEN_TTL_SECONDS: '900',
   });
-  const app = await createApp(config, {
-    configure: (nest) => {
-      const fastify = nest.getHttpAdapter().getInstance();
-      fastify.get<{ Params: { id: string } }>('/bench/baseline/:id', async (request) => {
-        const fields = nest
-          .get(PolicyRegistry)
-          .current()
-          .convenant.fields.map((f) => f.id);
-        return nest
-          .get(CasesRepository)
-          .readForPartner(request.params.id, BENCH_PARTNER, BENCH_PURPOSE, fields, 'bench-baseline');
-      });
-    },
-  });
+  const app = await createApp(config);
   await app.listen({ host: '127.0.0.1', port: config.port });
   const [row] = await app.get(DataSource).query<{ id: string }[]>(
     `SELECT c.id FROM cases c JOIN case_participation p ON p.case_id = c.id
@@ -53,7 +38,23 @@ async function main(): Promise<void> {
     professional: 'bench',
     purpose: BENCH_PURPOSE,
   });
-  process.stdout.write(`READY ${JSON.stringify({ port: String(config.port), caseId: row.id, token })}\n`);
+  const dataSource = app.get(DataSource);
+  process.stdout.write(
+    `READY ${JSON.stringify({
+      port: String(config.port),
+      pid: String(process.pid),
+      caseId: row.id,
+      token,
+      partner: BENCH_PARTNER,
+      purpose: BENCH_PURPOSE,
+      databaseUrl: (dataSource.options as { url?: string }).url ?? '',
+      fields: app
+        .get(PolicyRegistry)
+        .current()
+        .convenant.fields.map((f) => f.id)
+        .join(','),
+    })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { EmergencyReview1763900006000 } from './1763900006000-emergency-review.j
 import { AccessLogPartitions1763900007000 } from './1763900007000-access-log-partitions.js';
 import { AccessLogPurge1763900007100 } from './1763900007100-access-log-purge.js';
 import { CaseLifecycle1763900008000 } from './1763900008000-case-lifecycle.js';
+import { AccessLogRequestIdentity1763900010000 } from './1763900010000-access-log-request-identity.js';
 import { AccessLogMerkle1763900011000 } from './1763900011000-access-log-merkle.js';
 import { AccessLogRetentionGuard1763900011100 } from './1763900011100-access-log-retention-guard.js';
 import { CaseReferencePrefix1763900013000 } from './1763900013000-case-reference-prefix.js';
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   AccessLogPartitions1763900007000,
   AccessLogPurge1763900007100,
   CaseLifecycle1763900008000,
+  AccessLogRequestIdentity1763900010000,
   AccessLogMerkle1763900011000,
   AccessLogRetentionGuard1763900011100,
   CaseReferencePrefix1763900013000,

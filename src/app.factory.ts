@@ -10,6 +10,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { AccessLogRepository } from './access-log/access-log.repository.js';
+import { assignIdentity, RequestLog } from './access-log/request-log.js';
 import { AccessTokenVerifier } from './auth/access-token.verifier.js';
 import { DomainError, validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
@@ -67,6 +69,7 @@ export async function createApp(
       // pino-http reads the same ids from the raw request, so log lines and responses agree.
       (raw as { id?: string; spanId?: string }).id = id;
       (raw as { spanId?: string }).spanId = randomBytes(8).toString('hex');
+      assignIdentity(raw, id);
       return id;
     },
   });
@@ -85,6 +88,10 @@ export async function createApp(
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Before every other onSend hook: a response under /v1 gets its access log entry (or becomes a
+  // 503) before anything else looks at it.
+  const registry = app.get(PolicyRegistry);
+  new RequestLog(app.get(AccessLogRepository), () => registry.current().version).register(fastify);
   await registerHardening(app, config);
   const metrics = app.get(Metrics);
   metrics.instrument(fastify);
@@ -101,7 +108,6 @@ export async function createApp(
   // One convenant version per request (PolicyRegistry.pin). preValidation, not onRequest: it runs
   // after the body is read, whose stream events would otherwise carry the handler out of the
   // pinned async context (nodejs/node#34430); guards and handlers all run after it.
-  const registry = app.get(PolicyRegistry);
   fastify.addHook('preValidation', (_request, _reply, done) => registry.pin(() => done()));
 
   const document = openApiDocument(app);

@@ -48,6 +48,7 @@ const CASE_B = '22222222-2222-4222-8222-222222222222';
 
 function entry(overrides: Partial<AccessLogEntry>): AccessLogEntry {
   return {
+    requestId: null,
     traceId: 'f'.repeat(32),
     partner: 'vtrr',
     professional: 'vtrr-pro-1',

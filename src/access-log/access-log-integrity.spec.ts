@@ -8,6 +8,7 @@ import { sealRound } from './access-log.sealer.js';
 import type { AccessLogEntry } from './access-log.types.js';
 
 const entry = (): AccessLogEntry => ({
+  requestId: null,
   traceId: randomBytes(16).toString('hex'),
   partner: 'wijkteam',
   professional: 'p1',

@@ -4,6 +4,7 @@ import { AccessLogRepository } from './access-log.repository.js';
 import type { AccessLogEntry } from './access-log.types.js';
 
 const entry = (traceId = randomBytes(16).toString('hex')): AccessLogEntry => ({
+  requestId: null,
   traceId,
   partner: 'wijkteam',
   professional: 'p1',

@@ -11,7 +11,7 @@ import { GATEWAY_ALG, GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.j
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { AccessLogRepository } from './access-log.repository.js';
-import { ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import { canonical, ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
 import { DEFAULT_ORIGIN, NOTE_TYP, noteText } from './checkpoint-note.js';
 import { extendTree } from './merkle.repository.js';
 import { checkpointPayload, type Checkpoint } from './verify.js';
@@ -21,6 +21,8 @@ import { checkpointPayload, type Checkpoint } from './verify.js';
  * across all gateway instances: a second one skips its round instead of waiting.
  */
 const SEAL_LOCK = 0x7365616c;
+
+const logger = new Logger('AccessLogSealer');
 
 /** Rows sealed per transaction, so one round never holds the lock for long. */
 const BATCH = 5000;
@@ -38,6 +40,12 @@ export const SEAL_LOOKBACK_MS = 5 * 60_000;
 const PARTITION_CHECK_MS = 60 * 60_000;
 
 export interface SealOptions {
+  /**
+   * canonical() of a row as its writer stored it (AccessLogRepository.writtenAs), when this
+   * process wrote it: sealed instead of the row as read back, so an alteration in between is
+   * caught by verification at that position. Rows of other processes are sealed as read.
+   */
+  writtenAs?: (seq: string) => string | undefined;
   checkpointEvery: number;
   checkpointIntervalMs: number;
   /** Write a checkpoint for whatever is not yet under one (graceful shutdown). */
@@ -52,6 +60,8 @@ export interface SealRound {
   /** False when another sealer held the lock; nothing was done. */
   locked: boolean;
   sealed: number;
+  /** The seqs sealed in this round. */
+  seqs: string[];
   /** Position of a checkpoint written in this round, if any. */
   checkpoint: string | null;
 }
@@ -78,7 +88,7 @@ export async function sealRound(
         locked: boolean;
       }[]
     >(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [SEAL_LOCK]);
-    if (!lock?.locked) return { locked: false, sealed: 0, checkpoint: null };
+    if (!lock?.locked) return { locked: false, sealed: 0, seqs: [], checkpoint: null };
     const [last] = await manager.query<{ position: string; hash: Buffer }[]>(
       `SELECT s.position::text AS position, s.entry_hash AS hash FROM access_log_seal s ORDER BY s.position DESC LIMIT 1`,
     );
@@ -101,13 +111,17 @@ export async function sealRound(
     );
     let position = BigInt(last?.position ?? '0');
     let head: Buffer = last?.hash ?? GENESIS;
+    const seqs: string[] = [];
     if (rows.length > 0) {
       const positions: string[] = [];
-      const seqs: string[] = [];
       const hashes: Buffer[] = [];
       const prevs: Buffer[] = [];
       for (const entry of rows) {
-        const hash = entryHash(head, entry);
+        const written = options.writtenAs?.(entry.seq);
+        if (written !== undefined && written !== canonical(entry)) {
+          logger.error(`Access log entry seq ${entry.seq} changed between its write and its seal`);
+        }
+        const hash = entryHash(head, written === undefined ? entry : { seq: entry.seq, canonical: written });
         position++;
         positions.push(position.toString());
         seqs.push(entry.seq);
@@ -124,7 +138,7 @@ export async function sealRound(
     const checkpoint = (await checkpointDue(manager, position, options))
       ? await writeCheckpoint(manager, key, position, head, options.origin ?? DEFAULT_ORIGIN, options.clock)
       : null;
-    return { locked: true, sealed: rows.length, checkpoint };
+    return { locked: true, sealed: rows.length, seqs, checkpoint };
   });
 }
 
@@ -297,11 +311,13 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
     try {
       for (;;) {
         const round = await sealRound(this.dataSource, this.key, {
+          writtenAs: (seq) => this.repository.writtenAs(seq),
           checkpointEvery: this.config.checkpointEvery,
           checkpointIntervalMs: this.config.checkpointIntervalMs,
           forceCheckpoint,
           origin: checkpointOrigin(this.config.publicUrl),
         });
+        this.repository.sealed(round.seqs);
         if (!round.locked || round.sealed < BATCH) return;
       }
     } catch (error) {

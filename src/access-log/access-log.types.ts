@@ -18,9 +18,19 @@ export type AccessAction =
   | 'retention'
   | 'purge';
 
+/** Counts a request's entries once they are committed (request-log.ts); never stored. */
+export interface RequestTally {
+  committed: number;
+}
+
 /** One access log entry before it is written: one per access per data subject touched. */
 export interface AccessLogEntry {
+  /** The gateway-made identity of the request (request-log.ts); null for work no request asked for (retention runs). */
+  requestId: string | null;
+  /** The W3C trace id, the caller's when it sent one: recorded, never trusted. */
   traceId: string;
+  /** The request's tally, counted up when this entry commits. */
+  tally?: RequestTally;
   /** The partner as authenticated; for a refused token, the partner it claimed (or null). */
   partner: string | null;
   professional: string | null;

@@ -90,12 +90,13 @@ describe('canonical text written from binary COPY fields (readChainPages)', () =
           maybe(text),
           maybe(text),
           randomInt(2) === 0,
+          maybe(randomUUID),
         ];
         values.push(`(${row.map((value) => (params.push(value), `$${params.length}`)).join(', ')})`);
       }
       await db.dataSource.query(
         `INSERT INTO access_log (occurred_at, trace_id, partner, professional, processing_activity_id, legal_basis,
-           action, case_id, data_subject_ref, fields, status, rule_id, reason, policy_version, emergency)
+           action, case_id, data_subject_ref, fields, status, rule_id, reason, policy_version, emergency, request_id)
          VALUES ${values.join(', ')}`,
         params,
       );

@@ -209,7 +209,7 @@ export class CanonicalWriter {
   }
 }
 
-type Kind = 'string' | 'array' | 'boolean' | 'timestamp' | 'uuid';
+type Kind = 'string' | 'array' | 'boolean' | 'timestamp' | 'uuid' | 'optional-uuid';
 
 /**
  * An entry's columns after seq, in canonical()'s order, as a binary COPY selects them from
@@ -232,6 +232,8 @@ const ENTRY_COLUMNS: readonly [sql: string, kind: Kind][] = [
   ['l.reason', 'string'],
   ['l.policy_version', 'string'],
   ['l.emergency', 'boolean'],
+  // canonical() version 2: present only when not null.
+  ['l.request_id', 'optional-uuid'],
 ];
 
 /** `l.seq` and ENTRY_COLUMNS, for the select list of a binary COPY that writeCanonical reads. */
@@ -253,15 +255,16 @@ export function writeCanonical(writer: CanonicalWriter, seq: string, tuple: Tupl
   writer.ascii(seq);
   writer.byte(0x22);
   for (let i = 0; i < KINDS.length; i++) {
-    writer.byte(0x2c);
     const kind = KINDS[i];
     const at = starts[1 + i]!;
     const length = lengths[1 + i]!;
+    if (kind === 'optional-uuid' && length === -1) continue;
+    writer.byte(0x2c);
     if (kind === 'string') writer.string(bytes, at, length);
     else if (kind === 'array') writer.textArray(bytes, at, length);
     else if (kind === 'timestamp') {
       if (!writer.timestamp(bytes, at, length)) return null;
-    } else if (kind === 'uuid') writer.uuid(bytes, at, length);
+    } else if (kind === 'uuid' || kind === 'optional-uuid') writer.uuid(bytes, at, length);
     else writer.boolean(bytes, at, length);
   }
   writer.byte(0x5d);

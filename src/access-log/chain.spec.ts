@@ -26,6 +26,7 @@ const entry = (n: number): LoggedEntry => ({
   reason: `reason-${n}`,
   policyVersion: `version-${n}`,
   emergency: n % 2 === 0,
+  requestId: `request-${n}`,
 });
 
 describe('the chain covers every column of the access log', () => {
@@ -55,6 +56,14 @@ describe('the chain covers every column of the access log', () => {
       const changed = { ...e, [key]: typeof e[key] === 'boolean' ? !e[key] : ['x'] };
       expect(entryHash(GENESIS, changed).toString('hex')).not.toBe(base);
     }
+  });
+
+  it('leaves a null request id out (canonical version 1), so entries sealed before it hash as they did', () => {
+    const e = { ...entry(4), requestId: null };
+    const v1 = JSON.parse(canonical(e)) as unknown[];
+    expect(v1).toHaveLength(selected.length - 1);
+    expect(v1).toEqual(Object.values(e).slice(0, -1));
+    expect(canonical(e)).not.toBe(canonical({ ...e, requestId: 'null' }));
   });
 });
 

@@ -25,6 +25,8 @@ export interface LoggedEntry {
   reason: string | null;
   policyVersion: string | null;
   emergency: boolean;
+  /** The gateway-made request identity (request-log.ts); null for entries written before it existed and for runs no request asked for. */
+  requestId: string | null;
 }
 
 /**
@@ -38,7 +40,7 @@ export const ENTRY_SELECT = `
   l.processing_activity_id AS "purpose", l.legal_basis AS "legalBasis", l.action AS "action",
   l.case_id::text AS "caseId", l.data_subject_ref AS "dataSubjectRef", l.fields AS "fields",
   l.status AS "status", l.rule_id AS "ruleId", l.reason AS "reason",
-  l.policy_version AS "policyVersion", l.emergency AS "emergency"`;
+  l.policy_version AS "policyVersion", l.emergency AS "emergency", l.request_id::text AS "requestId"`;
 
 /**
  * An entry as the verifier reads it from the database or an export file: canonical(entry) already
@@ -61,9 +63,13 @@ export type HashableEntry = LoggedEntry | CanonicalEntry;
  * instead of a key sort keeps it fast (PERF-NOTES) and is unambiguous: JSON quoting separates the
  * values, arrays stay arrays, and null differs from "null". Adding a column means a new canonical
  * version, never a silent change to this one.
+ *
+ * Version 2 appends the request id, only when the entry has one: entries without (all of version
+ * 1's) hash exactly as before, so chains sealed under version 1 still verify, and the array's
+ * length tells the versions apart (16 elements, or 17), so neither can pass for the other.
  */
 export function canonical(e: LoggedEntry): string {
-  return JSON.stringify([
+  const fields: unknown[] = [
     e.seq,
     e.occurredAt,
     e.traceId,
@@ -80,7 +86,9 @@ export function canonical(e: LoggedEntry): string {
     e.reason,
     e.policyVersion,
     e.emergency,
-  ]);
+  ];
+  if (e.requestId !== null) fields.push(e.requestId);
+  return JSON.stringify(fields);
 }
 
 /**

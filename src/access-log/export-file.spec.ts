@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { CanonicalWriter } from './canonical-bytes.js';
 import { canonical, canonicalTextOf, entryHashHex, GENESIS, type LoggedEntry } from './chain.js';
 import { canonicalRowOf, entryLine, parseLine, rowOf } from './export-file.js';
@@ -41,6 +41,7 @@ const entry = (n: number): LoggedEntry => ({
   reason: maybe(),
   policyVersion: maybe(),
   emergency: randomInt(2) === 0,
+  requestId: randomInt(2) === 0 ? null : randomUUID(),
 });
 
 /** An entry whose strings need no escape in JSON: lines the fast reading answers for. */

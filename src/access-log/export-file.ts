@@ -65,6 +65,7 @@ export function entryLine(row: ChainRow): string {
     reason: entry.reason,
     policyVersion: entry.policyVersion,
     emergency: entry.emergency,
+    requestId: entry.requestId,
     seal,
   })}\n`;
 }
@@ -139,6 +140,7 @@ export function rowOf(line: ParsedLine): ChainRow | null {
       reason: line.reason,
       policyVersion: line.policyVersion,
       emergency: line.emergency,
+      requestId: line.requestId ?? null,
     },
     seal: line.seal,
   };
@@ -165,6 +167,7 @@ export const ENTRY_KEYS = [
   'reason',
   'policyVersion',
   'emergency',
+  'requestId',
 ] as const;
 const bytesOf = (text: string) => Buffer.from(text, 'utf8');
 const MARKERS = ENTRY_KEYS.map((key, i) => bytesOf(`${i === 0 ? '{"type":"entry",' : ','}"${key}":`));
@@ -242,8 +245,12 @@ export function canonicalRowOf(line: Buffer, writer: CanonicalWriter): VerifyRow
       if (line[at] !== QUOTE) return null;
       seqEnd = end;
     }
-    writer.byte(k === 0 ? 0x5b : 0x2c);
-    writer.bytes(line, at, end);
+    // canonical() leaves a null request id out (version 1); the line writes it as null.
+    const omitted = k === MARKERS.length - 1 && startsWith(line, NULL, at) && end === at + 4;
+    if (!omitted) {
+      writer.byte(k === 0 ? 0x5b : 0x2c);
+      writer.bytes(line, at, end);
+    }
     at = end;
   }
   writer.byte(0x5d);

@@ -118,6 +118,7 @@ export class AccessLogRetention {
       await this.log.append(
         [
           {
+            requestId: null,
             traceId,
             partner: null,
             professional: 'convenant-retention',

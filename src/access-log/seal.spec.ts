@@ -11,6 +11,7 @@ import { inSegments } from '../../test/support/verify-segments.js';
 import { verifyChain, type VerifyReport } from './verify.js';
 
 const entry = (reason = 'test'): AccessLogEntry => ({
+  requestId: null,
   traceId: randomBytes(16).toString('hex'),
   partner: 'wijkteam',
   professional: 'p1',

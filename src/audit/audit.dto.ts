@@ -115,6 +115,14 @@ export class AuditEventDto {
   @ApiProperty({ type: String, nullable: true }) reason!: string | null;
   @ApiProperty({ type: String, nullable: true }) policyVersion!: string | null;
   @ApiProperty() emergency!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    description:
+      'The identity the gateway gave the request that left this entry; null for entries before it existed.',
+  })
+  requestId!: string | null;
 }
 
 export class AuditEventPageDto {

@@ -40,6 +40,8 @@ export interface AuditEvent {
   reason: string | null;
   policyVersion: string | null;
   emergency: boolean;
+  /** The gateway-made identity of the request that left the entry (null before it existed). */
+  requestId: string | null;
 }
 
 /**
@@ -52,7 +54,8 @@ export const SELECT_EVENT = `
   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "occurredAt",
   trace_id AS "traceId", partner, professional, processing_activity_id AS "purpose",
   legal_basis AS "legalBasis", action, case_id AS "caseId", data_subject_ref AS "dataSubjectRef",
-  fields, status AS "outcome", rule_id AS "ruleId", reason, policy_version AS "policyVersion", emergency`;
+  fields, status AS "outcome", rule_id AS "ruleId", reason, policy_version AS "policyVersion", emergency,
+  request_id::text AS "requestId"`;
 
 /** The WHERE conditions of a filter; `p` adds a parameter and gives its placeholder. */
 function filterConditions(filter: EventFilter, p: (value: unknown) => string): string[] {

@@ -188,7 +188,9 @@ export class AuditService {
     try {
       await this.accessLog.append([
         {
+          requestId: officer.requestId,
           traceId: officer.traceId,
+          tally: officer.tally,
           partner: officer.partner,
           professional: officer.professional,
           purpose: officer.purpose,

@@ -1,22 +1,20 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { attemptFor, AuthAudit } from '../auth/auth-audit.js';
+import { describeAttempt } from '../access-log/request-log.js';
 import type { AuthenticatedRequest } from '../auth/principal.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { NotAnOfficerError } from './audit.errors.js';
 import { isOfficer } from './officer.js';
 
 /**
- * Runs after AccessTokenGuard: admits only privacy officers (see officer.ts). A refusal is logged
- * as a denied `audit` access before the 403 (fail closed: 503 if the denial cannot be written).
+ * Runs after AccessTokenGuard: admits only privacy officers (see officer.ts). A refusal is
+ * described to the request log, which writes it as a denied `audit` access before the 403 leaves
+ * (fail closed: 503 if the denial cannot be written).
  */
 @Injectable()
 export class OfficerGuard implements CanActivate {
-  constructor(
-    private readonly registry: PolicyRegistry,
-    private readonly audit: AuthAudit,
-  ) {}
+  constructor(private readonly registry: PolicyRegistry) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = request.principal;
     if (!principal) throw new Error('OfficerGuard must run after AccessTokenGuard.');
@@ -25,9 +23,9 @@ export class OfficerGuard implements CanActivate {
       `Only a partner of kind toezicht acting for purpose toezicht may query the access log; ` +
         `${principal.partner} acts for ${principal.purpose}.`,
     );
-    await this.audit.denied(
+    describeAttempt(
+      request,
       {
-        ...attemptFor(request),
         action: 'audit',
         partner: principal.partner,
         professional: principal.professional,

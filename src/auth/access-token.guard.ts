@@ -1,7 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { describeAttempt } from '../access-log/request-log.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
-import { attemptFor, AuthAudit, type AuthAttempt } from './auth-audit.js';
+import { attemptFor, type AuthAttempt } from './auth-audit.js';
 import {
   AuthRefusal,
   InvalidAccessTokenError,
@@ -32,14 +33,14 @@ export function queryCarriesToken(query: unknown): boolean {
 /**
  * Lets a request through only with a valid access token of this gateway in `Authorization:
  * Bearer …`, for a partner and purpose the convenant in force still recognises, and attaches the
- * Principal. Every refusal is logged (fail closed: no log entry, 503).
+ * Principal. A refusal is described to the request log (request-log.ts), which writes its entry
+ * before the answer leaves (fail closed: no log entry, 503).
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
   constructor(
     private readonly verifier: AccessTokenVerifier,
     private readonly registry: PolicyRegistry,
-    private readonly audit: AuthAudit,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -51,7 +52,17 @@ export class AccessTokenGuard implements CanActivate {
     } catch (error) {
       const reason =
         error instanceof AuthRefusal ? error.message : 'The gateway could not check the access token.';
-      await this.audit.denied(attempt, reason);
+      describeAttempt(
+        request,
+        {
+          action: attempt.action,
+          partner: attempt.partner,
+          professional: attempt.professional,
+          purpose: attempt.purpose,
+          caseId: attempt.caseId ?? null,
+        },
+        reason,
+      );
       throw error;
     }
   }

@@ -3,15 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
 import type { AccessAction, AccessLogEntry } from '../access-log/access-log.types.js';
+import { identityOf, type RequestIdentity } from '../access-log/request-log.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
-import type { RefusalRecorder } from '../common/problem.js';
 import { bounded } from './auth.errors.js';
-import type { AuthenticatedRequest } from './principal.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * What a request shows of an attempt before its route has run: the trace id, the action the
+ * What a request shows of an attempt before its route has run: its identity, the action the
  * method suggests (token requests authenticate; otherwise GET reads and the rest writes), and the
  * case from the `:id` route parameter when it is a UUID.
  */
@@ -24,15 +23,14 @@ export function attemptFor(request: FastifyRequest): AuthAttempt {
         ? 'read'
         : 'write';
   return {
-    traceId: String(request.id),
+    ...identityOf(request),
     action,
     caseId: typeof id === 'string' && UUID.test(id) ? id.toLowerCase() : null,
   };
 }
 
 /** What is known about an authentication attempt when it is logged. */
-export interface AuthAttempt {
-  traceId: string;
+export interface AuthAttempt extends RequestIdentity {
   action: AccessAction;
   /** Only a partner id known to the convenant; never an unchecked claim. */
   partner?: string | undefined;
@@ -63,7 +61,9 @@ export class AuthAudit {
 
   private async write(attempt: AuthAttempt, status: AccessLogEntry['status'], reason: string): Promise<void> {
     const entry: AccessLogEntry = {
+      requestId: attempt.requestId,
       traceId: attempt.traceId,
+      tally: attempt.tally,
       partner: attempt.partner ? bounded(attempt.partner) : null,
       professional: attempt.professional ? bounded(attempt.professional) : null,
       purpose: attempt.purpose ? bounded(attempt.purpose) : null,
@@ -83,32 +83,5 @@ export class AuthAudit {
     } catch {
       throw new LogUnavailableError();
     }
-  }
-}
-
-/**
- * Logs a refusal made before the guard or a service had the chance to (a body too large or
- * malformed, invalid input), unless the request already left a row: every refused request leaves
- * exactly the denials that explain it. The principal is named when the guard had verified one.
- */
-@Injectable()
-export class RefusalLog implements RefusalRecorder {
-  constructor(
-    private readonly log: AccessLogRepository,
-    private readonly audit: AuthAudit,
-  ) {}
-
-  async recordIfUnlogged(request: FastifyRequest, reason: string): Promise<void> {
-    if (await this.log.hasEntries(String(request.id))) return;
-    const principal = (request as AuthenticatedRequest).principal;
-    await this.audit.denied(
-      {
-        ...attemptFor(request),
-        ...(principal
-          ? { partner: principal.partner, professional: principal.professional, purpose: principal.purpose }
-          : {}),
-      },
-      reason,
-    );
   }
 }

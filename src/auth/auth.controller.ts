@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { describeAttempt, identityOf } from '../access-log/request-log.js';
 import { AccessTokenGuard, queryCarriesToken } from './access-token.guard.js';
-import { AuthAudit } from './auth-audit.js';
 import { TokenInUrlError } from './auth.errors.js';
 import { PrincipalDto, TokenRequestDto, TokenResponseDto } from './auth.dto.js';
 import { CurrentPrincipal, type Principal } from './principal.js';
@@ -12,10 +12,7 @@ import { TokenService, type TokenResponse } from './token.service.js';
 @ApiTags('oauth')
 @Controller('v1/oauth')
 export class AuthController {
-  constructor(
-    private readonly tokens: TokenService,
-    private readonly audit: AuthAudit,
-  ) {}
+  constructor(private readonly tokens: TokenService) {}
 
   @Post('token')
   @HttpCode(200)
@@ -42,10 +39,10 @@ export class AuthController {
   ): Promise<TokenResponse> {
     if (queryCarriesToken(query)) {
       const error = new TokenInUrlError();
-      await this.audit.denied({ traceId: String(request.id), action: 'authenticate' }, error.message);
+      describeAttempt(request, { action: 'authenticate' }, error.message);
       throw error;
     }
-    return this.tokens.exchange(body, String(request.id), clientCertificateOf(request));
+    return this.tokens.exchange(body, identityOf(request), clientCertificateOf(request));
   }
 
   @Get('whoami')

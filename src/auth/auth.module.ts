@@ -5,8 +5,7 @@ import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { AccessTokenIssuer } from './access-token.js';
 import { AccessTokenGuard } from './access-token.guard.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
-import { AuthAudit, RefusalLog } from './auth-audit.js';
-import { REFUSAL_RECORDER } from '../common/problem.js';
+import { AuthAudit } from './auth-audit.js';
 import { AuthController } from './auth.controller.js';
 import { ensureDevKeys } from './dev-keys.js';
 import { GATEWAY_KEY, loadGatewayKey, type GatewayKey } from './gateway-key.js';
@@ -40,11 +39,10 @@ import { TokenService } from './token.service.js';
     PartnerKeys,
     ReplayRepository,
     AuthAudit,
-    { provide: REFUSAL_RECORDER, useClass: RefusalLog },
     TokenService,
     AccessTokenGuard,
   ],
-  exports: [AccessTokenGuard, AccessTokenVerifier, AuthAudit, GATEWAY_KEY, REFUSAL_RECORDER],
+  exports: [AccessTokenGuard, AccessTokenVerifier, AuthAudit, GATEWAY_KEY],
 })
 export class AuthModule implements OnApplicationBootstrap {
   private readonly logger = new Logger('Auth');

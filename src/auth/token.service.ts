@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { RequestIdentity } from '../access-log/request-log.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
@@ -132,7 +133,11 @@ export class TokenService {
   ) {}
 
   /** `certificate`: the verified mutual-TLS client certificate, if the request came with one. */
-  async exchange(body: unknown, traceId: string, certificate?: ClientCertificate): Promise<TokenResponse> {
+  async exchange(
+    body: unknown,
+    identity: RequestIdentity,
+    certificate?: ClientCertificate,
+  ): Promise<TokenResponse> {
     const compiled = this.registry.current();
     const context: AssertionContext & { purpose?: string } = {};
     let issued: { response: TokenResponse; tokenId: string };
@@ -141,11 +146,11 @@ export class TokenService {
     } catch (error) {
       const reason =
         error instanceof AuthRefusal ? error.message : 'The gateway could not process the token request.';
-      await this.audit.denied({ traceId, action: 'authenticate', ...context }, reason);
+      await this.audit.denied({ ...identity, action: 'authenticate', ...context }, reason);
       throw error;
     }
     await this.audit.allowed(
-      { traceId, action: 'authenticate', ...context },
+      { ...identity, action: 'authenticate', ...context },
       `Access token ${issued.tokenId} issued for purpose '${issued.response.scope}'.`,
     );
     return issued.response;

@@ -1,9 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { identityOf } from '../access-log/request-log.js';
 import type { AuthenticatedRequest } from '../auth/principal.js';
 import type { Actor } from './case-policy.js';
 
 /**
- * The principal the AccessTokenGuard established plus the request's trace id: everything a
+ * The principal the AccessTokenGuard established plus the request's identity: everything a
  * service needs to decide and to write the access log entries of this request.
  */
 export const CurrentActor = createParamDecorator((_data: unknown, context: ExecutionContext): Actor => {
@@ -14,6 +15,6 @@ export const CurrentActor = createParamDecorator((_data: unknown, context: Execu
     partner: principal.partner,
     professional: principal.professional,
     purpose: principal.purpose,
-    traceId: String(request.id),
+    ...identityOf(request),
   };
 });

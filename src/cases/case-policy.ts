@@ -2,18 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
 import type { AccessAction, AccessLogEntry } from '../access-log/access-log.types.js';
+import type { RequestIdentity } from '../access-log/request-log.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import { PolicyError, type CompiledConvenant } from '../policy/index.js';
 import type { Tx } from './cases.repository.js';
 import { PurposeNotAllowedHereError } from './cases.errors.js';
 import { FieldAccess, type Decision } from './field-access.js';
 
-/** Who acts, as the access token says, and the request's trace id. */
-export interface Actor {
+/** Who acts, as the access token says, and the request's identity in the access log. */
+export interface Actor extends RequestIdentity {
   partner: string;
   professional: string;
   purpose: string;
-  traceId: string;
 }
 
 /** The convenant in force and its memoised decisions, taken once per request. */
@@ -67,7 +67,9 @@ export class CasePolicy {
 
   entry(actor: Actor, policy: PolicyInForce, input: EntryInput): AccessLogEntry {
     return {
+      requestId: actor.requestId,
       traceId: actor.traceId,
+      tally: actor.tally,
       partner: actor.partner,
       professional: actor.professional,
       purpose: actor.purpose,

@@ -175,6 +175,52 @@ interface SnapshotRow {
   }[];
 }
 
+/**
+ * readForPartner's one statement ($1 case, $2 partner, $3 purpose, $4 field ids, $5 professional);
+ * exported so the benchmark's bare peer runs the very same SQL.
+ */
+export const READ_FOR_PARTNER_SQL = `WITH c AS (
+    SELECT id, reference, phase, flags FROM cases WHERE id = $1
+  ), part AS (
+    SELECT p.valid_until FROM case_participation p
+     WHERE p.case_id = $1 AND p.partner = $2 AND $3 = ANY (p.purposes) AND ${VALID_NOW}
+     ORDER BY p.valid_until DESC NULLS FIRST
+     LIMIT 1
+  ), grants AS (
+    SELECT max(g.expires_at) AS last_until,
+           max(g.expires_at) FILTER (WHERE g.granted_at <= now() AND g.expires_at > now()) AS live_until
+      FROM emergency_grant g
+     WHERE g.case_id = $1 AND g.partner = $2 AND g.purpose = $3 AND g.professional = $5
+  ), visible AS (
+    SELECT EXISTS (SELECT 1 FROM part) OR (SELECT live_until IS NOT NULL FROM grants) AS yes
+  )
+  SELECT c.id, c.reference, c.phase, c.flags,
+    EXISTS (SELECT 1 FROM part) AS participant,
+    part.valid_until AS "participationUntil",
+    (SELECT live_until FROM grants) AS "emergencyUntil",
+    (SELECT last_until FROM grants) AS "lastEmergencyUntil",
+    COALESCE((
+      SELECT json_agg(json_build_object('id', cp.id, 'subjectRef', cp.subject_ref, 'role', cp.role)
+                      ORDER BY ${PERSON_ORDER})
+        FROM case_person cp
+       WHERE cp.case_id = $1 AND (SELECT yes FROM visible)
+    ), '[]') AS persons,
+    COALESCE((
+      SELECT json_agg(json_build_object(
+               'personId', v.person_id, 'field', v.field_id, 'value', v.value,
+               'encrypted', encode(v.value_encrypted, 'base64'),
+               'source', v.source_partner, 'recordedAt', v.recorded_at))
+        FROM (
+          SELECT DISTINCT ON (person_id, field_id)
+                 person_id, field_id, value, value_encrypted, source_partner, recorded_at
+            FROM case_field_value
+           WHERE case_id = $1 AND field_id = ANY ($4::text[])
+           ORDER BY person_id, field_id, id DESC
+        ) v
+       WHERE (SELECT yes FROM visible)
+    ), '[]') AS values
+  FROM c LEFT JOIN part ON true`;
+
 @Injectable()
 export class CasesRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -212,51 +258,13 @@ export class CasesRepository {
     fields: readonly string[],
     professional: string,
   ): Promise<CaseWithValues | undefined> {
-    const rows = await this.prepared<SnapshotRow>(
-      'cases_read_for_partner_v2',
-      `WITH c AS (
-         SELECT id, reference, phase, flags FROM cases WHERE id = $1
-       ), part AS (
-         SELECT p.valid_until FROM case_participation p
-          WHERE p.case_id = $1 AND p.partner = $2 AND $3 = ANY (p.purposes) AND ${VALID_NOW}
-          ORDER BY p.valid_until DESC NULLS FIRST
-          LIMIT 1
-       ), grants AS (
-         SELECT max(g.expires_at) AS last_until,
-                max(g.expires_at) FILTER (WHERE g.granted_at <= now() AND g.expires_at > now()) AS live_until
-           FROM emergency_grant g
-          WHERE g.case_id = $1 AND g.partner = $2 AND g.purpose = $3 AND g.professional = $5
-       ), visible AS (
-         SELECT EXISTS (SELECT 1 FROM part) OR (SELECT live_until IS NOT NULL FROM grants) AS yes
-       )
-       SELECT c.id, c.reference, c.phase, c.flags,
-         EXISTS (SELECT 1 FROM part) AS participant,
-         part.valid_until AS "participationUntil",
-         (SELECT live_until FROM grants) AS "emergencyUntil",
-         (SELECT last_until FROM grants) AS "lastEmergencyUntil",
-         COALESCE((
-           SELECT json_agg(json_build_object('id', cp.id, 'subjectRef', cp.subject_ref, 'role', cp.role)
-                           ORDER BY ${PERSON_ORDER})
-             FROM case_person cp
-            WHERE cp.case_id = $1 AND (SELECT yes FROM visible)
-         ), '[]') AS persons,
-         COALESCE((
-           SELECT json_agg(json_build_object(
-                    'personId', v.person_id, 'field', v.field_id, 'value', v.value,
-                    'encrypted', encode(v.value_encrypted, 'base64'),
-                    'source', v.source_partner, 'recordedAt', v.recorded_at))
-             FROM (
-               SELECT DISTINCT ON (person_id, field_id)
-                      person_id, field_id, value, value_encrypted, source_partner, recorded_at
-                 FROM case_field_value
-                WHERE case_id = $1 AND field_id = ANY ($4::text[])
-                ORDER BY person_id, field_id, id DESC
-             ) v
-            WHERE (SELECT yes FROM visible)
-         ), '[]') AS values
-       FROM c LEFT JOIN part ON true`,
-      [caseId, partner, purpose, fields, professional],
-    );
+    const rows = await this.prepared<SnapshotRow>('cases_read_for_partner_v2', READ_FOR_PARTNER_SQL, [
+      caseId,
+      partner,
+      purpose,
+      fields,
+      professional,
+    ]);
     const row = rows[0];
     if (!row) return undefined;
     return {

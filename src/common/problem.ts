@@ -5,12 +5,11 @@ import {
   type ExceptionFilter,
   HttpException,
   HttpStatus,
-  Inject,
   Logger,
-  Optional,
 } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { noteRefusal } from '../access-log/request-log.js';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
 
 /** One invalid input, as RFC 9457 suggests for validation problems: where, and what is wrong. */
@@ -105,12 +104,6 @@ export class DatabaseUnavailableError extends DomainError {
   }
 }
 
-function isApiRefusal(status: number, path: string, exception: unknown): boolean {
-  if (status < 400 || status >= 500 || !path.startsWith('/v1/') || path === '/v1/openapi.json') return false;
-  // A route that does not exist touches nothing; the router's own 404 is not an access.
-  return !(status === 404 && !(exception instanceof DomainError));
-}
-
 const TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Unauthorized',
@@ -128,34 +121,22 @@ const TITLES: Record<number, string> = {
 };
 
 /**
- * Records a refusal in the access log unless the request already left a row there (the guard and
- * the services log what they decide; this catches what is refused before they run: bodies too
- * large or malformed, invalid input). Provided by the auth module.
- */
-export interface RefusalRecorder {
-  recordIfUnlogged(request: FastifyRequest, reason: string): Promise<void>;
-}
-export const REFUSAL_RECORDER = Symbol('REFUSAL_RECORDER');
-
-/**
  * Maps every exception to application/problem+json (RFC 9457), without stack traces or SQL.
- * Every refused request to the API (4xx under /v1/, except routes that do not exist) leaves a
- * denial in the access log; if that cannot be written the answer is 503 instead (fail closed).
+ * It tells the request log why the request failed; the request log (request-log.ts) writes the
+ * entry of every response under /v1 that has none, or turns the response into a 503 (fail closed).
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Problem');
 
-  constructor(@Optional() @Inject(REFUSAL_RECORDER) private readonly refusals?: RefusalRecorder) {}
-
-  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+  catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     if (!(exception instanceof DomainError) && isDatabaseUnavailable(exception)) {
       exception = new DatabaseUnavailableError();
     }
-    let problem = this.toProblem(exception);
+    const problem = this.toProblem(exception);
     const path = request.url.split('?')[0] ?? '/';
     if (problem.status === 404 && !(exception instanceof DomainError)) {
       // The router's own message echoes the URL with its query string, which may hold personal data.
@@ -163,14 +144,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     problem.instance = path;
     problem.traceId = String(request.id);
-    if (this.refusals && isApiRefusal(problem.status, path, exception)) {
-      try {
-        await this.refusals.recordIfUnlogged(request, `${problem.title}: ${problem.detail ?? ''}`);
-      } catch (error) {
-        this.logger.error({ err: error, traceId: problem.traceId }, 'Could not log a refused request');
-        problem = { ...this.toProblem(new LogUnavailableError()), instance: path, traceId: problem.traceId };
-      }
-    }
+    noteRefusal(request, `${problem.title}: ${problem.detail ?? ''}`);
     if (exception instanceof DomainError) {
       for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
     }

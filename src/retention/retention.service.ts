@@ -223,6 +223,7 @@ export class RetentionService {
       ),
     ];
     const entry = (over: Partial<AccessLogEntry> & Pick<AccessLogEntry, 'reason'>): AccessLogEntry => ({
+      requestId: null,
       traceId,
       partner: null,
       professional: RETENTION_ACTOR,

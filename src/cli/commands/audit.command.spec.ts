@@ -29,6 +29,7 @@ describe('convenant audit verify (real PostgreSQL)', () => {
     for (let i = 0; i < 30; i++) {
       await log.append([
         {
+          requestId: null,
           traceId: randomBytes(16).toString('hex'),
           partner: 'politie',
           professional: 'p',
