@@ -13,6 +13,7 @@ import { AppModule } from './app.module.js';
 import { AccessTokenVerifier } from './auth/access-token.verifier.js';
 import { DomainError, validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
+import { registerRequestHygiene } from './common/request-hygiene.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics, routeMetrics } from './ops/metrics.js';
 import { PolicyRegistry } from './convenant/policy.registry.js';
@@ -74,6 +75,7 @@ export async function createApp(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  registerRequestHygiene(app, BODY_LIMIT_BYTES);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
