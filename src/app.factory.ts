@@ -14,6 +14,7 @@ import { AccessTokenVerifier } from './auth/access-token.verifier.js';
 import { DomainError, validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
 import { registerRequestHygiene } from './common/request-hygiene.js';
+import { hstsOverTlsOnly } from './common/transport-security.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics, routeMetrics } from './ops/metrics.js';
 import { PolicyRegistry } from './convenant/policy.registry.js';
@@ -132,7 +133,9 @@ async function registerHardening(app: NestFastifyApplication, config: AppConfig)
         upgradeInsecureRequests: null,
       },
     },
+    hsts: false,
   });
+  hstsOverTlsOnly(app.getHttpAdapter().getInstance());
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
@@ -145,12 +148,19 @@ async function registerHardening(app: NestFastifyApplication, config: AppConfig)
   const verifier = app.get(AccessTokenVerifier);
   await app.register(rateLimit, {
     global: true,
-    max: config.rateLimitPerMinute,
+    // Tight per address for callers without a valid token and at the token endpoint (README, Flood control).
+    max: (_request, key) =>
+      key.startsWith('partner:')
+        ? config.rateLimitPerMinute
+        : key.startsWith('token:')
+          ? config.tokenRateLimit
+          : config.anonRateLimit,
     timeWindow: 60_000,
     allowList: (request) => OPERATIONS_PATH.test(request.url.split('?')[0] ?? ''),
     // Per partner once its token verifies (the verifier caches, so this costs a hash lookup);
     // a bearer that does not verify cannot claim a partner's budget, it counts by address.
     keyGenerator: async (request) => {
+      if (request.url.split('?')[0] === '/v1/oauth/token') return `token:${request.ip}`;
       const bearer = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (bearer) {
         try {

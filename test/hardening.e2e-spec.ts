@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { startTestApp, type TestApp } from './support/app.js';
-import { bearerFor, type Who } from './support/tokens.js';
+import { Metrics } from '../src/ops/metrics.js';
+import { AuthAudit } from '../src/auth/auth-audit.js';
+import { bearerFor, clientAssertion, requestToken, type Who } from './support/tokens.js';
 
 /**
  * Input hygiene over the real HTTP stack: NUL characters, invalid UTF-8, deep nesting and
@@ -165,5 +167,167 @@ describe('input hygiene (real server)', () => {
       .set('authorization', await as(VTRR))
       .send({ values: [{ field: 'veiligheid.risicotaxatie', value: 'B-SAFER – “ü” hoog' }] });
     expect(res.status).toBe(200);
+  });
+
+  describe('client assertions (RFC 7523, RFC 8725)', () => {
+    const audience = () => `${t.config.publicUrl}/v1/oauth/token`;
+
+    it('refuses an assertion that expired 10 s ago with 401, and logs the denial', async () => {
+      const assertion = await clientAssertion(t, { partner: 'vtrr', iatOffset: -70, lifetimeSeconds: 60 });
+      const res = await requestToken(t, { assertion });
+      expect(res.status).toBe(401);
+      expect(res.body.detail).toMatch(/expired/);
+      expect(await logOf(res)).toEqual([
+        expect.objectContaining({
+          status: 'denied',
+          action: 'authenticate',
+          reason: expect.stringMatching(/expired/),
+        }),
+      ]);
+    });
+
+    it('accepts an assertion that expired 2 s ago (within the 5 s leeway)', async () => {
+      const assertion = await clientAssertion(t, { partner: 'vtrr', iatOffset: -62, lifetimeSeconds: 60 });
+      expect((await requestToken(t, { assertion })).status).toBe(200);
+    });
+
+    it('refuses an aud array that names another server next to the token endpoint with 401, logged', async () => {
+      const assertion = await clientAssertion(t, {
+        partner: 'vtrr',
+        claims: { aud: [audience(), 'https://other-gateway.example/token'] },
+      });
+      const res = await requestToken(t, { assertion });
+      expect(res.status).toBe(401);
+      expect(res.body.detail).toMatch(/audience must be .* alone/);
+      expect(await logOf(res)).toEqual([
+        expect.objectContaining({ status: 'denied', action: 'authenticate' }),
+      ]);
+      const alone = await clientAssertion(t, { partner: 'vtrr', claims: { aud: [audience()] } });
+      expect((await requestToken(t, { assertion: alone })).status).toBe(200);
+    });
+  });
+
+  describe('HSTS', () => {
+    it('is not sent over plain HTTP, not even when an untrusted client claims X-Forwarded-Proto: https', async () => {
+      const plain = await http().get('/v1/openapi.json');
+      expect(plain.headers['strict-transport-security']).toBeUndefined();
+      const claimed = await http().get('/v1/openapi.json').set('x-forwarded-proto', 'https');
+      expect(claimed.headers['strict-transport-security']).toBeUndefined();
+      expect(plain.headers['x-content-type-options']).toBe('nosniff');
+    });
+  });
+
+  describe('GET /v1/audit/verify', () => {
+    it('refuses an inverted range with 400 problem+json naming to, logged', async () => {
+      const res = await http()
+        .get('/v1/audit/verify?from=50&to=10')
+        .set('authorization', await as({ partner: 'fg', purpose: 'toezicht', professional: 'fg-1' }));
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect((res.body as Problem).errors).toEqual([
+        { pointer: '/to', detail: 'to must not be before from' },
+      ]);
+      expect(await logOf(res)).toEqual([expect.objectContaining({ status: 'denied' })]);
+      const ok = await http()
+        .get('/v1/audit/verify?from=1&to=1')
+        .set('authorization', await as({ partner: 'fg', purpose: 'toezicht', professional: 'fg-1' }));
+      expect(ok.status).toBe(200);
+    });
+  });
+});
+
+/**
+ * Flood control with tight limits. TRUST_PROXY lets the test speak from several client
+ * addresses (X-Forwarded-For), as a proxy in front of the gateway would report them.
+ */
+describe('flood control (real server)', () => {
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+  const from = (address: string) => ({ 'x-forwarded-for': address });
+  async function entries(res: request.Response) {
+    return t.db.dataSource.query<{ partner: string | null; reason: string }[]>(
+      'SELECT partner, reason FROM access_log WHERE trace_id = $1',
+      [res.headers['x-request-id']],
+    );
+  }
+  async function refusalCount(endpoint: string, logged: string): Promise<number> {
+    const metric = await t.app
+      .get(Metrics)
+      .registry.getSingleMetric('convenant_anonymous_refusals_total')!
+      .get();
+    return (
+      metric.values.find((v) => v.labels.endpoint === endpoint && v.labels.logged === logged)?.value ?? 0
+    );
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: { TRUST_PROXY: 'true', ANON_RATE_LIMIT: '5', TOKEN_RATE_LIMIT: '3', ANON_REFUSAL_LOG_BUDGET: '2' },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('over a trusted proxy that reports https, sends HSTS', async () => {
+    const res = await http().get('/v1/openapi.json').set('x-forwarded-proto', 'https');
+    expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+  });
+
+  it('limits the token endpoint per address: the 4th request in a minute gets 429, another address is not affected', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await http()
+        .post('/v1/oauth/token')
+        .set(from('203.0.113.1'))
+        .type('form')
+        .send('grant_type=client_credentials&client_assertion_type=x&client_assertion=y&scope=triage');
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 429]);
+    const other = await http()
+      .post('/v1/oauth/token')
+      .set(from('203.0.113.2'))
+      .type('form')
+      .send('grant_type=client_credentials');
+    expect(other.status).toBe(400);
+  });
+
+  it('limits callers without a valid token per address, logs the first refusals, counts and sums up the rest', async () => {
+    const individually = await refusalCount('api', 'individually');
+    const summarised = await refusalCount('api', 'summarised');
+    const answers: request.Response[] = [];
+    for (let i = 0; i < 6; i++) {
+      answers.push(
+        await http().get('/v1/cases').set(from('198.51.100.7')).set('authorization', 'Bearer forged'),
+      );
+    }
+    expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 429]);
+    const logged = await Promise.all(answers.map(async (r) => (await entries(r)).length));
+    expect(logged).toEqual([1, 1, 0, 0, 0, 0]);
+    expect((await refusalCount('api', 'individually')) - individually).toBe(2);
+    expect((await refusalCount('api', 'summarised')) - summarised).toBe(4);
+
+    // A refusal that names a case is logged in full, however spent the address's budget.
+    const caseId = '00000000-0000-4000-8000-000000000001';
+    const named = await http().get(`/v1/cases/${caseId}`).set(from('198.51.100.7'));
+    expect(named.status).toBe(429);
+    expect(await entries(named)).toHaveLength(1);
+
+    // A valid token counts against its partner, not the address, and its refusals name the partner.
+    const bearer = await bearerFor(t, { partner: 'vtrr', purpose: 'triage' });
+    const partnerRefusal = await http()
+      .get(`/v1/cases/${caseId}`)
+      .set(from('198.51.100.7'))
+      .set('authorization', bearer);
+    expect(partnerRefusal.status).toBe(404);
+    expect(await entries(partnerRefusal)).toEqual([expect.objectContaining({ partner: 'vtrr' })]);
+
+    // When the minute is over, one entry sums up what was not logged one by one.
+    expect(await t.app.get(AuthAudit).writeSummaries(Date.now() + 61_000)).toBeGreaterThanOrEqual(1);
+    const summaries = await t.db.dataSource.query<{ reason: string }[]>(
+      `SELECT reason FROM access_log WHERE reason LIKE '%further refusal(s) of API requests%'`,
+    );
+    expect(summaries).toEqual([{ reason: expect.stringMatching(/^4 further refusal\(s\) of API requests/) }]);
   });
 });

@@ -42,10 +42,13 @@ export class AuthController {
   ): Promise<TokenResponse> {
     if (queryCarriesToken(query)) {
       const error = new TokenInUrlError();
-      await this.audit.denied({ traceId: String(request.id), action: 'authenticate' }, error.message);
+      await this.audit.denied(
+        { traceId: String(request.id), action: 'authenticate', address: request.ip },
+        error.message,
+      );
       throw error;
     }
-    return this.tokens.exchange(body, String(request.id), clientCertificateOf(request));
+    return this.tokens.exchange(body, String(request.id), clientCertificateOf(request), request.ip);
   }
 
   @Get('whoami')
