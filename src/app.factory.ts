@@ -13,6 +13,7 @@ import { AppModule } from './app.module.js';
 import { AccessTokenVerifier } from './auth/access-token.verifier.js';
 import { DomainError, validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
+import { recordRouteTemplates } from './common/log-hygiene.js';
 import { registerRequestHygiene } from './common/request-hygiene.js';
 import { hstsOverTlsOnly } from './common/transport-security.js';
 import type { AppConfig } from './config/config.js';
@@ -77,6 +78,7 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   registerRequestHygiene(app, BODY_LIMIT_BYTES);
+  recordRouteTemplates(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
