@@ -12,9 +12,13 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AccessLogRepository } from './access-log/access-log.repository.js';
 import { assignIdentity, RequestLog } from './access-log/request-log.js';
+import { AnonymousRefusalBudget } from './auth/refusal-budget.js';
 import { AccessTokenVerifier } from './auth/access-token.verifier.js';
 import { DomainError, validationProblem } from './common/problem.js';
 import { traceIdFrom } from './common/request-id.js';
+import { recordRouteTemplates } from './common/log-hygiene.js';
+import { registerRequestHygiene } from './common/request-hygiene.js';
+import { hstsOverTlsOnly } from './common/transport-security.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics, routeMetrics } from './ops/metrics.js';
 import { PolicyRegistry } from './convenant/policy.registry.js';
@@ -77,6 +81,8 @@ export async function createApp(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  registerRequestHygiene(app, BODY_LIMIT_BYTES);
+  recordRouteTemplates(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -91,7 +97,13 @@ export async function createApp(
   // Before every other onSend hook: a response under /v1 gets its access log entry (or becomes a
   // 503) before anything else looks at it.
   const registry = app.get(PolicyRegistry);
-  new RequestLog(app.get(AccessLogRepository), () => registry.current().version).register(fastify);
+  const budget = app.get(AnonymousRefusalBudget);
+  new RequestLog(
+    app.get(AccessLogRepository),
+    () => registry.current().version,
+    (request, action, requestId) =>
+      budget.admit(request.ip, action === 'authenticate' ? 'token' : 'api', requestId),
+  ).register(fastify);
   await registerHardening(app, config);
   const metrics = app.get(Metrics);
   metrics.instrument(fastify);
@@ -136,7 +148,9 @@ async function registerHardening(app: NestFastifyApplication, config: AppConfig)
         upgradeInsecureRequests: null,
       },
     },
+    hsts: false,
   });
+  hstsOverTlsOnly(app.getHttpAdapter().getInstance());
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
@@ -149,12 +163,19 @@ async function registerHardening(app: NestFastifyApplication, config: AppConfig)
   const verifier = app.get(AccessTokenVerifier);
   await app.register(rateLimit, {
     global: true,
-    max: config.rateLimitPerMinute,
+    // Tight per address for callers without a valid token and at the token endpoint (README, Flood control).
+    max: (_request, key) =>
+      key.startsWith('partner:')
+        ? config.rateLimitPerMinute
+        : key.startsWith('token:')
+          ? config.tokenRateLimit
+          : config.anonRateLimit,
     timeWindow: 60_000,
     allowList: (request) => OPERATIONS_PATH.test(request.url.split('?')[0] ?? ''),
     // Per partner once its token verifies (the verifier caches, so this costs a hash lookup);
     // a bearer that does not verify cannot claim a partner's budget, it counts by address.
     keyGenerator: async (request) => {
+      if (request.url.split('?')[0] === '/v1/oauth/token') return `token:${request.ip}`;
       const bearer = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (bearer) {
         try {

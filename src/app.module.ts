@@ -1,5 +1,12 @@
 import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import {
+  LOG_REDACT_PATHS,
+  routeOf,
+  serializeError,
+  serializeRequest,
+  serializeResponse,
+} from './common/log-hygiene.js';
 import { ProblemDetailsFilter } from './common/problem.js';
 import { LoggerModule } from 'nestjs-pino';
 import { AccessLogModule } from './access-log/access-log.module.js';
@@ -35,17 +42,12 @@ export class AppModule {
             customProps: (req) => ({
               traceId: (req as { id?: string }).id,
               spanId: (req as { spanId?: string }).spanId,
+              route: routeOf(req),
             }),
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query'],
-            serializers: {
-              // Query strings are never logged: personal data must not travel in URLs, but if a
-              // client puts it there anyway it must not end up in our logs either.
-              req: (req: { id: string; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: req.url.split('?')[0],
-              }),
-            },
+            // No bodies, URLs, headers, tokens, values or SQL parameters, errors included: see
+            // src/common/log-hygiene.ts (route templates, not URLs; errors without their data).
+            redact: { paths: LOG_REDACT_PATHS, remove: true },
+            serializers: { req: serializeRequest, res: serializeResponse, err: serializeError },
           },
         }),
         DatabaseModule,

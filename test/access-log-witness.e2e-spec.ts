@@ -16,6 +16,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { bearerFor } from './support/tokens.js';
 
 const entry = (n: number): AccessLogEntry => ({
+  requestId: null,
   traceId: randomBytes(16).toString('hex'),
   partner: 'vtrr',
   professional: 'p1',

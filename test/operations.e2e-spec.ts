@@ -80,7 +80,8 @@ describe('operations and hardening over HTTP', () => {
       expect(res.headers['content-security-policy']).toContain("default-src 'self'");
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      // Plain HTTP: no HSTS (RFC 6797 §7.2); test/tls.e2e-spec.ts sees it over TLS.
+      expect(res.headers['strict-transport-security']).toBeUndefined();
       expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       const preflight = await http()
@@ -129,7 +130,7 @@ describe('operations and hardening over HTTP', () => {
   describe('RATE_LIMIT_PER_MINUTE', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '3' } });
+      t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '3', ANON_RATE_LIMIT: '1' } });
     });
     afterAll(async () => {
       await t?.close();
@@ -137,7 +138,7 @@ describe('operations and hardening over HTTP', () => {
 
     it('limits each partner on its own, answers 429 problem+json, and logs the refusal', async () => {
       const http = () => request(t.app.getHttpServer());
-      // Two token requests: counted by address (no access token yet), within the 3 allowed.
+      // Two token requests: counted by address at the token endpoint (TOKEN_RATE_LIMIT), apart.
       const vtrr = await bearerFor(t, { partner: 'vtrr', purpose: 'triage' });
       const wijkteam = await bearerFor(t, { partner: 'wijkteam', purpose: 'uitvoering-plan' });
       for (let i = 0; i < 3; i++) await http().get('/v1/oauth/whoami').set('authorization', vtrr).expect(200);
@@ -160,7 +161,7 @@ describe('operations and hardening over HTTP', () => {
       // Another partner has its own budget; operations paths are never limited.
       await http().get('/v1/oauth/whoami').set('authorization', wijkteam).expect(200);
       for (let i = 0; i < 5; i++) await http().get('/health/live').expect(200);
-      // A bearer that does not verify counts against the address, which has one request left.
+      // A bearer that does not verify counts against the address (ANON_RATE_LIMIT, here 1).
       await http().get('/v1/oauth/whoami').set('authorization', 'Bearer forged').expect(401);
       await http().get('/v1/oauth/whoami').set('authorization', 'Bearer forged').expect(429);
     });

@@ -96,7 +96,10 @@ describe('TLS and client certificates (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_C
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function get(client?: { cert: string; key: string }): Promise<{ status: number; protocol: string }> {
+  async function get(client?: {
+    cert: string;
+    key: string;
+  }): Promise<{ status: number; protocol: string; hsts: string | undefined }> {
     const ca = await file('ca.pem');
     const options = client ? { cert: await file(client.cert), key: await file(client.key) } : {};
     return new Promise((resolve, reject) => {
@@ -108,6 +111,7 @@ describe('TLS and client certificates (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_C
             resolve({
               status: res.statusCode ?? 0,
               protocol: (res.socket as unknown as { getProtocol(): string }).getProtocol(),
+              hsts: res.headers['strict-transport-security'],
             }),
           );
         },
@@ -120,6 +124,8 @@ describe('TLS and client certificates (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_C
     const res = await get({ cert: 'vtrr.pem', key: 'vtrr.key' });
     expect(res.status).toBe(200);
     expect(res.protocol).toMatch(/^TLSv1\.[23]$/);
+    // Over TLS (and only there) the browser is told to stay on HTTPS.
+    expect(res.hsts).toMatch(/^max-age=\d+/);
   });
 
   it('refuses the handshake without a client certificate, or with one from another CA', async () => {

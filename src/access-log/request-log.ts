@@ -120,9 +120,19 @@ const LOG_UNAVAILABLE = JSON.stringify({
  * the count lives with the request, so a caller cannot influence it.
  */
 export class RequestLog {
+  /**
+   * `admitAnonymous` (flood control, src/auth/refusal-budget.ts) decides whether a refusal that
+   * names no partner and no case gets an entry of its own; when it says no, the refusal has been
+   * counted into the summary entry of its client address's window instead.
+   */
   constructor(
     private readonly log: AccessLogRepository,
     private readonly policyVersion: () => string | null,
+    private readonly admitAnonymous: (
+      request: FastifyRequest,
+      action: AccessAction,
+      requestId: string,
+    ) => boolean = () => true,
   ) {}
 
   /** Registers the onSend hook on the gateway's Fastify instance. */
@@ -134,8 +144,11 @@ export class RequestLog {
       if (state.settled) return payload;
       state.settled = true;
       if (state.identity.tally.committed > 0) return payload;
+      const entry = this.entryFor(request, reply, path, state);
+      const anonymous = entry.status === 'denied' && entry.partner === null && entry.caseId === null;
+      if (anonymous && !this.admitAnonymous(request, entry.action, state.identity.requestId)) return payload;
       try {
-        await this.log.append([this.entryFor(request, reply, path, state)]);
+        await this.log.append([entry]);
         return payload;
       } catch {
         void reply

@@ -17,6 +17,7 @@ import { verifyChain } from './verify.js';
 import { FileWitnessStore, witnessedCheckpoints } from './witness.js';
 
 const entry = (i: number): AccessLogEntry => ({
+  requestId: null,
   traceId: randomBytes(16).toString('hex'),
   partner: 'wijkteam',
   professional: 'p1',

@@ -7,7 +7,7 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsOptional, Matches, ValidateBy } from 'class-validator';
 import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
@@ -43,6 +43,21 @@ export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'Last chain position to verify.', example: '100000' })
   @IsOptional()
   @Matches(/^[1-9]\d{0,17}$/, { message: 'to must be a chain position: a whole number from 1' })
+  // An inverted range verified nothing and still answered ok: refuse it like any invalid input.
+  @ValidateBy({
+    name: 'notBeforeFrom',
+    validator: {
+      validate: (to: unknown, args) => {
+        const from = (args?.object as VerifyQueryDto | undefined)?.from;
+        const position = /^\d{1,18}$/;
+        if (typeof to !== 'string' || !position.test(to) || from === undefined || !position.test(from)) {
+          return true;
+        }
+        return BigInt(to) >= BigInt(from);
+      },
+      defaultMessage: () => 'to must not be before from',
+    },
+  })
   to?: string;
 }
 

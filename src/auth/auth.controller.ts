@@ -42,7 +42,7 @@ export class AuthController {
       describeAttempt(request, { action: 'authenticate' }, error.message);
       throw error;
     }
-    return this.tokens.exchange(body, identityOf(request), clientCertificateOf(request));
+    return this.tokens.exchange(body, identityOf(request), clientCertificateOf(request), request.ip);
   }
 
   @Get('whoami')

@@ -10,6 +10,7 @@ import { AuthController } from './auth.controller.js';
 import { ensureDevKeys } from './dev-keys.js';
 import { GATEWAY_KEY, loadGatewayKey, type GatewayKey } from './gateway-key.js';
 import { PartnerKeys } from './partner-keys.js';
+import { AnonymousRefusalBudget } from './refusal-budget.js';
 import { ReplayRepository } from './replay.repository.js';
 import { TokenService } from './token.service.js';
 
@@ -38,6 +39,7 @@ import { TokenService } from './token.service.js';
     },
     PartnerKeys,
     ReplayRepository,
+    AnonymousRefusalBudget,
     AuthAudit,
     TokenService,
     AccessTokenGuard,

@@ -143,4 +143,35 @@ describe('verifyClientAssertion', () => {
     );
     expect(asked).toBe(0);
   });
+
+  it('checks time claims with a 5 s leeway by default, configurable', async () => {
+    const key = await pair('ES256');
+    const check = checkWith([key.publicJwk]);
+    const now = Math.floor(Date.now() / 1000);
+    const expiredAgo = (s: number) => sign(key, { claims: { iat: now - 60 - s, exp: now - s } });
+    await expect(verifyClientAssertion(await expiredAgo(10), check)).rejects.toThrow(/has expired/);
+    await expect(verifyClientAssertion(await expiredAgo(3), check)).resolves.toBeDefined();
+    await expect(
+      verifyClientAssertion(await sign(key, { claims: { iat: now + 10, exp: now + 70 } }), check),
+    ).rejects.toThrow(/issued in the future/);
+    await expect(
+      verifyClientAssertion(await expiredAgo(10), { ...check, clockLeewaySeconds: 15 }),
+    ).resolves.toBeDefined();
+  });
+
+  it('accepts aud as the token endpoint or an array holding only it; refuses an array naming another server too', async () => {
+    const key = await pair('ES256');
+    const check = checkWith([key.publicJwk]);
+    await expect(
+      verifyClientAssertion(await sign(key, { claims: { aud: [AUDIENCE] } }), check),
+    ).resolves.toBeDefined();
+    for (const aud of [
+      [AUDIENCE, 'https://elsewhere.example/token'],
+      ['https://elsewhere.example/token', AUDIENCE],
+    ]) {
+      await expect(verifyClientAssertion(await sign(key, { claims: { aud } }), check)).rejects.toThrow(
+        /audience must be .* alone/,
+      );
+    }
+  });
 });

@@ -29,8 +29,11 @@ export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'
 /** The longest an assertion may live, exp − iat (brief: at most 5 minutes). */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
-/** Allowed clock difference between a partner's clock and ours. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * Default allowed clock difference between a partner's clock and ours (ASSERTION_CLOCK_LEEWAY_SECONDS).
+ * Small on purpose: an assertion lives at most 5 minutes, and partners keep their clocks by NTP.
+ */
+export const DEFAULT_CLOCK_LEEWAY_SECONDS = 5;
 
 /** Opaque id of the acting professional: never a name or BSN, bounded so it fits every log. */
 export const PROFESSIONAL_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -46,7 +49,7 @@ export interface VerifiedAssertion {
   partner: Partner;
   professional: string;
   jti: string;
-  /** exp as a Date: the jti must be remembered until then (plus the clock tolerance). */
+  /** exp as a Date: the jti must be remembered until then (plus the clock leeway). */
   expiresAt: Date;
   /** The `purpose` claim, when the partner signed one; the requested scope must then match it. */
   purpose?: string;
@@ -64,6 +67,8 @@ export interface AssertionCheck {
   /** `${publicUrl}/v1/oauth/token`. */
   audience: string;
   keysFor(partner: Partner): Promise<KeyResolver>;
+  /** Allowed clock difference in seconds (default DEFAULT_CLOCK_LEEWAY_SECONDS). */
+  clockLeewaySeconds?: number;
   /** For tests: the time to check against. */
   now?: Date;
 }
@@ -138,13 +143,22 @@ export async function verifyClientAssertion(
       requiredClaims: ['exp', 'iat', 'jti'],
       // Also rejects an iat in the future beyond the tolerance (jose checks it only with maxTokenAge).
       maxTokenAge: MAX_ASSERTION_LIFETIME_SECONDS,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      clockTolerance: check.clockLeewaySeconds ?? DEFAULT_CLOCK_LEEWAY_SECONDS,
       ...(check.now ? { currentDate: check.now } : {}),
     }));
   } catch (error) {
     throw new InvalidClientError(assertionFailure(error, partner.id, check.audience));
   }
 
+  // RFC 7523 §3 lets aud be an array that merely contains us; RFC 8725 §3.9 asks for an audience
+  // that names this recipient alone: an assertion also meant for another server could be replayed
+  // by it here (jose only checks that ours is among them).
+  const aud = payload.aud;
+  if (!(aud === check.audience || (Array.isArray(aud) && aud.length === 1 && aud[0] === check.audience))) {
+    throw new InvalidClientError(
+      `The client assertion's audience must be ${check.audience} alone (a string, or an array holding only it).`,
+    );
+  }
   const iat = payload.iat!;
   const exp = payload.exp!;
   if (exp - iat > MAX_ASSERTION_LIFETIME_SECONDS) {

@@ -13,12 +13,7 @@ import {
   InvalidTokenRequestError,
   PurposeRefusedError,
 } from './auth.errors.js';
-import {
-  CLIENT_ASSERTION_TYPE,
-  CLOCK_TOLERANCE_SECONDS,
-  verifyClientAssertion,
-  type AssertionContext,
-} from './client-assertion.js';
+import { CLIENT_ASSERTION_TYPE, verifyClientAssertion, type AssertionContext } from './client-assertion.js';
 import type { ClientCertificate } from './client-certificate.js';
 import { PartnerKeys } from './partner-keys.js';
 import { ReplayRepository } from './replay.repository.js';
@@ -137,6 +132,7 @@ export class TokenService {
     body: unknown,
     identity: RequestIdentity,
     certificate?: ClientCertificate,
+    address?: string,
   ): Promise<TokenResponse> {
     const compiled = this.registry.current();
     const context: AssertionContext & { purpose?: string } = {};
@@ -146,7 +142,7 @@ export class TokenService {
     } catch (error) {
       const reason =
         error instanceof AuthRefusal ? error.message : 'The gateway could not process the token request.';
-      await this.audit.denied({ ...identity, action: 'authenticate', ...context }, reason);
+      await this.audit.denied({ ...identity, action: 'authenticate', address, ...context }, reason);
       throw error;
     }
     await this.audit.allowed(
@@ -170,6 +166,7 @@ export class TokenService {
         compiled,
         audience: tokenEndpoint(this.config),
         keysFor: (partner) => this.partnerKeys.resolverFor(compiled, partner),
+        clockLeewaySeconds: this.config.assertionLeewaySeconds,
       },
       context,
     );
@@ -185,7 +182,7 @@ export class TokenService {
       throw new InvalidClientError("client_id must be the client assertion's issuer.");
     }
     // Spent before the purpose check: an assertion is used once, whatever the outcome.
-    const rememberUntil = new Date(assertion.expiresAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000);
+    const rememberUntil = new Date(assertion.expiresAt.getTime() + this.config.assertionLeewaySeconds * 1000);
     if (!(await this.replay.consume(partner, assertion.jti, rememberUntil))) {
       throw new InvalidClientError(
         'This client assertion has been used before; sign a new one with a fresh jti.',

@@ -89,9 +89,10 @@ export class LifecycleService {
     const outcome = await this.cases.transaction(async (tx): Promise<Outcome<PhaseChangeView>> => {
       const locked = await this.lifecycle.lock(tx, caseId, actor.partner, actor.purpose);
       if (!locked) return this.refuse(actor, policy, caseId, new CaseNotFoundError(), tx);
-      const kind = phaseChangeKind(locked.phase, input.phase);
-      if (!kind) return this.refuse(actor, policy, caseId, new PhaseUnchangedError(locked.phase), tx);
-      const participant = kind === 'reopen' ? locked.participantAtClosing : locked.participant;
+      // The right to manage is decided before anything that depends on the requested phase: a
+      // partner without it gets the same refusal whatever phase the case is in (no phase oracle).
+      // A closed case is managed (reopened) by those who took part until it was closed.
+      const participant = locked.phase === 'afgesloten' ? locked.participantAtClosing : locked.participant;
       const decision = policy.access.manage(actor.partner, actor.purpose, {
         phase: locked.phase,
         participant,
@@ -107,6 +108,8 @@ export class LifecycleService {
           : new NotParticipatingError(actor.partner, actor.purpose);
         return { refusal };
       }
+      const kind = phaseChangeKind(locked.phase, input.phase);
+      if (!kind) return this.refuse(actor, policy, caseId, new PhaseUnchangedError(locked.phase), tx);
 
       await this.lifecycle.setPhase(
         tx,

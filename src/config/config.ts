@@ -55,6 +55,11 @@ class Environment {
   @Max(900, { message: 'ACCESS_TOKEN_TTL_SECONDS must be a whole number between 30 and 900' })
   ACCESS_TOKEN_TTL_SECONDS = 300;
 
+  @IsInt({ message: 'ASSERTION_LEEWAY_SECONDS must be a whole number between 0 and 30' })
+  @Min(0, { message: 'ASSERTION_LEEWAY_SECONDS must be a whole number between 0 and 30' })
+  @Max(30, { message: 'ASSERTION_LEEWAY_SECONDS must be a whole number between 0 and 30' })
+  ASSERTION_LEEWAY_SECONDS = 5;
+
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/_-]{43}=?$/, { message: 'BSN_HMAC_KEY must be 32 random bytes, base64-encoded' })
   BSN_HMAC_KEY?: string;
@@ -113,6 +118,18 @@ class Environment {
   @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be a whole number of at least 1' })
   @Min(1, { message: 'RATE_LIMIT_PER_MINUTE must be a whole number of at least 1' })
   RATE_LIMIT_PER_MINUTE = 6000;
+
+  @IsInt({ message: 'ANON_RATE_LIMIT must be a whole number of at least 1' })
+  @Min(1, { message: 'ANON_RATE_LIMIT must be a whole number of at least 1' })
+  ANON_RATE_LIMIT = 120;
+
+  @IsInt({ message: 'TOKEN_RATE_LIMIT must be a whole number of at least 1' })
+  @Min(1, { message: 'TOKEN_RATE_LIMIT must be a whole number of at least 1' })
+  TOKEN_RATE_LIMIT = 60;
+
+  @IsInt({ message: 'ANON_REFUSAL_LOG_BUDGET must be a whole number of at least 1' })
+  @Min(1, { message: 'ANON_REFUSAL_LOG_BUDGET must be a whole number of at least 1' })
+  ANON_REFUSAL_LOG_BUDGET = 20;
 
   @IsOptional()
   @Matches(/^\s*https?:\/\/[^\s,/]+(\s*,\s*https?:\/\/[^\s,/]+)*\s*$/, {
@@ -175,6 +192,8 @@ export interface AppConfig {
   /** How partners reach the gateway; the token endpoint's audience is `${publicUrl}/v1/oauth/token`. */
   publicUrl: string;
   accessTokenTtlSeconds: number;
+  /** Allowed clock difference for client assertions (exp, nbf, iat), in seconds. */
+  assertionLeewaySeconds: number;
   /** Where demo partner keys and the gateway's signing key live: `${dataDir}/keys`. */
   keysDir: string;
   /** Keys for BSN hashing and encryption; generated into the data folder when absent (not in production). */
@@ -203,6 +222,12 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** Requests per minute per partner (per client address before authentication). */
   rateLimitPerMinute: number;
+  /** Requests per minute per client address without a valid access token. */
+  anonRateLimit: number;
+  /** Requests per minute per client address at the token endpoint. */
+  tokenRateLimit: number;
+  /** Refusals naming no partner and no case logged one by one, per address per minute; the rest are summed. */
+  anonRefusalLogBudget: number;
   /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
   corsOrigins: string[];
   /** Serve HTTPS directly (PEM files); the client CA additionally requires client certificates (mTLS). */
@@ -228,6 +253,7 @@ const INTEGER_KEYS = new Set([
   'PORT',
   'EMBEDDED_PG_PORT',
   'ACCESS_TOKEN_TTL_SECONDS',
+  'ASSERTION_LEEWAY_SECONDS',
   'SEAL_INTERVAL_MS',
   'CHECKPOINT_EVERY',
   'CHECKPOINT_INTERVAL_MS',
@@ -236,6 +262,9 @@ const INTEGER_KEYS = new Set([
   'SHUTDOWN_TIMEOUT_MS',
   'SHUTDOWN_DELAY_MS',
   'RATE_LIMIT_PER_MINUTE',
+  'ANON_RATE_LIMIT',
+  'TOKEN_RATE_LIMIT',
+  'ANON_REFUSAL_LOG_BUDGET',
   'EMERGENCY_WINDOW_MINUTES',
 ]);
 
@@ -291,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: parsed.LOG_LEVEL,
     publicUrl: (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, ''),
     accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
+    assertionLeewaySeconds: parsed.ASSERTION_LEEWAY_SECONDS,
     keysDir: path.join(dataDir, 'keys'),
     ...(parsed.BSN_HMAC_KEY ? { bsnHmacKey: Buffer.from(parsed.BSN_HMAC_KEY, 'base64') } : {}),
     ...(parsed.BSN_ENCRYPTION_KEY
@@ -307,6 +337,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shutdownDelayMs: parsed.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
+    anonRateLimit: parsed.ANON_RATE_LIMIT,
+    tokenRateLimit: parsed.TOKEN_RATE_LIMIT,
+    anonRefusalLogBudget: parsed.ANON_REFUSAL_LOG_BUDGET,
     corsOrigins: (parsed.CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import type { AppConfig } from '../config/config.js';
+import { ParameterFreeLogger } from './typeorm-logger.js';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 
 export const DATABASE_NAME = 'convenant';
@@ -18,6 +19,8 @@ export function createDataSource(
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migration',
     entities: [],
+    // Drops SQL parameters and database messages, which carry personal data (typeorm-logger.ts).
+    logger: new ParameterFreeLogger(),
     applicationName: options.applicationName ?? 'convenant',
     // A database that cannot be reached must fail a request within seconds (503), not hang it.
     extra: { max: options.poolSize ?? 20, connectionTimeoutMillis: 5000 },

@@ -49,6 +49,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     CONVENANT_POLICY_DIR: options.policyDir ?? REAL_CONVENANT,
     CONVENANT_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Every test comes from one address: the per-address flood limits would otherwise bite.
+    ANON_RATE_LIMIT: '100000',
+    TOKEN_RATE_LIMIT: '100000',
+    ANON_REFUSAL_LOG_BUDGET: '100000',
     ...options.env,
   });
   let app: NestFastifyApplication;
