@@ -318,7 +318,7 @@ describe('the access log: exactly one set of entries per response under /v1', ()
 describe('the access log under a low rate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '2' } });
+    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '2', ANON_RATE_LIMIT: '2' } });
   });
   afterAll(async () => {
     await t?.close();
