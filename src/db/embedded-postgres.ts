@@ -173,7 +173,27 @@ async function startServer(
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stopOnExit = () => child.kill('SIGINT');
+  // A signal nobody else handles (a CLI command, the gateway before it is up, Jest) would end
+  // this process without its 'exit' event, leaving the detached server running: stop it, then
+  // exit as the signal would have. Once the gateway handles the signal, it stops the server last.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return;
+    void stop().finally(() => process.exit(128 + os.constants.signals[signal]));
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      process.removeListener('exit', stopOnExit);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await exited;
+    })();
+    return stopping;
+  };
   process.once('exit', stopOnExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -194,8 +214,7 @@ async function startServer(
       child.once('exit', (code, signal) => settle(new Error(`it exited (${signal ?? `code ${code}`})`)));
     });
   } catch (error) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-    process.removeListener('exit', stopOnExit);
+    void stop();
     if (error instanceof EmbeddedPostgresError) throw error;
     throw new EmbeddedPostgresError(
       `The embedded PostgreSQL in ${clusterDir} did not start on port ${port}: ${(error as Error).message}` +
@@ -204,17 +223,7 @@ async function startServer(
     );
   }
 
-  let stopping: Promise<void> | undefined;
-  return {
-    stop() {
-      stopping ??= (async () => {
-        process.removeListener('exit', stopOnExit);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-        await exited;
-      })();
-      return stopping;
-    },
-  };
+  return { stop };
 }
 
 function spawnFailed(binary: string, error: unknown, runAs: RunAs | undefined): EmbeddedPostgresError {
