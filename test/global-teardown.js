@@ -8,4 +8,6 @@ export default async function globalTeardown() {
   delete process.env.CONVENANT_TEST_DATA_DIR;
   await server?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  // As root from a private folder the cluster lives under the temporary folder instead.
+  if (server) await rm(server.clusterDir, { recursive: true, force: true });
 }

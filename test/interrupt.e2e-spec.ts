@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATABASE_NAME } from '../src/db/data-source.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { embeddedClusterDir, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { freePort, sharedDataDir, startGatewayProcess, waitUntilReady } from './support/gateway-process.js';
 import pg from 'pg';
 
@@ -19,6 +19,7 @@ describe('Ctrl-C on a gateway with its embedded PostgreSQL', () => {
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
+    await rm(embeddedClusterDir(dataDir), { recursive: true, force: true });
   });
 
   it('stops the gateway first, seals the log, then stops the server without a crash', async () => {
@@ -57,7 +58,7 @@ describe('Ctrl-C on a gateway with its embedded PostgreSQL', () => {
     expect(output).not.toContain('Sealing the access log failed');
     expect(output).not.toContain('terminating connection due to administrator command');
     // A server that shut down cleanly removes its pid file, and starts again without recovery.
-    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    expect(existsSync(path.join(embeddedClusterDir(dataDir), 'postmaster.pid'))).toBe(false);
     const serverLog: string[] = [];
     const server = await startEmbeddedPostgres({
       dataDir,

@@ -20,6 +20,8 @@ export interface RunningPostgres {
   url: string;
   /** The server's superuser URL for a database of choice (tests create one database per file). */
   urlFor(database: string): string;
+  /** Where the cluster lives: see embeddedClusterDir. */
+  clusterDir: string;
   stop(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export class EmbeddedPostgresError extends Error {
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const runAs = postgresUser();
-  const clusterDir = reachableClusterDir(path.join(options.dataDir, 'pg'), runAs, options.onLog);
+  const clusterDir = embeddedClusterDir(options.dataDir, runAs, options.onLog);
   const password = await ensurePassword(options.dataDir);
   const urlOn = (port: number) => (database: string) =>
     `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
@@ -51,7 +53,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (runningPort !== undefined) {
     const urlFor = urlOn(runningPort);
     await createDatabaseIfMissing(urlFor('postgres'), options.database);
-    return { url: urlFor(options.database), urlFor, stop: () => Promise.resolve() };
+    return { url: urlFor(options.database), urlFor, clusterDir, stop: () => Promise.resolve() };
   }
 
   const bin = await reachableBinaries(runAs, options.onLog);
@@ -67,7 +69,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.stop();
     throw error;
   }
-  return { url: urlFor(options.database), urlFor, stop: () => server.stop() };
+  return { url: urlFor(options.database), urlFor, clusterDir, stop: () => server.stop() };
 }
 
 interface Binaries {
@@ -354,6 +356,18 @@ function unreachableAncestor(file: string, who: RunAs): string | undefined {
     }
     if (dir === path.dirname(dir)) return undefined;
   }
+}
+
+/**
+ * Where the cluster of a data folder lives: `<dataDir>/pg`, or, as root with that folder out of
+ * the postgres user's reach, a folder under the system's temporary folder (see below).
+ */
+export function embeddedClusterDir(
+  dataDir: string,
+  runAs: RunAs | undefined = postgresUser(),
+  onLog?: (line: string) => void,
+): string {
+  return reachableClusterDir(path.join(dataDir, 'pg'), runAs, onLog);
 }
 
 /**
