@@ -8,8 +8,10 @@ import { startEmbeddedPostgres } from '../dist/src/db/embedded-postgres.js';
  * One PostgreSQL server for the whole run; each test file creates its own database on it
  * (test/support/database.ts), so files run in parallel without seeing each other's rows.
  * Same rule as the gateway: DATABASE_URL when set, otherwise an embedded server under .convenant/.
+ * Both the medium and the e2e project declare it: the second call finds the server running.
  */
 export default async function globalSetup() {
+  if (process.env.CONVENANT_TEST_ADMIN_URL) return;
   if (process.env.DATABASE_URL) {
     process.env.CONVENANT_TEST_ADMIN_URL = process.env.DATABASE_URL;
     return;

@@ -14,7 +14,7 @@ import { makeDemoTraffic, type DemoTraffic } from './support/demo-traffic.js';
 import { accessTokenFor } from './support/tokens.js';
 
 /**
- * The privacy officers' page in a real browser (Debian's chromium driven by playwright-core)
+ * The privacy officers' page in a real browser (Chromium driven by playwright-core, see support/browser.ts)
  * against the real gateway on the seeded demo, over loopback HTTP: sign in with a real officer
  * token, filter the log, open an entry and a subject report, judge an emergency access, verify
  * the chain. Every check compares what the page shows with what the API answers.
@@ -120,7 +120,7 @@ describe('officers page (chromium)', () => {
   }
 
   beforeAll(async () => {
-    // Fails with how to install chromium when it is missing, before anything else starts.
+    // The browser first: a wrong CHROME_PATH fails here, before anything else starts.
     // Dutch date and time widgets, as an officer in Rotterdam has them.
     browser = await launchChromium(['--lang=nl-NL']);
     t = await startTestApp({ env: { DEMO: 'true', CHECKPOINT_EVERY: '25', SEAL_INTERVAL_MS: '100' } });

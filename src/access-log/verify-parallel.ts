@@ -140,7 +140,8 @@ function inWorker(task: WorkerTask): Promise<VerifyReport> {
     });
     worker.once('error', (error) => {
       settled = true;
-      reject(error);
+      // @types/node 24 types a worker's error as unknown: a thrown non-Error still rejects with one.
+      reject(error instanceof Error ? error : new Error('verification worker failed', { cause: error }));
     });
     worker.once('exit', (code) => {
       if (!settled) reject(new Error(`verification worker exited with code ${code} before reporting`));

@@ -24,7 +24,12 @@ export interface GatewayProcess {
 /** The audience partners put in client assertions: the same for every instance behind the proxy. */
 export const PUBLIC_URL = 'http://convenant.test';
 
-export function startGatewayProcess(env: Record<string, string>, port: number): GatewayProcess {
+/** `detached`: a process group of its own, as a terminal gives a command (signal it with -pid). */
+export function startGatewayProcess(
+  env: Record<string, string>,
+  port: number,
+  options: { detached?: boolean } = {},
+): GatewayProcess {
   const { NODE_OPTIONS: _jest, DATABASE_URL: _outer, ...inherited } = process.env;
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
@@ -37,6 +42,7 @@ export function startGatewayProcess(env: Record<string, string>, port: number): 
       PORT: String(port),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let output = '';
   const collect = (chunk: Buffer) => {
