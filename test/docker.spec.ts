@@ -1,6 +1,7 @@
+import balenaDockerignore from '@balena/dockerignore';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -42,6 +43,84 @@ function dockerfile(file: string): Instruction[][] {
 
 const ENV_LINE = /^([A-Z][A-Z0-9_]*)=/;
 
+// A CommonJS module: Node's ESM import gives module.exports, whose `default` is the same function.
+const dockerignore = balenaDockerignore.default;
+
+/**
+ * The files `docker build` would send from the repository root: every file not excluded by
+ * .dockerignore, matched by @balena/dockerignore (Docker's own rules, parents included). A folder
+ * that is excluded is not entered; that is only right without `!` exceptions, which the test
+ * below asserts.
+ */
+function buildContext(rules: string, root = '.'): string[] {
+  const ignored = dockerignore().add(rules);
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const relative = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (ignored.ignores(relative)) continue;
+      if (entry.isDirectory()) walk(relative);
+      else files.push(relative);
+    }
+  };
+  walk('');
+  return files.sort();
+}
+
+/** Sources of the COPY instructions that read the build context (not `--from` another stage). */
+function copiedFromContext(stage: Instruction[]): string[] {
+  return stage
+    .filter((i) => i.op === 'COPY' && !i.args.startsWith('--'))
+    .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+}
+
+/** Files a build context must never carry: secrets, local state, history, installed packages. */
+const SECRET_OR_LOCAL =
+  /(^|\/)(\.convenant|\.git|node_modules)(\/|$)|^docker\/\.env$|\.private\.jwk\.json$|\.(pem|key)$/;
+
+describe('the build context (.dockerignore)', () => {
+  const rules = readFileSync('.dockerignore', 'utf8');
+  const [build, runtime] = dockerfile('docker/Dockerfile');
+
+  it('leaves out the data folder with its keys and database, .git, node_modules and secrets', () => {
+    // Without exceptions an excluded folder can be skipped as a whole (what buildContext does).
+    expect(rules.split('\n').filter((line) => line.trim().startsWith('!'))).toEqual([]);
+    const ignored = dockerignore().add(rules);
+    // What a working copy holds after `npm start` and `npm test`, whether or not it is here now.
+    for (const local of [
+      '.convenant/keys/gateway.private.jwk.json',
+      '.convenant/keys/vtrr.private.jwk.json',
+      '.convenant/bsn-keys.json',
+      '.convenant/pg/base/1/1259',
+      '.git',
+      '.git/HEAD',
+      'node_modules/jose/package.json',
+      'web/node_modules/x/index.js',
+      'docker/.env',
+      'dist/src/main.js',
+      'bench/results/cases-2026-12-01.json',
+      'policies/zvh-rotterdam-rijnmond/keys/fg.private.jwk.json',
+      'tls/server.key',
+      'tls/server.pem',
+    ]) {
+      expect({ path: local, ignored: ignored.ignores(local) }).toEqual({ path: local, ignored: true });
+    }
+    const context = buildContext(rules);
+    expect(context.length).toBeGreaterThan(100);
+    expect(context.filter((file) => SECRET_OR_LOCAL.test(file))).toEqual([]);
+  });
+
+  it('holds every file the Dockerfile copies', () => {
+    const context = buildContext(rules);
+    for (const source of [...copiedFromContext(build!), ...copiedFromContext(runtime!)]) {
+      const present = context.some((file) => file === source || file.startsWith(`${source}/`));
+      expect({ source, present }).toEqual({ source, present: true });
+    }
+    // The convenant files themselves travel: the image enforces them.
+    expect(context).toContain('policies/zvh-rotterdam-rijnmond/10-partners.yaml');
+  });
+});
+
 describe('docker/ agrees with the code', () => {
   const [build, runtime] = dockerfile('docker/Dockerfile');
   const compose = parse(readFileSync('docker/compose.yaml', 'utf8'), { merge: true }) as {
@@ -57,7 +136,7 @@ describe('docker/ agrees with the code', () => {
 
   it('has two stages: a build, and a slim non-root runtime with a health check', () => {
     expect(build![0]!.args).toMatch(/ AS build$/);
-    expect(runtime![0]!.args).toMatch(/^node:20-[\w-]*slim$/);
+    expect(runtime![0]!.args).toMatch(/^node:24-[\w-]*slim$/);
     expect(runtime!.find((i) => i.op === 'USER')?.args).toBe('node');
     expect(
       runtime!.filter((i) => i.op === 'COPY' && i.args.includes('--from=build')).map((i) => i.args),
@@ -157,13 +236,15 @@ describe('docker/ agrees with the code', () => {
     );
   });
 
-  it('builds from exactly the files the build stage copies', async () => {
-    const sources = build!
-      .filter((i) => i.op === 'COPY' && !i.args.startsWith('--'))
-      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+  it('builds from exactly the files the build stage copies, as the build context has them', async () => {
+    const sources = copiedFromContext(build!);
+    const context = buildContext(readFileSync('.dockerignore', 'utf8'));
     const dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-docker-build-'));
     try {
-      for (const source of sources) await cp(source, path.join(dir, source), { recursive: true });
+      for (const file of context.filter((f) => sources.some((s) => f === s || f.startsWith(`${s}/`)))) {
+        await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+        await cp(file, path.join(dir, file));
+      }
       // npm ci's result, without fetching it again: the same locked packages.
       await symlink(path.resolve('node_modules'), path.join(dir, 'node_modules'));
       execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'pipe' });
