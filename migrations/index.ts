@@ -9,6 +9,7 @@ import { EmergencyReview1763900006000 } from './1763900006000-emergency-review.j
 import { AccessLogPartitions1763900007000 } from './1763900007000-access-log-partitions.js';
 import { AccessLogPurge1763900007100 } from './1763900007100-access-log-purge.js';
 import { CaseLifecycle1763900008000 } from './1763900008000-case-lifecycle.js';
+import { LeastPrivilegeRoles1763900015000 } from './1763900015000-least-privilege-roles.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   AccessLogPartitions1763900007000,
   AccessLogPurge1763900007100,
   CaseLifecycle1763900008000,
+  LeastPrivilegeRoles1763900015000,
 ];
