@@ -4,7 +4,7 @@ import { IsOptional, Matches } from 'class-validator';
 import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
+import { GATEWAY_KEY_RING, type GatewayKeyRing } from '../auth/gateway-key.js';
 import { CurrentActor } from '../cases/actor.js';
 import type { Actor } from '../cases/case-policy.js';
 import { readCheckpoints, readPurges } from '../access-log/chain.repository.js';
@@ -33,7 +33,7 @@ export class VerifyQueryDto {
 /** The access log's integrity: the checkpoint key (public) and verification (officers). */
 export class IntegrityController {
   constructor(
-    @Inject(GATEWAY_KEY) private readonly key: GatewayKey,
+    @Inject(GATEWAY_KEY_RING) private readonly ring: GatewayKeyRing,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
   ) {}
@@ -46,9 +46,12 @@ export class IntegrityController {
     description:
       'No authentication: it is a public key. Checkpoint JWS headers name it by kid; use it with `convenant audit verify --key`.',
   })
-  @ApiOkResponse({ description: 'A JSON Web Key Set with the gateway key (ES256).' })
+  @ApiOkResponse({
+    description:
+      'A JSON Web Key Set: the current gateway key (ES256), then every key rotated out, whose checkpoints stay verifiable.',
+  })
   keys(): { keys: JWK[] } {
-    return { keys: [this.key.publicJwk] };
+    return { keys: this.ring.publicJwks() };
   }
 
   @Get('verify')
@@ -77,7 +80,7 @@ export class IntegrityController {
       ...urlOf(this.dataSource),
       checkpoints,
       purged: await readPurges(this.dataSource),
-      publicJwk: this.key.publicJwk,
+      publicJwk: this.ring.publicJwks(),
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
     });

@@ -4,6 +4,7 @@ import { compileCommand } from './commands/compile.command.js';
 import { dbCommand } from './commands/db.command.js';
 import { explainCommand } from './commands/explain.command.js';
 import { keysCommand } from './commands/keys.command.js';
+import { gatewayKeyCommand } from './commands/gateway-key.command.js';
 import { retentionCommand } from './commands/retention.command.js';
 import { testCommand } from './commands/test.command.js';
 import { tokenCommand } from './commands/token.command.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   compileCommand,
   dbCommand,
   keysCommand,
+  gatewayKeyCommand,
   tokenCommand,
   auditCommand,
   retentionCommand,
