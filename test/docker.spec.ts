@@ -124,7 +124,10 @@ describe('the build context (.dockerignore)', () => {
 describe('docker/ agrees with the code', () => {
   const [build, runtime] = dockerfile('docker/Dockerfile');
   const compose = parse(readFileSync('docker/compose.yaml', 'utf8'), { merge: true }) as {
-    services: Record<string, { environment?: Record<string, string>; command?: string[]; ports?: string[] }>;
+    services: Record<
+      string,
+      { environment?: Record<string, string>; command?: string[]; ports?: string[]; volumes?: string[] }
+    >;
   };
   const caddyfile = readFileSync('docker/Caddyfile', 'utf8');
   const exampleEnv = readFileSync('docker/example.env', 'utf8')
@@ -160,7 +163,14 @@ describe('docker/ agrees with the code', () => {
     for (const gateway of gateways) Object.assign(env, gateway.environment);
     expect(Object.keys(env).filter((name) => !known.has(name))).toEqual([]);
     // Compose-level settings (interpolated into compose.yaml and the Caddyfile), not gateway variables.
-    const composeLevel = ['POSTGRES_PASSWORD', 'CONVENANT_HOST', 'CONVENANT_POLICY_PATH'];
+    const composeLevel = [
+      'POSTGRES_PASSWORD',
+      'DB_OWNER_PASSWORD',
+      'DB_GATEWAY_PASSWORD',
+      'DB_RETENTION_PASSWORD',
+      'CONVENANT_HOST',
+      'CONVENANT_POLICY_PATH',
+    ];
     expect(exampleEnv.filter((name) => !known.has(name) && !composeLevel.includes(name))).toEqual([]);
     for (const name of composeLevel) {
       expect(readFileSync('docker/compose.yaml', 'utf8') + caddyfile).toContain(name);
@@ -201,6 +211,30 @@ describe('docker/ agrees with the code', () => {
         .filter(([, s]) => s.ports)
         .map(([name]) => name),
     ).toEqual(['proxy']);
+    // HTTPS, and plain HTTP only to be sent there.
+    expect(compose.services.proxy!.ports).toEqual(['80:80', '443:443']);
+    expect(caddyfile).toMatch(
+      /^http:\/\/\{\$CONVENANT_HOST\} \{\n\tredir https:\/\/\{host\}\{uri\} permanent\n\}/m,
+    );
+  });
+
+  it('connects each service as its own role: gateways, migrations (owner) and retention', () => {
+    const user = (service: string) =>
+      new URL(compose.services[service]!.environment!.DATABASE_URL!.replace(/\$\{[^}]*\}/g, 'x')).username;
+    expect(
+      gateways.map((g) => new URL(g.environment!.DATABASE_URL!.replace(/\$\{[^}]*\}/g, 'x')).username),
+    ).toEqual(['convenant_gateway', 'convenant_gateway']);
+    expect(user('migrate')).toBe('convenant_owner');
+    expect(user('retention')).toBe('convenant_retention_job');
+    expect(compose.services.retention!.command!.join(' ')).toContain('node bin/convenant.js retention run');
+    // The postgres service makes those roles at its first start (tested in database-roles.e2e-spec.ts).
+    expect(compose.services.postgres!.volumes).toContain('./postgres-init:/docker-entrypoint-initdb.d:ro');
+    const script = readFileSync('docker/postgres-init/10-roles.sh', 'utf8');
+    for (const role of ['convenant_owner', 'convenant_gateway', 'convenant_retention_job']) {
+      expect(script).toContain(`CREATE ROLE ${role} LOGIN`);
+    }
+    // No service but the database itself runs as its superuser.
+    expect(readFileSync('docker/compose.yaml', 'utf8')).not.toMatch(/postgres:\/\/postgres:/);
   });
 
   it('migrates with a CLI command that exists, before the gateways start', async () => {
