@@ -170,6 +170,7 @@ describe('docker/ agrees with the code', () => {
       'DB_RETENTION_PASSWORD',
       'CONVENANT_HOST',
       'CONVENANT_POLICY_PATH',
+      'CONVENANT_ID',
     ];
     expect(exampleEnv.filter((name) => !known.has(name) && !composeLevel.includes(name))).toEqual([]);
     for (const name of composeLevel) {
@@ -227,6 +228,16 @@ describe('docker/ agrees with the code', () => {
     expect(user('migrate')).toBe('convenant_owner');
     expect(user('retention')).toBe('convenant_retention_job');
     expect(compose.services.retention!.command!.join(' ')).toContain('node bin/convenant.js retention run');
+    // The gateway refuses a convenant whose folder is not named by its id: mount it under that name.
+    const mounted = gateways[0]!.environment!.CONVENANT_POLICY_DIR!.replace(
+      /\$\{CONVENANT_ID:-([^}]+)\}/,
+      '$1',
+    );
+    const id = /^convenant:\s*(\S+)/m.exec(
+      readFileSync('policies/zvh-rotterdam-rijnmond/00-convenant.yaml', 'utf8'),
+    )?.[1];
+    expect(path.basename(mounted)).toBe(id);
+    expect(readFileSync('docker/example.env', 'utf8')).toContain(`CONVENANT_ID=${id}\n`);
     // The postgres service makes those roles at its first start (tested in database-roles.e2e-spec.ts).
     expect(compose.services.postgres!.volumes).toContain('./postgres-init:/docker-entrypoint-initdb.d:ro');
     const script = readFileSync('docker/postgres-init/10-roles.sh', 'utf8');

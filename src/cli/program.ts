@@ -5,6 +5,7 @@ import { dbCommand } from './commands/db.command.js';
 import { explainCommand } from './commands/explain.command.js';
 import { keysCommand } from './commands/keys.command.js';
 import { gatewayKeyCommand } from './commands/gateway-key.command.js';
+import { partnerKeyCommand } from './commands/partner-key.command.js';
 import { retentionCommand } from './commands/retention.command.js';
 import { testCommand } from './commands/test.command.js';
 import { tokenCommand } from './commands/token.command.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   dbCommand,
   keysCommand,
   gatewayKeyCommand,
+  partnerKeyCommand,
   tokenCommand,
   auditCommand,
   retentionCommand,
