@@ -13,6 +13,7 @@ import { AccessLogRequestIdentity1763900010000 } from './1763900010000-access-lo
 import { AccessLogMerkle1763900011000 } from './1763900011000-access-log-merkle.js';
 import { AccessLogRetentionGuard1763900011100 } from './1763900011100-access-log-retention-guard.js';
 import { CaseReferencePrefix1763900013000 } from './1763900013000-case-reference-prefix.js';
+import { LeastPrivilegeRoles1763900015000 } from './1763900015000-least-privilege-roles.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   AccessLogMerkle1763900011000,
   AccessLogRetentionGuard1763900011100,
   CaseReferencePrefix1763900013000,
+  LeastPrivilegeRoles1763900015000,
 ];

@@ -7,7 +7,6 @@ import rateLimit from '@fastify/rate-limit';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AccessLogRepository } from './access-log/access-log.repository.js';
@@ -21,6 +20,7 @@ import { registerRequestHygiene } from './common/request-hygiene.js';
 import { hstsOverTlsOnly } from './common/transport-security.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics, routeMetrics } from './ops/metrics.js';
+import { API_VERSION, API_VERSION_HEADER, openApiDocument } from './openapi.js';
 import { PolicyRegistry } from './convenant/policy.registry.js';
 import { registerOfficerPage } from './web/officer-page.js';
 
@@ -112,6 +112,7 @@ export async function createApp(
 
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    void reply.header(API_VERSION_HEADER, API_VERSION);
     // W3C Trace Context: the gateway's own span in the caller's trace (or in the trace it started).
     const spanId = (request.raw as { spanId?: string }).spanId ?? randomBytes(8).toString('hex');
     void reply.header('traceparent', `00-${request.id}-${spanId}-01`);
@@ -200,18 +201,4 @@ function tlsOptions(tls: NonNullable<AppConfig['tls']>) {
       ? { ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: true }
       : {}),
   };
-}
-
-export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
-    .setOpenAPIVersion('3.1.0')
-    .setTitle('convenant gateway')
-    .setDescription(
-      'Purpose-bound access to shared case data under the convenant. Every access is logged. ' +
-        'Errors are application/problem+json (RFC 9457).',
-    )
-    .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  return SwaggerModule.createDocument(app, config);
 }

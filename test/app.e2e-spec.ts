@@ -1,3 +1,4 @@
+import { API_VERSION } from '../src/openapi.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import request from 'supertest';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -39,6 +40,9 @@ describe('gateway over HTTP', () => {
     const res = await request(t.app.getHttpServer()).get('/v1/openapi.json').expect(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(res.body.paths['/health']).toBeDefined();
+    // NL API Design Rules /core/version-header: the full version in a header, the same as info.version.
+    expect(res.headers['api-version']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(res.body.info.version).toBe(res.headers['api-version']);
     const generated = `${JSON.stringify(res.body, null, 2)}\n`;
     if (process.env.UPDATE_OPENAPI === '1') await writeFile('openapi.json', generated);
     // A changed API must be committed with its document: run `npm run openapi` and review the diff.
@@ -48,6 +52,7 @@ describe('gateway over HTTP', () => {
   it('answers unknown routes with problem+json carrying the trace id', async () => {
     const res = await request(t.app.getHttpServer()).get('/v1/does-not-exist?bsn=123456782').expect(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['api-version']).toBe(API_VERSION);
     expect(res.body).toMatchObject({ status: 404, title: 'Not found', instance: '/v1/does-not-exist' });
     expect(res.body.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(res.headers['x-request-id']).toBe(res.body.traceId);

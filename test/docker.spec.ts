@@ -1,6 +1,7 @@
+import balenaDockerignore from '@balena/dockerignore';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -42,10 +43,91 @@ function dockerfile(file: string): Instruction[][] {
 
 const ENV_LINE = /^([A-Z][A-Z0-9_]*)=/;
 
+// A CommonJS module: Node's ESM import gives module.exports, whose `default` is the same function.
+const dockerignore = balenaDockerignore.default;
+
+/**
+ * The files `docker build` would send from the repository root: every file not excluded by
+ * .dockerignore, matched by @balena/dockerignore (Docker's own rules, parents included). A folder
+ * that is excluded is not entered; that is only right without `!` exceptions, which the test
+ * below asserts.
+ */
+function buildContext(rules: string, root = '.'): string[] {
+  const ignored = dockerignore().add(rules);
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const relative = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (ignored.ignores(relative)) continue;
+      if (entry.isDirectory()) walk(relative);
+      else files.push(relative);
+    }
+  };
+  walk('');
+  return files.sort();
+}
+
+/** Sources of the COPY instructions that read the build context (not `--from` another stage). */
+function copiedFromContext(stage: Instruction[]): string[] {
+  return stage
+    .filter((i) => i.op === 'COPY' && !i.args.startsWith('--'))
+    .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+}
+
+/** Files a build context must never carry: secrets, local state, history, installed packages. */
+const SECRET_OR_LOCAL =
+  /(^|\/)(\.convenant|\.git|node_modules)(\/|$)|^docker\/\.env$|\.private\.jwk\.json$|\.(pem|key)$/;
+
+describe('the build context (.dockerignore)', () => {
+  const rules = readFileSync('.dockerignore', 'utf8');
+  const [build, runtime] = dockerfile('docker/Dockerfile');
+
+  it('leaves out the data folder with its keys and database, .git, node_modules and secrets', () => {
+    // Without exceptions an excluded folder can be skipped as a whole (what buildContext does).
+    expect(rules.split('\n').filter((line) => line.trim().startsWith('!'))).toEqual([]);
+    const ignored = dockerignore().add(rules);
+    // What a working copy holds after `npm start` and `npm test`, whether or not it is here now.
+    for (const local of [
+      '.convenant/keys/gateway.private.jwk.json',
+      '.convenant/keys/vtrr.private.jwk.json',
+      '.convenant/bsn-keys.json',
+      '.convenant/pg/base/1/1259',
+      '.git',
+      '.git/HEAD',
+      'node_modules/jose/package.json',
+      'web/node_modules/x/index.js',
+      'docker/.env',
+      'dist/src/main.js',
+      'bench/results/cases-2026-12-01.json',
+      'policies/zvh-rotterdam-rijnmond/keys/fg.private.jwk.json',
+      'tls/server.key',
+      'tls/server.pem',
+    ]) {
+      expect({ path: local, ignored: ignored.ignores(local) }).toEqual({ path: local, ignored: true });
+    }
+    const context = buildContext(rules);
+    expect(context.length).toBeGreaterThan(100);
+    expect(context.filter((file) => SECRET_OR_LOCAL.test(file))).toEqual([]);
+  });
+
+  it('holds every file the Dockerfile copies', () => {
+    const context = buildContext(rules);
+    for (const source of [...copiedFromContext(build!), ...copiedFromContext(runtime!)]) {
+      const present = context.some((file) => file === source || file.startsWith(`${source}/`));
+      expect({ source, present }).toEqual({ source, present: true });
+    }
+    // The convenant files themselves travel: the image enforces them.
+    expect(context).toContain('policies/zvh-rotterdam-rijnmond/10-partners.yaml');
+  });
+});
+
 describe('docker/ agrees with the code', () => {
   const [build, runtime] = dockerfile('docker/Dockerfile');
   const compose = parse(readFileSync('docker/compose.yaml', 'utf8'), { merge: true }) as {
-    services: Record<string, { environment?: Record<string, string>; command?: string[]; ports?: string[] }>;
+    services: Record<
+      string,
+      { environment?: Record<string, string>; command?: string[]; ports?: string[]; volumes?: string[] }
+    >;
   };
   const caddyfile = readFileSync('docker/Caddyfile', 'utf8');
   const exampleEnv = readFileSync('docker/example.env', 'utf8')
@@ -81,7 +163,15 @@ describe('docker/ agrees with the code', () => {
     for (const gateway of gateways) Object.assign(env, gateway.environment);
     expect(Object.keys(env).filter((name) => !known.has(name))).toEqual([]);
     // Compose-level settings (interpolated into compose.yaml and the Caddyfile), not gateway variables.
-    const composeLevel = ['POSTGRES_PASSWORD', 'CONVENANT_HOST', 'CONVENANT_POLICY_PATH'];
+    const composeLevel = [
+      'POSTGRES_PASSWORD',
+      'DB_OWNER_PASSWORD',
+      'DB_GATEWAY_PASSWORD',
+      'DB_RETENTION_PASSWORD',
+      'CONVENANT_HOST',
+      'CONVENANT_POLICY_PATH',
+      'CONVENANT_ID',
+    ];
     expect(exampleEnv.filter((name) => !known.has(name) && !composeLevel.includes(name))).toEqual([]);
     for (const name of composeLevel) {
       expect(readFileSync('docker/compose.yaml', 'utf8') + caddyfile).toContain(name);
@@ -122,6 +212,40 @@ describe('docker/ agrees with the code', () => {
         .filter(([, s]) => s.ports)
         .map(([name]) => name),
     ).toEqual(['proxy']);
+    // HTTPS, and plain HTTP only to be sent there.
+    expect(compose.services.proxy!.ports).toEqual(['80:80', '443:443']);
+    expect(caddyfile).toMatch(
+      /^http:\/\/\{\$CONVENANT_HOST\} \{\n\tredir https:\/\/\{host\}\{uri\} permanent\n\}/m,
+    );
+  });
+
+  it('connects each service as its own role: gateways, migrations (owner) and retention', () => {
+    const user = (service: string) =>
+      new URL(compose.services[service]!.environment!.DATABASE_URL!.replace(/\$\{[^}]*\}/g, 'x')).username;
+    expect(
+      gateways.map((g) => new URL(g.environment!.DATABASE_URL!.replace(/\$\{[^}]*\}/g, 'x')).username),
+    ).toEqual(['convenant_gateway', 'convenant_gateway']);
+    expect(user('migrate')).toBe('convenant_owner');
+    expect(user('retention')).toBe('convenant_retention_job');
+    expect(compose.services.retention!.command!.join(' ')).toContain('node bin/convenant.js retention run');
+    // The gateway refuses a convenant whose folder is not named by its id: mount it under that name.
+    const mounted = gateways[0]!.environment!.CONVENANT_POLICY_DIR!.replace(
+      /\$\{CONVENANT_ID:-([^}]+)\}/,
+      '$1',
+    );
+    const id = /^convenant:\s*(\S+)/m.exec(
+      readFileSync('policies/zvh-rotterdam-rijnmond/00-convenant.yaml', 'utf8'),
+    )?.[1];
+    expect(path.basename(mounted)).toBe(id);
+    expect(readFileSync('docker/example.env', 'utf8')).toContain(`CONVENANT_ID=${id}\n`);
+    // The postgres service makes those roles at its first start (tested in database-roles.e2e-spec.ts).
+    expect(compose.services.postgres!.volumes).toContain('./postgres-init:/docker-entrypoint-initdb.d:ro');
+    const script = readFileSync('docker/postgres-init/10-roles.sh', 'utf8');
+    for (const role of ['convenant_owner', 'convenant_gateway', 'convenant_retention_job']) {
+      expect(script).toContain(`CREATE ROLE ${role} LOGIN`);
+    }
+    // No service but the database itself runs as its superuser.
+    expect(readFileSync('docker/compose.yaml', 'utf8')).not.toMatch(/postgres:\/\/postgres:/);
   });
 
   it('migrates with a CLI command that exists, before the gateways start', async () => {
@@ -157,13 +281,15 @@ describe('docker/ agrees with the code', () => {
     );
   });
 
-  it('builds from exactly the files the build stage copies', async () => {
-    const sources = build!
-      .filter((i) => i.op === 'COPY' && !i.args.startsWith('--'))
-      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+  it('builds from exactly the files the build stage copies, as the build context has them', async () => {
+    const sources = copiedFromContext(build!);
+    const context = buildContext(readFileSync('.dockerignore', 'utf8'));
     const dir = await mkdtemp(path.join(os.tmpdir(), 'convenant-docker-build-'));
     try {
-      for (const source of sources) await cp(source, path.join(dir, source), { recursive: true });
+      for (const file of context.filter((f) => sources.some((s) => f === s || f.startsWith(`${s}/`)))) {
+        await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+        await cp(file, path.join(dir, file));
+      }
       // npm ci's result, without fetching it again: the same locked packages.
       await symlink(path.resolve('node_modules'), path.join(dir, 'node_modules'));
       execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'pipe' });

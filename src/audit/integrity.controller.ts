@@ -11,7 +11,7 @@ import { IsOptional, Matches, ValidateBy } from 'class-validator';
 import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
+import { GATEWAY_KEY_RING, type GatewayKeyRing } from '../auth/gateway-key.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { CurrentActor } from '../cases/actor.js';
@@ -92,7 +92,7 @@ export class InclusionQueryDto {
 /** The access log's integrity: the checkpoint key (public) and verification (officers). */
 export class IntegrityController {
   constructor(
-    @Inject(GATEWAY_KEY) private readonly key: GatewayKey,
+    @Inject(GATEWAY_KEY_RING) private readonly ring: GatewayKeyRing,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -106,9 +106,12 @@ export class IntegrityController {
     description:
       'No authentication: it is a public key. Checkpoint JWS headers name it by kid; use it with `convenant audit verify --key`.',
   })
-  @ApiOkResponse({ description: 'A JSON Web Key Set with the gateway key (ES256).' })
+  @ApiOkResponse({
+    description:
+      'A JSON Web Key Set: the current gateway key (ES256), then every key rotated out, whose checkpoints stay verifiable.',
+  })
   keys(): { keys: JWK[] } {
-    return { keys: [this.key.publicJwk] };
+    return { keys: this.ring.publicJwks() };
   }
 
   /**
@@ -203,12 +206,12 @@ export class IntegrityController {
       ...urlOf(this.dataSource),
       checkpoints,
       purged: await readPurges(this.dataSource),
-      publicJwk: this.key.publicJwk,
+      publicJwk: this.ring.publicJwks(),
       unsealedMaxMs: this.config.unsealedMaxMs,
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
     });
-    const report = await withPurgeCheck(chain, this.dataSource, checkpoints, this.key.publicJwk, {
+    const report = await withPurgeCheck(chain, this.dataSource, checkpoints, this.ring.publicJwks(), {
       unsealedMaxMs: this.config.unsealedMaxMs,
     });
     // The verification is itself an access to the log, recorded before the answer (503 if it cannot be).

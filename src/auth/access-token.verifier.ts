@@ -5,7 +5,7 @@ import type { Principal } from './principal.js';
 import { ACCESS_TOKEN_TYP, accessTokenAudience } from './access-token.js';
 import { InvalidAccessTokenError } from './auth.errors.js';
 import { PROFESSIONAL_PATTERN } from './client-assertion.js';
-import { GATEWAY_ALG, type GatewayKey } from './gateway-key.js';
+import { GATEWAY_ALG, GatewayKeyRing, type GatewayKey } from './gateway-key.js';
 
 /** The cache never holds more verified tokens than this; the oldest entry goes first. */
 export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
@@ -33,7 +33,8 @@ export class AccessTokenVerifier {
   private readonly audience: string;
 
   constructor(
-    private readonly key: Pick<GatewayKey, 'publicKey'>,
+    /** A ring (production: current and retired keys, see rotation) or a single key (tests). */
+    private readonly key: Pick<GatewayKey, 'publicKey'> | GatewayKeyRing,
     config: Pick<AppConfig, 'publicUrl'>,
     private readonly maxEntries = VERIFIED_TOKEN_CACHE_SIZE,
   ) {
@@ -50,7 +51,12 @@ export class AccessTokenVerifier {
     }
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.key.publicKey, {
+      const key = this.key;
+      const keyFor =
+        key instanceof GatewayKeyRing
+          ? (header: { kid?: string }) => key.tokenKey(header.kid, new Date(now))
+          : key.publicKey;
+      ({ payload } = await jwtVerify(token, keyFor, {
         algorithms: [GATEWAY_ALG],
         issuer: this.issuer,
         audience: this.audience,
@@ -112,6 +118,8 @@ function failure(error: unknown): string {
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed)
     return 'The access token must be signed with ES256 by this gateway.';
+  if (error instanceof joseErrors.JWKSNoMatchingKey)
+    return 'The access token was signed with a gateway key that is unknown or rotated out; request a new one.';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed)
     return "The access token's signature does not verify.";
   if (error instanceof joseErrors.JOSEError) return 'The bearer token is not a valid JWT.';

@@ -8,7 +8,13 @@ import { AccessTokenVerifier } from './access-token.verifier.js';
 import { AuthAudit } from './auth-audit.js';
 import { AuthController } from './auth.controller.js';
 import { ensureDevKeys } from './dev-keys.js';
-import { GATEWAY_KEY, loadGatewayKey, type GatewayKey } from './gateway-key.js';
+import {
+  GATEWAY_KEY,
+  GATEWAY_KEY_RING,
+  GatewayKeyRing,
+  loadGatewayKeyRing,
+  type GatewayKey,
+} from './gateway-key.js';
 import { PartnerKeys } from './partner-keys.js';
 import { AnonymousRefusalBudget } from './refusal-budget.js';
 import { ReplayRepository } from './replay.repository.js';
@@ -23,9 +29,15 @@ import { TokenService } from './token.service.js';
   controllers: [AuthController],
   providers: [
     {
-      provide: GATEWAY_KEY,
+      provide: GATEWAY_KEY_RING,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => loadGatewayKey(config.keysDir),
+      useFactory: (config: AppConfig) => loadGatewayKeyRing(config.keysDir),
+    },
+    {
+      // The key this instance signs with, fixed from start to stop (a rotation takes effect on restart).
+      provide: GATEWAY_KEY,
+      inject: [GATEWAY_KEY_RING],
+      useFactory: (ring: GatewayKeyRing) => ring.current,
     },
     {
       provide: AccessTokenIssuer,
@@ -34,8 +46,8 @@ import { TokenService } from './token.service.js';
     },
     {
       provide: AccessTokenVerifier,
-      inject: [GATEWAY_KEY, APP_CONFIG],
-      useFactory: (key: GatewayKey, config: AppConfig) => new AccessTokenVerifier(key, config),
+      inject: [GATEWAY_KEY_RING, APP_CONFIG],
+      useFactory: (ring: GatewayKeyRing, config: AppConfig) => new AccessTokenVerifier(ring, config),
     },
     PartnerKeys,
     ReplayRepository,
@@ -44,7 +56,7 @@ import { TokenService } from './token.service.js';
     TokenService,
     AccessTokenGuard,
   ],
-  exports: [AccessTokenGuard, AccessTokenVerifier, AuthAudit, GATEWAY_KEY],
+  exports: [AccessTokenGuard, AccessTokenVerifier, AuthAudit, GATEWAY_KEY, GATEWAY_KEY_RING],
 })
 export class AuthModule implements OnApplicationBootstrap {
   private readonly logger = new Logger('Auth');

@@ -28,6 +28,14 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'diff', load: async () => (await import('./commands/diff.command.js')).diffCommand },
   { name: 'matrix', load: async () => (await import('./commands/matrix.command.js')).matrixCommand },
   { name: 'render', load: async () => (await import('./commands/render.command.js')).renderCommand },
+  {
+    name: 'gateway-key',
+    load: async () => (await import('./commands/gateway-key.command.js')).gatewayKeyCommand,
+  },
+  {
+    name: 'partner-key',
+    load: async () => (await import('./commands/partner-key.command.js')).partnerKeyCommand,
+  },
   { name: 'init', load: async () => (await import('./commands/init.command.js')).initCommand },
 ];
 

@@ -31,7 +31,7 @@ import {
   type PurgePlan,
   type PurgeResult,
 } from '../../access-log/log-retention.js';
-import { gatewayKeyFile, gatewayKeyFromJwk } from '../../auth/gateway-key.js';
+import { loadGatewayKeyRing } from '../../auth/gateway-key.js';
 import { loadConfig } from '../../config/config.js';
 import { openDatabase } from '../../db/data-source.js';
 import type { CompiledConvenant } from '../../policy/compile.js';
@@ -182,8 +182,7 @@ async function verifyAction(ctx: CliContext, options: VerifyOptions): Promise<vo
   }
   const publicJwk = options.key
     ? await keysFromJwks(options.key)
-    : (await gatewayKeyFromJwk(JSON.parse(await readFile(gatewayKeyFile(config.keysDir), 'utf8')) as JWK))
-        .publicJwk;
+    : (await loadGatewayKeyRing(config.keysDir)).publicJwks();
   const range = {
     ...(options.from ? { from: BigInt(options.from) } : {}),
     ...(options.to ? { to: BigInt(options.to) } : {}),
