@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { PolicyRegistry } from '../src/convenant/policy.registry.js';
-import type { CompiledConvenant } from '../src/policy/index.js';
+import { basisPermitting, type CompiledConvenant } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
 import { casePairs } from './support/convenant-choices.js';
 import { bearerFor, type Who } from './support/tokens.js';
@@ -13,7 +13,9 @@ import { bearerFor, type Who } from './support/tokens.js';
  * involvement_matches learns nothing and is disclosed to no one, and the BSN is nowhere in the
  * database afterwards (checked on a pg_dump where one fits the server, and column by column).
  * The partners and purposes are chosen from the convenant: the first two partners registered for
- * a purpose with involvement matches, and a third partner under a purpose without.
+ * a purpose with involvement matches, and a third partner under a purpose without, each with a
+ * basis that permits it the BSN there; and a partner under a purpose with involvement matches
+ * whose BSN bases do not apply to it, whose signal the gateway refuses.
  */
 
 interface SignalBody {
@@ -31,20 +33,25 @@ interface LogRow {
 const BSN = '111222333';
 const run = promisify(execFile);
 
-function signallers(compiled: CompiledConvenant): { first: Who; second: Who; silent: Who } {
+function signallers(compiled: CompiledConvenant): { first: Who; second: Who; silent: Who; refused: Who } {
   const matches = (w: Who) => compiled.purpose(w.purpose).involvementMatches;
+  const bsnBasis = (w: Who) =>
+    basisPermitting(compiled.convenant, compiled.partner(w.partner), w.purpose, 'bsn') !== undefined;
   const pairs = casePairs(compiled);
-  const first = pairs.find(matches);
-  const second = pairs.find((w) => matches(w) && w.partner !== first?.partner);
-  const silent = pairs.find(
+  const allowed = pairs.filter(bsnBasis);
+  const first = allowed.find(matches);
+  const second = allowed.find((w) => matches(w) && w.partner !== first?.partner);
+  const silent = allowed.find(
     (w) => !matches(w) && w.partner !== first?.partner && w.partner !== second?.partner,
   );
-  if (!first || !second || !silent)
+  const refused = pairs.find((w) => matches(w) && !bsnBasis(w));
+  if (!first || !second || !silent || !refused)
     throw new Error(`${compiled.convenant.id} offers no verwijsindex to test`);
   return {
     first: { ...first, professional: 'first-7' },
     second: { ...second, professional: 'second-7' },
     silent: { ...silent, professional: 'silent-7' },
+    refused: { ...refused, professional: 'refused-7' },
   };
 }
 
@@ -54,6 +61,7 @@ describe.each(EXAMPLE_CONVENANTS)('involvement signals (verwijsindex) over HTTP 
   let FIRST: Who;
   let SECOND: Who;
   let SILENT: Who;
+  let REFUSED: Who;
   const http = () => request(t.app.getHttpServer());
   const bearers = new Map<string, string>();
   async function as(who: Who): Promise<string> {
@@ -80,7 +88,7 @@ describe.each(EXAMPLE_CONVENANTS)('involvement signals (verwijsindex) over HTTP 
   beforeAll(async () => {
     t = await startTestApp({ policyDir: dir });
     compiled = t.app.get(PolicyRegistry).current();
-    ({ first: FIRST, second: SECOND, silent: SILENT } = signallers(compiled));
+    ({ first: FIRST, second: SECOND, silent: SILENT, refused: REFUSED } = signallers(compiled));
   });
   afterAll(async () => {
     await t?.close();
@@ -137,17 +145,14 @@ describe.each(EXAMPLE_CONVENANTS)('involvement signals (verwijsindex) over HTTP 
     const before = await t.db.dataSource.query<[{ count: string }]>(
       `SELECT count(*) AS count FROM involvement_signal`,
     );
-    // DOCK (welzijn) signals under signalering, whose BSN bases (Wabb, Wbsn-z) do not apply to it.
-    const res = await signal(
-      { partner: 'dock', purpose: 'signalering', professional: 'dock-7' },
-      { bsn: BSN },
-    );
+    // E.g. DOCK (welzijn) under signalering in Rotterdam, whose BSN bases (Wabb, Wbsn-z) do not apply to it.
+    const res = await signal(REFUSED, { bsn: BSN });
     expect(res.status).toBe(403);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.body).toMatchObject({ type: expect.stringContaining('no-bsn-basis') });
     expect(JSON.stringify(res.body)).not.toContain(BSN);
     expect(await logOf(res)).toEqual([
-      expect.objectContaining({ action: 'signal', status: 'denied', partner: 'dock' }),
+      expect.objectContaining({ action: 'signal', status: 'denied', partner: REFUSED.partner }),
     ]);
     const after = await t.db.dataSource.query<[{ count: string }]>(
       `SELECT count(*) AS count FROM involvement_signal`,

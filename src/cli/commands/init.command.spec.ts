@@ -40,6 +40,17 @@ describe('convenant init', () => {
       title: 'Convenant Veiligheidshuis Oost',
     });
     expect(convenant).toMatch(/^# .*permits/m);
+    expect(convenant).toMatch(/^# .*`applies_to`/m);
+    expect(convenant).toMatch(/^# .*`exception`/m);
+    // The health basis names its exception and whom it binds, as `validate` requires of it.
+    expect(parse(convenant)).toMatchObject({
+      legal_bases: {
+        'avg-9-2-h-uavg-30-3': {
+          exception: expect.stringMatching(/^AVG art\. 9 lid 2 sub h/),
+          applies_to: ['zorg'],
+        },
+      },
+    });
     expect(convenant).toContain('npx convenant validate');
     expect(await text('10-partners.yaml')).toMatch(/^# .*`kind`/m);
     expect(await text('20-purposes.yaml')).toMatch(/^# .*emergency_access/m);

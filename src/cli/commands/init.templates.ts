@@ -41,22 +41,29 @@ case_flags:
 #   criminal (strafrechtelijk, AVG art. 10), confidential-address (afgeschermd adres).
 # Een regel die iets anders dan gewone gegevens ontsluit, moet een grondslag noemen die precies
 # die soort toestaat; anders weigert \`validate\` het convenant. Noem artikel en lid zoals u ze
-# kunt onderbouwen.
+# kunt onderbouwen, en alleen wetten die nu gelden.
+# - \`applies_to\`: de soorten partners (\`kind\` in 10-partners.yaml) die zich op de grondslag
+#   kunnen beroepen; een sectorwet geldt alleen voor wie zij aanspreekt. Zonder: elke partner.
+# - \`exception\`: verplicht bij health of criminal: de uitzondering op het verwerkingsverbod
+#   (AVG art. 9 lid 2 of art. 10, met het UAVG-artikel of de sectorwet die haar invult).
 legal_bases:
   avg-6-1-e:
     citation: AVG art. 6 lid 1 sub e
     description: Vervulling van een taak van algemeen belang, zoals opgedragen in de sectorwetten.
     permits: [ordinary]
   avg-9-2-h-uavg-30-3:
-    citation: AVG art. 9 lid 2 sub h jo. UAVG art. 30 lid 3
+    citation: AVG art. 9 lid 2 sub h en lid 3 jo. UAVG art. 30 lid 3
+    exception: AVG art. 9 lid 2 sub h en lid 3 jo. UAVG art. 30 lid 3
     description: >-
       Verwerking van gegevens over gezondheid door hulpverleners met een beroepsgeheim, voor zover
       noodzakelijk voor een goede behandeling of begeleiding van de betrokkene.
     permits: [health]
+    applies_to: [zorg]
   avg-38-39:
     citation: AVG art. 38 en 39
     description: Taken van de functionaris gegevensbescherming, waaronder de toetsing van doorbraken.
     permits: [ordinary]
+    applies_to: [toezicht]
 `,
     '10-partners.yaml': `${head('Deel 1: de partners die het convenant ondertekenen.')}#
 # - \`id\` is de naam waarmee het systeem van de partner zich meldt (in zijn tokens).
