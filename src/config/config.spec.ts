@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 6000,
       anonRateLimit: 120,
       tokenRateLimit: 60,
+      unsealedMaxMs: 30000,
       anonRefusalLogBudget: 20,
       corsOrigins: [],
       emergencyWindowMinutes: 60,
