@@ -54,6 +54,9 @@ describe('gateway process start-up and graceful shutdown', () => {
         CHECKPOINT_INTERVAL_MS: '3600000',
         SHUTDOWN_DELAY_MS: '1000',
         METRICS_PORT: String(metricsPort),
+        // Every refused request must leave its own row here, so flood control stays out of the way.
+        ANON_RATE_LIMIT: '1000000',
+        ANON_REFUSAL_LOG_BUDGET: '1000000',
       },
       await freePort(),
     );

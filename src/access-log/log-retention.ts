@@ -226,9 +226,11 @@ export function purgeDigest(records: readonly PurgeRecord[]): string {
 
 /**
  * Records the convenant's log retention periods in access_log_retention_period, unless the latest
- * recording holds exactly these: the periods the database lets the retention role delete by.
+ * recording holds exactly these: the periods the database lets the retention role delete by. The
+ * gateway records them whenever it puts a convenant version in force (PolicyRegistry), so the
+ * retention job, whose login may only read them, finds them there.
  */
-async function recordRetention(manager: EntityManager, policy: LogRetentionPolicy): Promise<void> {
+export async function recordRetention(manager: EntityManager, policy: LogRetentionPolicy): Promise<void> {
   const wanted = new Map<string | null, string>([[null, policy.defaultRetention]]);
   for (const p of policy.purposes) wanted.set(p.id, p.logRetention ?? policy.defaultRetention);
   const current = await manager.query<{ purpose: string | null; retention: string }[]>(

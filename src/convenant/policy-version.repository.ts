@@ -1,3 +1,4 @@
+import { logRetentionPolicy, recordRetention } from '../access-log/log-retention.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { CompiledConvenant } from '../policy/compile.js';
@@ -35,6 +36,11 @@ const COLUMNS = `version, convenant, hash,
 @Injectable()
 export class PolicyVersionRepository {
   constructor(private readonly dataSource: DataSource) {}
+
+  /** The log retention periods of a version put in force (what the database holds purges to). */
+  async recordRetention(compiled: CompiledConvenant, defaultRetention: string): Promise<void> {
+    await recordRetention(this.dataSource.manager, logRetentionPolicy(compiled, defaultRetention));
+  }
 
   /** Records (or touches) a version; throws VersionConflictError when the version has other content. */
   async record(compiled: CompiledConvenant, sources: Record<string, string>): Promise<void> {

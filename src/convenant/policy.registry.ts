@@ -160,6 +160,7 @@ export class PolicyRegistry implements OnModuleInit, OnModuleDestroy {
   private async record(policy: EnforceablePolicy): Promise<void> {
     try {
       await this.versions.record(policy.compiled, policy.sources);
+      await this.versions.recordRetention(policy.compiled, this.config.accessLogRetention);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       throw new PolicyInvalidError(this.config.policyDir, [
