@@ -20,6 +20,63 @@ export default tseslint.config(
     },
   },
   {
+    // The policy engine is a pure library shared by the CLI, the gateway and the tests: no
+    // framework, database or HTTP, and nothing from the gateway's other folders.
+    files: ['src/policy/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                '@fastify/*',
+                'typeorm',
+                'typeorm/*',
+                'pg',
+                'pg-*',
+                'fastify',
+                'fastify-*',
+                'jose',
+              ],
+              message: 'src/policy is pure: no framework, database, HTTP or token library.',
+            },
+            {
+              group: ['node:http', 'node:https', 'node:http2', 'node:net', 'http', 'https', 'http2', 'net'],
+              message: 'src/policy is pure: no network I/O.',
+            },
+            {
+              group: [
+                '**/access-log/**',
+                '**/audit/**',
+                '**/auth/**',
+                '**/cases/**',
+                '**/cli/**',
+                '**/common/**',
+                '**/config/**',
+                '**/convenant/**',
+                '**/db/**',
+                '**/ops/**',
+                '**/retention/**',
+                '**/signals/**',
+                '**/web/**',
+                '**/demo/**',
+                '**/health/**',
+                '**/app.factory.js',
+                '**/app.module.js',
+                '**/main.js',
+                '**/openapi.js',
+              ],
+              message:
+                'src/policy depends on nothing else in src/: the gateway depends on it, never the reverse.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -32,5 +89,11 @@ export default tseslint.config(
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', globalThis: 'readonly' } },
+  },
+  {
+    // CommonJS config files (depcruise reads its configuration with require).
+    files: ['**/*.cjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
 );

@@ -28,7 +28,7 @@ import { registerOfficerPage } from './web/officer-page.js';
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
- * Builds the gateway: NestJS on Fastify (PERF-NOTES: Express costs ~6x the CPU per request),
+ * Builds the gateway: NestJS on Fastify (docs/performance.md: Express costs ~6x the CPU per request),
  * problem+json errors, strict validation, and the OpenAPI document at /v1/openapi.json.
  * main.ts and the e2e tests both use this, so tests exercise the real HTTP stack.
  */

@@ -71,7 +71,7 @@ interface Waiting {
  *
  * Inside a transaction (pass its EntityManager) the entries are written there, so data and log
  * commit together or not at all. Outside one, entries of concurrent requests are gathered into one
- * INSERT (group commit, PERF-NOTES): each caller's promise resolves only once the statement that
+ * INSERT (group commit, docs/performance.md): each caller's promise resolves only once the statement that
  * holds its rows has committed, so no response leaves before its log entry is stored. Batches form
  * only under load: a lone request is written at once. If a batch fails, each request's entries are
  * retried on their own, so one request's bad entry cannot refuse its neighbours.

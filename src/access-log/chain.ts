@@ -60,7 +60,7 @@ export type HashableEntry = LoggedEntry | CanonicalEntry;
 
 /**
  * The bytes an entry contributes to the chain: a JSON array in a fixed column order. Fixed order
- * instead of a key sort keeps it fast (PERF-NOTES) and is unambiguous: JSON quoting separates the
+ * instead of a key sort keeps it fast (docs/performance.md) and is unambiguous: JSON quoting separates the
  * values, arrays stay arrays, and null differs from "null". Adding a column means a new canonical
  * version, never a silent change to this one.
  *
@@ -93,7 +93,7 @@ export function canonical(e: LoggedEntry): string {
 
 /**
  * entry_hash = SHA-256(prev_hash || canonical(entry)). One buffer and the one-shot crypto.hash:
- * a Hash object per entry costs more than the SHA-256 itself (PERF-NOTES).
+ * a Hash object per entry costs more than the SHA-256 itself (docs/performance.md).
  */
 export function entryHash(prev: Uint8Array, entry: HashableEntry): Buffer {
   return hash('sha256', chainInput(prev, entry), 'buffer');

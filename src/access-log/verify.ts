@@ -1,208 +1,35 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
-import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
-import { NOTE_TYP, parseNote } from './checkpoint-note.js';
+import type { JWK } from 'jose';
 import { CompactRange } from './merkle.js';
-import {
-  canonicalTextOf,
-  chainHasher,
-  entryHashHex,
-  GENESIS,
-  type HashableEntry,
-  type LoggedEntry,
-} from './chain.js';
-
-/** A chain position as stored in access_log_seal; hashes are lowercase hex in exports. */
-export interface Seal {
-  position: string;
-  seq: string;
-  entryHash: string;
-  prevHash: string;
-  sealedAt: string;
-}
-
-/**
- * One row of the log joined with its seal, in chain order (sealed rows by position, then rows
- * without a seal by seq). `entry` is null when a seal names a row that is gone; `seal` is null
- * for a row not (yet) in the chain.
- */
-export interface ChainRow {
-  entry: LoggedEntry | null;
-  seal: Seal | null;
-  /** More than one row in the log has this seal's seq (see SeqIndex in chain.repository.ts). */
-  duplicate?: true;
-}
-
-/** What of a seal the verifier needs: the chain link, without when it was made. */
-export type ChainLink = Omit<Seal, 'sealedAt'>;
-
-/**
- * A ChainRow as the verifier reads it: the entry may come as its canonical text (CanonicalEntry),
- * the seal as its link alone.
- */
-export interface VerifyRow {
-  entry: HashableEntry | null;
-  seal: ChainLink | null;
-  duplicate?: true;
-}
-
-/** A signed checkpoint: the chain head after `position` entries, and the Merkle root over them. */
-export interface Checkpoint {
-  position: string;
-  chainHead: string;
-  count: string;
-  createdAt: string;
-  jws: string;
-  /** Merkle root (hex) over positions 1..position; absent on checkpoints signed before the tree. */
-  rootHash?: string | null;
-}
-
-/**
- * A checkpoint a witness outside the database holds (witness.ts): the tree size and root the
- * gateway signed and the witness cosigned. Verifying against it catches a rewrite or truncation
- * of anything up to that size, even where the database's own checkpoints were rewritten too.
- */
-export interface WitnessedCheckpoint {
-  /** Who holds it (the witness's name), for the report. */
-  witness: string;
-  size: string;
-  rootHash: string;
-  /** The tree's subtree roots at that size (CompactRange), hex: where a rewrite begins, to a subtree. */
-  frontier?: readonly string[];
-}
-
-/** What a checkpoint's JWS signs, in this field order. */
-export interface CheckpointPayload {
-  position: string;
-  chainHead: string;
-  count: string;
-  createdAt: string;
-}
-
-export type Problem =
-  | 'altered'
-  | 'removed'
-  | 'inserted'
-  | 'reordered'
-  | 'chain-broken'
-  | 'checkpoint-signature'
-  | 'checkpoint-head'
-  | 'checkpoint-count'
-  | 'checkpoint-root'
-  | 'unsealed'
-  | 'rewritten'
-  | 'truncated'
-  | 'purge-unrecorded'
-  | 'purge-forged'
-  | 'purge-early';
-
-export interface Failure {
-  problem: Problem;
-  /** Chain position where it goes wrong (null for a row outside the chain). */
-  position: string | null;
-  /** Sequence number of the entry concerned, when there is one. */
-  seq: string | null;
-  detail: string;
-}
-
-/**
- * What one retention run removed for one purpose: `count` entries with seq in [fromSeq, toSeq]
- * (access_log_purge). Their seals stay, so the chain runs on across them.
- */
-export interface PurgeRange {
-  runId: string;
-  purpose: string | null;
-  fromSeq: string;
-  toSeq: string;
-  count: string;
-  /** Exactly which seqs, as PostgreSQL renders an int8multirange: `{[2,3),[5,8)}`. */
-  seqs: string;
-}
-
-export interface VerifyReport {
-  ok: boolean;
-  /** Sealed entries whose hash was recomputed. */
-  entries: number;
-  checkpoints: number;
-  /**
-   * Position of the last checkpoint whose signature and chain head checked out: every entry up to
-   * it is covered by the gateway's signature. Null when none was in range.
-   */
-  anchored: string | null;
-  /** Entries verified after the last checkpoint: consistent, but no signature covers them yet. */
-  unanchored: number;
-  /**
-   * Positions whose entry was removed by a recorded retention run: only the seal's link to its
-   * neighbours was checked there (the entry is gone, so its hash cannot be recomputed).
-   */
-  purged: number;
-  /** The retention runs that account for them, as recorded. */
-  purgedRanges: PurgeRange[];
-  /** Checkpoints whose Merkle root was recomputed and matched (those signed with a tree, in range). */
-  roots: number;
-  /** Witnessed checkpoints (VerifyInput.witnessed) whose tree was recomputed and matched. */
-  witnessed: number;
-  /** Rows after the last sealed seq, not yet sealed: normal for the newest entries. */
-  pending: number;
-  /** Of those, rows unsealed for longer than VerifyInput.unsealedMaxMs: a failure ('unsealed'). */
-  overdue: number;
-  /** Chain head after the last verified position (hex). */
-  head: string;
-  /** The first thing wrong, in chain order; null when ok. */
-  failure: Failure | null;
-}
-
-export interface VerifyInput {
-  /** Rows in chain order; an async source may hand them over in batches (fewer awaits per row). */
-  rows: RowSource;
-  checkpoints: readonly Checkpoint[];
-  /**
-   * The gateway's public key, or a key set (JWKS keys) to pick from by each checkpoint's `kid`,
-   * so checkpoints signed before and after a key rotation both verify.
-   */
-  publicJwk: JWK | readonly JWK[];
-  /** Recorded retention runs: a missing entry they account for is purged, not removed. */
-  purged?: readonly PurgeRange[];
-  /**
-   * Start of the range verified. Positions before it are trusted: the first seal's prev_hash is
-   * taken as given, which is why a range is only as strong as the checkpoints inside it.
-   */
-  from?: bigint;
-  to?: bigint;
-  /**
-   * Sequence order is not commit order: a row can commit after later rows were sealed, and then
-   * waits one sealing round below the highest sealed seq. Such a row counts as pending while its
-   * occurred_at is younger than this (default 5 minutes before `now`), as inserted after that.
-   */
-  pendingGraceMs?: number;
-  /**
-   * How long a row may stay outside the chain. A row that occurred longer ago than this and is
-   * still unsealed fails verification ('unsealed'), naming it: unsealed rows are not covered by any
-   * hash, so an insider could change or remove them unseen, and they stay that way as long as
-   * sealing is stopped. Undefined: no bound (a pure check of the chain as it stands).
-   */
-  unsealedMaxMs?: number;
-  now?: Date;
-  /**
-   * The chain head before `from` when another verification vouches for it (verifyInParallel: the
-   * segment before this one ends at that checkpoint, checks its signature and that the head it
-   * computed is the signed one). The first seal's previous hash must equal it; the checkpoint
-   * there is then not checked again here, nor counted.
-   */
-  startHead?: string;
-  /** The highest seq sealed before this range, for telling an inserted row from a late one. */
-  sealedBefore?: string;
-  /**
-   * With startHead: the Merkle tree's subtree roots (hex, CompactRange order) over positions before
-   * `from`, read from the database. They must fold to the root the checkpoint at from - 1 signed;
-   * then roots are checked in this range too. Without it a range not starting at 1 checks chain
-   * heads only.
-   */
-  startFrontier?: readonly string[];
-  /** Checkpoints held by witnesses outside the database: each must match the tree at its size. */
-  witnessed?: readonly WitnessedCheckpoint[];
-}
-
-export type RowSource = AsyncIterable<VerifyRow | readonly VerifyRow[]> | Iterable<VerifyRow>;
+import { canonicalTextOf, chainHasher, entryHashHex, GENESIS, type HashableEntry } from './chain.js';
+import type {
+  ChainLink,
+  Checkpoint,
+  Failure,
+  Problem,
+  PurgeRange,
+  RowSource,
+  VerifyInput,
+  VerifyReport,
+  VerifyRow,
+} from './verify-types.js';
+import { checkCheckpoint, keyRing, rewrittenFailure } from './verify-checkpoint.js';
+export type {
+  ChainLink,
+  ChainRow,
+  Checkpoint,
+  CheckpointPayload,
+  Failure,
+  Problem,
+  PurgeRange,
+  RowSource,
+  Seal,
+  VerifyInput,
+  VerifyReport,
+  VerifyRow,
+  WitnessedCheckpoint,
+} from './verify-types.js';
+export { checkpointPayload, keyRing, signedFields } from './verify-checkpoint.js';
 
 /**
  * Reads a RowSource one row at a time, with look-ahead, flattening batches. A queue with a read
@@ -254,16 +81,6 @@ function rowReader(source: RowSource) {
 
 /** How far ahead a mismatching entry is looked for, to tell "reordered" from "altered". */
 const REORDER_LOOKAHEAD = 1024;
-
-export function checkpointPayload(c: Omit<Checkpoint, 'jws'>): string {
-  const payload: CheckpointPayload = {
-    position: c.position,
-    chainHead: c.chainHead,
-    count: c.count,
-    createdAt: c.createdAt,
-  };
-  return JSON.stringify(payload);
-}
 
 /**
  * Recomputes the chain and checks every checkpoint in range; stops at the first failure, because
@@ -552,35 +369,6 @@ function occurredAtOf(entry: HashableEntry): string {
   return 'canonical' in entry ? String((JSON.parse(canonicalTextOf(entry)) as unknown[])[1]) : '';
 }
 
-type KeyRing = (jws: string) => Promise<Awaited<ReturnType<typeof importJWK>> | null>;
-
-/**
- * Picks the key for a checkpoint by the `kid` in its JWS header. A lone key without a kid serves
- * every checkpoint; otherwise an unknown kid finds no key, and the checkpoint fails as unsigned.
- */
-export function keyRing(jwks: JWK | readonly JWK[]): KeyRing {
-  const list: readonly JWK[] = Array.isArray(jwks) ? jwks : [jwks as JWK];
-  const imported = new Map<JWK, ReturnType<typeof importJWK>>();
-  const load = (jwk: JWK) => {
-    let key = imported.get(jwk);
-    if (!key) imported.set(jwk, (key = importJWK(jwk, 'ES256')));
-    return key;
-  };
-  return async (jws) => {
-    let kid: string | undefined;
-    try {
-      kid = decodeProtectedHeader(jws).kid;
-    } catch {
-      return null;
-    }
-    const jwk =
-      list.find((k) => kid !== undefined && k.kid === kid) ??
-      (list.length === 1 && list[0]!.kid === undefined ? list[0] : undefined);
-    return jwk ? load(jwk) : null;
-  };
-}
-
-/** Whether a missing entry's seq is one a recorded retention run removed; a missing entry outside them was removed. */
 function purgeLedger(ranges: readonly PurgeRange[]) {
   // Half-open [lo, hi) pairs of every run, sorted, for a binary search per missing entry.
   const spans: { lo: bigint; hi: bigint; range: PurgeRange }[] = [];
@@ -607,114 +395,6 @@ function purgeLedger(ranges: readonly PurgeRange[]) {
       return true;
     },
     used: () => [...touched],
-  };
-}
-
-/** What a checkpoint's JWS signs, in either format: the JSON payload, or the note with its tree. */
-export async function signedFields(
-  c: Checkpoint,
-  keys: KeyRing,
-): Promise<(CheckpointPayload & { rootHash?: string }) | null> {
-  try {
-    const key = await keys(c.jws);
-    if (!key) return null;
-    const { payload, protectedHeader } = await compactVerify(c.jws, key, { algorithms: ['ES256'] });
-    const text = new TextDecoder().decode(payload);
-    if (protectedHeader.typ !== NOTE_TYP) return JSON.parse(text) as CheckpointPayload;
-    const note = parseNote(text);
-    if (!note) return null;
-    return {
-      position: note.size,
-      chainHead: note.chainHead,
-      count: note.size,
-      createdAt: note.createdAt,
-      rootHash: note.rootHash,
-    };
-  } catch {
-    return null;
-  }
-}
-
-/** What checking a checkpoint found: the failure, or whether its Merkle root was compared too. */
-type CheckpointCheck = { failure: Failure } | { failure: null; root: boolean };
-
-async function checkCheckpoint(
-  c: Checkpoint,
-  head: string,
-  keys: KeyRing,
-  tree: CompactRange | null = null,
-): Promise<CheckpointCheck> {
-  const fail = (failure: Failure): CheckpointCheck => ({ failure });
-  const at = { position: c.position, seq: null };
-  const signed = await signedFields(c, keys);
-  if (!signed) {
-    return fail({
-      ...at,
-      problem: 'checkpoint-signature',
-      detail: `checkpoint ${c.position}: signature invalid`,
-    });
-  }
-  if (
-    signed.position !== c.position ||
-    signed.chainHead !== c.chainHead ||
-    signed.count !== c.count ||
-    // A stored root must be the signed one; an export may leave it out (the signed one is used).
-    (c.rootHash != null && signed.rootHash !== c.rootHash)
-  ) {
-    return fail({
-      ...at,
-      problem: 'checkpoint-signature',
-      detail: `checkpoint ${c.position}: stored fields differ from the signed ones`,
-    });
-  }
-  if (signed.chainHead !== head) {
-    return fail({
-      ...at,
-      problem: 'checkpoint-head',
-      detail: `checkpoint ${c.position}: chain head differs`,
-    });
-  }
-  if (signed.count !== c.position) {
-    return fail({
-      ...at,
-      problem: 'checkpoint-count',
-      detail: `checkpoint ${c.position}: signed count ${signed.count} differs from the position`,
-    });
-  }
-  if (signed.rootHash === undefined || tree === null || tree.size !== Number(c.position)) {
-    return { failure: null, root: false };
-  }
-  if (tree.root().toString('hex') !== signed.rootHash) {
-    return fail({
-      ...at,
-      problem: 'checkpoint-root',
-      detail: `checkpoint ${c.position}: Merkle root differs`,
-    });
-  }
-  return { failure: null, root: true };
-}
-
-/**
- * A witnessed root that the recomputed tree does not have: the chain was rewritten up to that size
- * and resealed. The witness's subtree roots say in which subtree it first differs, and the last
- * checkpoint that verified says it lies after that; the first position past both is named.
- */
-function rewrittenFailure(w: WitnessedCheckpoint, tree: CompactRange, anchored: string | null): Failure {
-  let lo = 0;
-  let hi = Number(w.size);
-  const ours = tree.hashes().map((h) => h.toString('hex'));
-  if (w.frontier && w.frontier.length === ours.length) {
-    const i = ours.findIndex((h, j) => h !== w.frontier![j]);
-    if (i >= 0) [lo, hi] = tree.ranges()[i]!;
-  }
-  if (anchored !== null && Number(anchored) > lo) lo = Number(anchored);
-  return {
-    problem: 'rewritten',
-    position: String(lo + 1),
-    seq: null,
-    detail:
-      `witness ${w.witness} holds the gateway's checkpoint of ${w.size} entries with Merkle root ${w.rootHash}; ` +
-      `the log's tree at that size differs: entries were rewritten or replaced, the first of them in positions ${lo + 1}–${hi}`,
   };
 }
 

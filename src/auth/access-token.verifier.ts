@@ -22,7 +22,7 @@ interface CachedToken {
 
 /**
  * Verifies the gateway's own access tokens: ES256 only, our issuer and audience, `typ: at+jwt`,
- * and every claim the principal needs. jose verifies on the libuv pool (~155 µs, PERF-NOTES),
+ * and every claim the principal needs. jose verifies on the libuv pool (~155 µs, docs/performance.md),
  * and a token is reused for many requests, so a successful verification is remembered under the
  * token's SHA-256 until the token expires. The first sight of every token is fully checked;
  * a failure is never cached, so a forged token costs a verification each time.

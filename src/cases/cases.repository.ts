@@ -6,7 +6,7 @@ import type { FieldValue } from './field-values.js';
 
 /**
  * All SQL of cases, persons, participations and field values. Plain parameterised SQL through
- * the DataSource: the read path is one statement per request (PERF-NOTES: round trips dominate),
+ * the DataSource: the read path is one statement per request (docs/performance.md: round trips dominate),
  * and nothing here decides anything; the service decides with the policy engine.
  */
 

@@ -3,13 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { AccessLogEntry } from '../access-log/access-log.types.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { InvalidRequestError, type InvalidParam } from '../common/problem.js';
-import type { CatalogueField, Convenant, PersonRole, Phase } from '../policy/index.js';
+import type { CatalogueField, Convenant } from '../policy/index.js';
 import { BSN_CIPHER, BsnCipher } from './bsn.js';
 import { CasePolicy, type Actor, type PolicyInForce } from './case-policy.js';
 import {
   CasesRepository,
   type CaseSnapshot,
-  type NewValue,
   type PersonRow,
   type StoredValue,
   type Tx,
@@ -26,10 +25,30 @@ import {
   UnknownFieldError,
 } from './cases.errors.js';
 import { DEFAULT_PAGE_SIZE } from './cases.dto.js';
-import { type Decision, type Situation } from './field-access.js';
-import { fieldValueProblem, isFieldValue, type FieldValue } from './field-values.js';
+import type { Decision, Situation } from './field-access.js';
 import { caseReferencePrefix, newSubjectRef } from './identifiers.js';
-import type { ParticipationView } from './participations.service.js';
+import type {
+  CaseSummary,
+  CaseView,
+  FieldHistory,
+  FieldValueInput,
+  FieldView,
+  ListCasesInput,
+  RegisterCaseInput,
+  RegisteredCase,
+} from './cases.types.js';
+import { type Checked, type Proposal, type Refused, checkProposals, newValueRows } from './field-writes.js';
+import { subjectEntries, writeEntries } from './case-log-entries.js';
+export type {
+  CaseSummary,
+  CaseView,
+  FieldHistory,
+  FieldValueInput,
+  FieldView,
+  ListCasesInput,
+  RegisterCaseInput,
+  RegisteredCase,
+} from './cases.types.js';
 
 /**
  * The catalogue field a person's `bsn` in a registration is written to: the first person-level
@@ -37,95 +56,6 @@ import type { ParticipationView } from './participations.service.js';
  */
 export function bsnFieldOf(convenant: Convenant): CatalogueField | undefined {
   return convenant.fields.find((f) => f.sensitivity === 'bsn' && f.level === 'person');
-}
-
-export interface RegisterCaseInput {
-  phase: Phase;
-  flags?: string[];
-  persons: { role: PersonRole; bsn?: string; fields?: Record<string, unknown> }[];
-  fields?: Record<string, unknown>;
-}
-
-export interface ListCasesInput {
-  phase?: Phase;
-  limit?: number;
-  cursor?: string;
-}
-
-export interface FieldValueInput {
-  field: string;
-  subjectRef?: string;
-  value: unknown;
-  reason?: string;
-}
-
-export interface FieldView {
-  value: FieldValue;
-  source: string;
-  recordedAt: string;
-}
-
-export interface CaseView {
-  id: string;
-  reference: string;
-  phase: Phase;
-  policyVersion: string;
-  participation: { participant: boolean; purpose: string; validUntil: string | null };
-  /** Present only when read under a live emergency access grant (doorbraak). */
-  emergencyAccess?: { until: string };
-  fields: Record<string, FieldView>;
-  persons: { subjectRef: string; role: PersonRole; fields: Record<string, FieldView> }[];
-}
-
-export interface CaseSummary {
-  id: string;
-  reference: string;
-  phase: Phase;
-  openedAt: string;
-}
-
-export interface RegisteredCase extends CaseSummary {
-  policyVersion: string;
-  participation: ParticipationView;
-  persons: { subjectRef: string; role: PersonRole }[];
-}
-
-export interface FieldHistory {
-  field: string;
-  subjectRef?: string;
-  policyVersion: string;
-  versions: (FieldView & { purpose: string; reason: string | null })[];
-}
-
-/** A value someone wants to write, located in the request, before it is checked. */
-interface Proposal {
-  pointer: string;
-  fieldId: string;
-  /** The person it is about; null for a case-level value. */
-  person: PersonRow | null;
-  value: unknown;
-  reason: string | null;
-}
-
-interface Accepted {
-  pointer: string;
-  field: CatalogueField;
-  person: PersonRow | null;
-  value: FieldValue;
-  reason: string | null;
-}
-
-interface Refused {
-  pointer: string;
-  fieldId: string;
-  person: PersonRow | null;
-  decision: Decision;
-}
-
-interface Checked {
-  accepted: Accepted[];
-  malformed: InvalidParam[];
-  refused: Refused[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -218,7 +148,7 @@ export class CasesService {
     ];
     // The registering partner takes part from now, so it is decided as a participant.
     const situation = { phase: input.phase, participant: true, flags };
-    const checked = this.check(actor, policy, situation, proposals);
+    const checked = checkProposals(actor, policy, situation, proposals);
     checked.malformed.unshift(...flagErrors, ...bsnErrors);
     // Nothing exists yet, so refusals are logged without case or person.
     await this.refuseIfAny(actor, policy, checked, () => ({ caseId: null, dataSubjectRef: null }));
@@ -243,8 +173,9 @@ export class CasesService {
         addedByPartner: actor.partner,
         addedByProfessional: actor.professional,
       });
-      await this.cases.insertValues(tx, this.newValues(actor, caseId, checked.accepted));
-      const entries = this.writeEntries(
+      await this.cases.insertValues(tx, newValueRows(this.bsn, actor, caseId, checked.accepted));
+      const entries = writeEntries(
+        this.policy,
         actor,
         policy,
         caseId,
@@ -357,9 +288,10 @@ export class CasesService {
     }));
 
     const entries: AccessLogEntry[] = [
-      ...this.readEntries(actor, policy, 'read', caseId, base, null, Object.keys(caseFields)),
+      ...subjectEntries(this.policy, actor, policy, 'read', caseId, base, null, Object.keys(caseFields)),
       ...persons.flatMap(({ person, fields }) =>
-        this.readEntries(
+        subjectEntries(
+          this.policy,
           actor,
           policy,
           'read',
@@ -431,7 +363,7 @@ export class CasesService {
           });
         });
         const situation = { phase: snapshot.phase, participant: true, flags: snapshot.flags };
-        const checked = this.check(actor, policy, situation, proposals);
+        const checked = checkProposals(actor, policy, situation, proposals);
         checked.malformed.unshift(...malformed);
         await this.requireCorrectionReasons(tx, caseId, checked);
         const refused = await this.refuseIfAny(
@@ -442,9 +374,10 @@ export class CasesService {
           tx,
         );
         if (refused) return { refusal: refused };
-        await this.cases.insertValues(tx, this.newValues(actor, caseId, checked.accepted));
+        await this.cases.insertValues(tx, newValueRows(this.bsn, actor, caseId, checked.accepted));
         await this.policy.record(
-          this.writeEntries(
+          writeEntries(
+            this.policy,
             actor,
             policy,
             caseId,
@@ -597,71 +530,6 @@ export class CasesService {
     );
   }
 
-  /** Checks every proposal against the catalogue and the convenant; collects all problems at once. */
-  private check(
-    actor: Actor,
-    policy: PolicyInForce,
-    situation: Omit<Situation, 'role'>,
-    proposals: readonly Proposal[],
-  ): Checked {
-    const out: Checked = { accepted: [], malformed: [], refused: [] };
-    const seen = new Set<string>();
-    for (const p of proposals) {
-      const field = policy.compiled.field(p.fieldId);
-      if (!field) {
-        out.malformed.push({
-          pointer: p.pointer,
-          detail: `${p.fieldId} is not a field in the data catalogue.`,
-        });
-        continue;
-      }
-      if (field.level === 'person' && !p.person) {
-        out.malformed.push({
-          pointer: p.pointer,
-          detail: `${p.fieldId} is a person-level field: give it for a person (subjectRef).`,
-        });
-        continue;
-      }
-      if (field.level === 'case' && p.person) {
-        out.malformed.push({
-          pointer: p.pointer,
-          detail: `${p.fieldId} is a case-level field: give it without a person.`,
-        });
-        continue;
-      }
-      const key = `${p.person?.id ?? ''}\u0000${p.fieldId}`;
-      if (seen.has(key)) {
-        out.malformed.push({
-          pointer: p.pointer,
-          detail: `${p.fieldId} is given twice for the same ${p.person ? 'person' : 'case'}.`,
-        });
-        continue;
-      }
-      seen.add(key);
-      const decision = policy.access.decide(
-        actor.partner,
-        actor.purpose,
-        'write',
-        p.person ? { ...situation, role: p.person.role } : situation,
-        p.fieldId,
-      );
-      if (!decision.allowed) {
-        out.refused.push({ pointer: p.pointer, fieldId: p.fieldId, person: p.person, decision });
-        continue;
-      }
-      const problem = fieldValueProblem(field, p.value);
-      if (problem !== undefined || !isFieldValue(p.value)) {
-        out.malformed.push({
-          pointer: p.pointer,
-          detail: problem ?? `${p.fieldId} has a value of the wrong type.`,
-        });
-        continue;
-      }
-      out.accepted.push({ pointer: p.pointer, field, person: p.person, value: p.value, reason: p.reason });
-    }
-    return out;
-  }
-
   /**
    * All or nothing: any refused field → log the refusals and answer 403 naming every refused
    * (and malformed) value; otherwise any malformed value → 422. Returns the error inside a
@@ -704,101 +572,6 @@ export class CasesService {
     }
     if (error && !tx) throw error;
     return error;
-  }
-
-  private newValues(actor: Actor, caseId: string, accepted: readonly Accepted[]): NewValue[] {
-    return accepted.map((a) => {
-      const common = {
-        caseId,
-        personId: a.person?.id ?? null,
-        field: a.field.id,
-        sourcePartner: actor.partner,
-        recordedBy: actor.professional,
-        purpose: actor.purpose,
-        reason: a.reason,
-      };
-      if (a.field.sensitivity === 'bsn' && typeof a.value === 'string') {
-        // Bound to the person (or case) it belongs to: a copied ciphertext does not decrypt elsewhere.
-        return {
-          ...common,
-          encrypted: this.bsn.encrypt(a.value, a.person?.id ?? caseId),
-          hash: this.bsn.hash(a.value),
-        };
-      }
-      return { ...common, value: a.value };
-    });
-  }
-
-  /**
-   * One entry per data subject and deciding rule. A registration touches the case and every
-   * person it creates, so each gets an entry even without fields; a contribution only the
-   * subjects it wrote to.
-   */
-  private writeEntries(
-    actor: Actor,
-    policy: PolicyInForce,
-    caseId: string,
-    situation: Omit<Situation, 'role'>,
-    accepted: readonly Accepted[],
-    persons: readonly PersonRow[],
-    touched: 'all-subjects' | 'written-subjects',
-  ): AccessLogEntry[] {
-    const entries: AccessLogEntry[] = [];
-    const caseFields = accepted.filter((a) => !a.person).map((a) => a.field.id);
-    if (caseFields.length > 0 || touched === 'all-subjects') {
-      entries.push(...this.readEntries(actor, policy, 'write', caseId, situation, null, caseFields));
-    }
-    for (const person of persons) {
-      const fields = accepted.filter((a) => a.person?.id === person.id).map((a) => a.field.id);
-      if (fields.length === 0 && touched === 'written-subjects') continue;
-      entries.push(
-        ...this.readEntries(
-          actor,
-          policy,
-          'write',
-          caseId,
-          { ...situation, role: person.role },
-          person,
-          fields,
-        ),
-      );
-    }
-    return entries;
-  }
-
-  /**
-   * Entries for fields of one subject (the case, or one person), grouped by deciding rule. With
-   * no fields the subject was still touched (listed in the answer, or registered): one entry
-   * that names no rule, under the purpose's legal bases.
-   */
-  private readEntries(
-    actor: Actor,
-    policy: PolicyInForce,
-    action: 'read' | 'write',
-    caseId: string,
-    situation: Situation,
-    person: PersonRow | null,
-    fields: readonly string[],
-  ): AccessLogEntry[] {
-    const where = { caseId, dataSubjectRef: person?.subjectRef ?? null };
-    if (fields.length === 0) {
-      return [
-        this.policy.entry(actor, policy, {
-          action,
-          ...where,
-          fields: [],
-          status: 'allowed',
-          ruleId: null,
-          reason: situation.emergency
-            ? `Under emergency access (doorbraak) for ${actor.purpose}.`
-            : `Takes part in the case for ${actor.purpose}.`,
-          legalBasis: policy.access.purposeLegalBasis(actor.purpose),
-        }),
-      ];
-    }
-    return policy.access
-      .group(actor.partner, actor.purpose, action, situation, fields)
-      .map((group) => this.policy.decided(actor, policy, action, where, group, group.fields));
   }
 
   private view(v: StoredValue, context: string): FieldView {

@@ -20,7 +20,7 @@ import { policyVersion } from './version.js';
 /**
  * Compiles a convenant into CASL rules, once per policy version, and hands out one cached
  * ability per (partner, purpose). See "How rules become CASL" in docs/convenant-format.md; the
- * "trap n" references are to the CASL v7 traps in the team's CASL-NOTES.md.
+ * "trap n" references are to the CASL v7 traps in docs/casl.md.
  */
 
 /** The CASL subject type of every rule: all decisions are about (fields of) a case. */
@@ -361,7 +361,7 @@ const literalFields = (rule: { fields?: string[] }): string[] => rule.fields ?? 
 
 /**
  * The fields `action` is allowed on for this subject: the request path's one call per subject
- * (~2 µs, vs. one `can` per field at ~20x the cost; PERF-NOTES). Returns case-level fields for a
+ * (~2 µs, vs. one `can` per field at ~20x the cost; docs/performance.md). Returns case-level fields for a
  * subject without person, person-level fields for a subject with one (level guards).
  */
 export function permittedFields(ability: ConvenantAbility, action: FieldAction, s: AccessSubject): string[] {

@@ -4,7 +4,7 @@ import type { CatalogueField, Partner, Rule } from './model.js';
  * Expands a field pattern from a rule or test against the catalogue.
  * `zorg.diagnose` → itself if it exists; `zorg.*` → every field of section zorg; `*` → every field.
  * Returns an empty list when nothing matches, so callers can report "matches nothing".
- * Expansion happens here, at compile time, never inside CASL (CASL-NOTES trap 7).
+ * Expansion happens here, at compile time, never inside CASL (docs/casl.md, trap 7).
  */
 export function expandFieldPattern(pattern: string, fields: readonly CatalogueField[]): string[] {
   if (pattern === '*') return fields.map((f) => f.id);

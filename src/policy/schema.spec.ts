@@ -26,8 +26,8 @@ function schemaKeys(node: SchemaNode): KeySet {
 /** Property lists of the loader's Raw* interfaces and of the object types written inside them. */
 function loaderTypes(): Map<string, KeySet> {
   const file = ts.createSourceFile(
-    'load.ts',
-    readFileSync('src/policy/load.ts', 'utf8'),
+    'load-raw.ts',
+    readFileSync('src/policy/load-raw.ts', 'utf8'),
     ts.ScriptTarget.Latest,
     true,
   );
