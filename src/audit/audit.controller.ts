@@ -124,7 +124,8 @@ export class AuditController {
       'whole chain segment (it may run a few entries past the range, to the covering checkpoint). CSV: for ' +
       'reading, RFC 4180 with a header line, lists joined with ";", no seals. LDV: one Logius Logboek ' +
       'Dataverwerkingen record per entry and line (trace_id, span_id, status, name, start_time, end_time, ' +
-      'resource, attributes with dpl.core.processing_activity_id and, for an entry about a person, ' +
+      'parent_span_id for an entry about a person (its request has a record of its own), resource, attributes with ' +
+      'dpl.core.processing_activity_id and, for an entry about a person, ' +
       'dpl.core.data_subject_id and its _type), oldest first; see docs/ldv.md. Streamed in batches, so any size ' +
       `is fine. ${OFFICERS}`,
   })

@@ -28,7 +28,7 @@ import {
   type Signal,
 } from './anomalies.js';
 import { csvHeader, csvLine } from './export-format.js';
-import { ldvLine, type LdvContext } from './ldv.js';
+import { ldvLines, type LdvContext } from './ldv.js';
 import { buildSubjectReport, type SubjectReport } from './subject-report.js';
 import {
   AuditRepository,
@@ -269,14 +269,18 @@ export class AuditService {
       publicUrl: this.config.publicUrl,
       convenantId: this.registry.current().convenant.id,
     };
-    const line = format === 'csv' ? csvLine : (event: AuditEvent) => ldvLine(event, ldv);
+    const parents = new Set<string>();
+    const render =
+      format === 'csv'
+        ? (batch: AuditEvent[]) => batch.map(csvLine).join('')
+        : (batch: AuditEvent[]) => ldvLines(batch, ldv, parents);
     async function* lines(): AsyncGenerator<string> {
       if (format === 'csv') yield csvHeader();
       let after = '0';
       for (;;) {
         const batch = await repository.exportBatch(range, after, EXPORT_BATCH);
         if (batch.length === 0) return;
-        yield batch.map(line).join('');
+        yield render(batch);
         after = batch[batch.length - 1]!.seq;
       }
     }

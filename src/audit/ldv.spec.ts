@@ -1,5 +1,12 @@
 import type { AuditEvent } from './audit.repository.js';
-import { LDV_SUBJECT_ID_TYPE, ldvLine, ldvProcessingActivityId, ldvSpanId, toLdvRecord } from './ldv.js';
+import {
+  LDV_SUBJECT_ID_TYPE,
+  ldvLines,
+  ldvProcessingActivityId,
+  ldvRequestSpanId,
+  ldvSpanId,
+  toLdvRecord,
+} from './ldv.js';
 
 const CONTEXT = { publicUrl: 'https://convenant.example.nl', convenantId: 'zvh-rotterdam-rijnmond' };
 
@@ -31,6 +38,7 @@ describe('toLdvRecord', () => {
     expect(toLdvRecord(event(), CONTEXT)).toEqual({
       trace_id: '0af7651916cd43dd8448eb211c80319c',
       span_id: ldvSpanId('6f1c1c3e-52a4-4d55-9a8e-3f0b8a2f4c11', '42'),
+      parent_span_id: ldvRequestSpanId('6f1c1c3e-52a4-4d55-9a8e-3f0b8a2f4c11'),
       status: 'Ok',
       name: 'read',
       start_time: '2026-12-03T09:15:01.123Z',
@@ -49,6 +57,7 @@ describe('toLdvRecord', () => {
     const record = toLdvRecord(event({ dataSubjectRef: null, outcome: 'denied' }), CONTEXT);
     expect(record.status).toBe('Unset');
     expect(Object.keys(record.attributes)).toEqual(['dpl.core.processing_activity_id']);
+    expect(record).not.toHaveProperty('parent_span_id');
   });
 
   it('names the access-control activity for an entry without a purpose or version', () => {
@@ -69,10 +78,33 @@ describe('toLdvRecord', () => {
     expect(ldvSpanId(null, '1')).not.toBe(a);
   });
 
-  it('writes one JSON object per line', () => {
-    const line = ldvLine(event(), CONTEXT);
-    expect(line.endsWith('\n')).toBe(true);
-    expect(line.slice(0, -1)).not.toContain('\n');
-    expect(JSON.parse(line)).toEqual(toLdvRecord(event(), CONTEXT));
+  it('writes a request about persons as a parent record once, before its first child', () => {
+    const parents = new Set<string>();
+    const a = event({ seq: '1', dataSubjectRef: 'p_aaaaaaaaaaaaaaaaaaaa' });
+    const b = event({ seq: '2', dataSubjectRef: 'p_bbbbbbbbbbbbbbbbbbbb' });
+    const caseLevel = event({ seq: '3', requestId: 'other', dataSubjectRef: null });
+    const first = ldvLines([a], CONTEXT, parents);
+    const second = ldvLines([b, caseLevel], CONTEXT, parents);
+    const records = (first + second)
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((r) => r.span_id)).toEqual([
+      ldvRequestSpanId(a.requestId!),
+      ldvSpanId(a.requestId, '1'),
+      ldvSpanId(b.requestId, '2'),
+      ldvSpanId('other', '3'),
+    ]);
+    const parent = records[0]!;
+    expect(parent).not.toHaveProperty('parent_span_id');
+    expect(parent.status).toBe('Unset');
+    expect(parent.attributes).toEqual({
+      'dpl.core.processing_activity_id': toLdvRecord(a, CONTEXT).attributes[
+        'dpl.core.processing_activity_id'
+      ],
+    });
+    expect(records[1]!.parent_span_id).toBe(parent.span_id);
+    expect(records[2]!.parent_span_id).toBe(parent.span_id);
+    expect(records[3]).toEqual(toLdvRecord(caseLevel, CONTEXT));
   });
 });

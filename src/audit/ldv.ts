@@ -22,6 +22,8 @@ export interface LdvRecord {
   trace_id: string;
   /** 8 bytes, lowercase hex. */
   span_id: string;
+  /** The request's span, for an entry about a person (LDV: one child action per data subject). */
+  parent_span_id?: string;
   status: LdvStatus;
   name: string;
   /** Milliseconds, ISO 8601 UTC. */
@@ -63,6 +65,15 @@ export function ldvSpanId(requestId: string | null, seq: string): string {
 }
 
 /**
+ * The span of a request as a whole, the parent of its entries about persons: LDV asks that a
+ * processing with several data subjects gets one child action per subject under the action
+ * already known. Derived from the request id alone, so all of a request's entries name the same one.
+ */
+export function ldvRequestSpanId(requestId: string): string {
+  return ldvSpanId(requestId, 'request');
+}
+
+/**
  * The URI of an entry's processing activity: the convenant version recorded when the entry was
  * written (GET /v1/convenant/versions/{version} answers it with its YAML), and in it the purpose.
  * A version identifies one unchanging text, which is what LDV asks of a register entry.
@@ -96,9 +107,14 @@ export function toLdvRecord(event: AuditEvent, context: LdvContext): LdvRecord {
     attributes['dpl.core.data_subject_id_type'] = LDV_SUBJECT_ID_TYPE;
   }
   const at = toMillis(event.occurredAt);
+  const parent =
+    event.requestId !== null && event.dataSubjectRef !== null
+      ? { parent_span_id: ldvRequestSpanId(event.requestId) }
+      : {};
   return {
     trace_id: event.traceId,
     span_id: ldvSpanId(event.requestId, event.seq),
+    ...parent,
     // A refusal is the gateway working as it should (LDV: handled without fault is Unset).
     status: event.outcome === 'allowed' ? 'Ok' : 'Unset',
     name: event.action,
@@ -109,6 +125,35 @@ export function toLdvRecord(event: AuditEvent, context: LdvContext): LdvRecord {
   };
 }
 
-export function ldvLine(event: AuditEvent, context: LdvContext): string {
-  return `${JSON.stringify(toLdvRecord(event, context))}\n`;
+/**
+ * The record of a request as a whole, written before the first of its entries about a person:
+ * the parent those entries name. It refers to no data subject; its status is the default Unset
+ * (the request's own outcome is in its children), its time the first child's.
+ */
+export function ldvRequestRecord(event: AuditEvent & { requestId: string }, context: LdvContext): LdvRecord {
+  const { parent_span_id: _parent, ...child } = toLdvRecord(event, context);
+  return {
+    ...child,
+    span_id: ldvRequestSpanId(event.requestId),
+    status: 'Unset',
+    attributes: { 'dpl.core.processing_activity_id': child.attributes['dpl.core.processing_activity_id'] },
+  };
+}
+
+/**
+ * The lines of a run of entries in seq order. `parents` holds the requests whose parent record
+ * was already written in this export (one id per request about persons in the range), so each
+ * parent is written once, before its first child.
+ */
+export function ldvLines(events: readonly AuditEvent[], context: LdvContext, parents: Set<string>): string {
+  let out = '';
+  for (const event of events) {
+    const { requestId } = event;
+    if (requestId !== null && event.dataSubjectRef !== null && !parents.has(requestId)) {
+      parents.add(requestId);
+      out += `${JSON.stringify(ldvRequestRecord({ ...event, requestId }, context))}\n`;
+    }
+    out += `${JSON.stringify(toLdvRecord(event, context))}\n`;
+  }
+  return out;
 }
