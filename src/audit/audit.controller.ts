@@ -115,14 +115,18 @@ export class AuditController {
   @Get('export')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
-    summary: 'Export the access log in [from, to) as NDJSON or CSV, streamed, oldest first',
+    summary: 'Export the access log in [from, to) as NDJSON, CSV or LDV records, streamed, oldest first',
     description:
       'NDJSON is verifiable offline (`convenant audit verify --file x --key jwks.json`, JWKS from GET /v1/audit/keys): ' +
       'a first line {"type":"export",…}, then one {"type":"entry",…} line per entry in the events shape plus its ' +
       '`seal` (chain position and hashes), in chain order, then the signed {"type":"checkpoint",…} lines covering ' +
       'them. Everything logged before the export is sealed and checkpointed first. Without caseId the file is a ' +
       'whole chain segment (it may run a few entries past the range, to the covering checkpoint). CSV: for ' +
-      'reading, RFC 4180 with a header line, lists joined with ";", no seals. Streamed in batches, so any size ' +
+      'reading, RFC 4180 with a header line, lists joined with ";", no seals. LDV: one Logius Logboek ' +
+      'Dataverwerkingen record per entry and line (trace_id, span_id, status, name, start_time, end_time, ' +
+      'parent_span_id for an entry about a person (its request has a record of its own), resource, attributes with ' +
+      'dpl.core.processing_activity_id and, for an entry about a person, ' +
+      'dpl.core.data_subject_id and its _type), oldest first; see docs/ldv.md. Streamed in batches, so any size ' +
       `is fine. ${OFFICERS}`,
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
@@ -130,7 +134,7 @@ export class AuditController {
     const stream = await this.audit.export(officer, query);
     return new StreamableFile(stream, {
       type: query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-      disposition: `attachment; filename="access-log.${query.format}"`,
+      disposition: `attachment; filename="access-log.${query.format === 'ldv' ? 'ldv.ndjson' : query.format}"`,
     });
   }
 

@@ -182,9 +182,13 @@ export class SubjectReportRequestDto {
 }
 
 export class AuditExportQueryDto {
-  @ApiProperty({ enum: ['ndjson', 'csv'] })
-  @IsIn(['ndjson', 'csv'])
-  format!: 'ndjson' | 'csv';
+  @ApiProperty({
+    enum: ['ndjson', 'csv', 'ldv'],
+    description:
+      'ndjson: verifiable (seals, checkpoints); csv: for reading; ldv: one Logboek Dataverwerkingen record per line.',
+  })
+  @IsIn(['ndjson', 'csv', 'ldv'])
+  format!: 'ndjson' | 'csv' | 'ldv';
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this moment.' })
   @IsOptional()

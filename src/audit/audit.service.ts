@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
 import { AccessLogSealer } from '../access-log/access-log.sealer.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
 import type { Actor } from '../cases/case-policy.js';
@@ -26,6 +28,7 @@ import {
   type Signal,
 } from './anomalies.js';
 import { csvHeader, csvLine } from './export-format.js';
+import { ldvLines, type LdvContext } from './ldv.js';
 import { buildSubjectReport, type SubjectReport } from './subject-report.js';
 import {
   AuditRepository,
@@ -136,6 +139,7 @@ export class AuditService {
     private readonly anomaliesRepository: AnomaliesRepository,
     private readonly reviews: EmergencyReviewRepository,
     private readonly sealer: AccessLogSealer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async events(officer: Actor, query: EventQuery): Promise<EventPage> {
@@ -243,11 +247,12 @@ export class AuditService {
    * NDJSON is the verifiable format: before it is read, everything logged so far (the export's own
    * entry included) is sealed and checkpointed, so the file carries the signed checkpoint that
    * covers it and `convenant audit verify --file` can check it offline. CSV is for reading: the
-   * same entries, in seq order, without seals.
+   * same entries, in seq order, without seals. LDV: the same entries as Logboek Dataverwerkingen
+   * records (ldv.ts), one per line, in seq order.
    */
   async export(
     officer: Actor,
-    query: { format: 'ndjson' | 'csv'; from?: string; to?: string; caseId?: string },
+    query: { format: 'ndjson' | 'csv' | 'ldv'; from?: string; to?: string; caseId?: string },
   ): Promise<Readable> {
     const { format, ...range } = query;
     await this.recordQuery(officer, {
@@ -260,13 +265,22 @@ export class AuditService {
       return Readable.from(this.repository.verifiableExport(range));
     }
     const repository = this.repository;
+    const ldv: LdvContext = {
+      publicUrl: this.config.publicUrl,
+      convenantId: this.registry.current().convenant.id,
+    };
+    const parents = new Set<string>();
+    const render =
+      format === 'csv'
+        ? (batch: AuditEvent[]) => batch.map(csvLine).join('')
+        : (batch: AuditEvent[]) => ldvLines(batch, ldv, parents);
     async function* lines(): AsyncGenerator<string> {
-      yield csvHeader();
+      if (format === 'csv') yield csvHeader();
       let after = '0';
       for (;;) {
         const batch = await repository.exportBatch(range, after, EXPORT_BATCH);
         if (batch.length === 0) return;
-        yield batch.map(csvLine).join('');
+        yield render(batch);
         after = batch[batch.length - 1]!.seq;
       }
     }
