@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -47,21 +47,39 @@ export class HealthController {
   ) {}
 
   @Get()
-  @HealthCheck()
+  // terminus documents its result itself only where its ESM build can require @nestjs/swagger,
+  // which differs between Node.js 20 and 24; documented here so openapi.json is the same on both.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({
+    description: 'Every check is up: `status`, `info`, `error` and `details` per check (terminus).',
+  })
+  @ApiServiceUnavailableResponse({ description: 'A check is down; the same shape names which and why.' })
   @ApiOperation({ summary: 'Database reachability, the convenant version in force, and uptime' })
   check() {
     return this.run([() => this.database(), () => this.convenant(), () => this.process()]);
   }
 
   @Get('live')
-  @HealthCheck()
+  // terminus documents its result itself only where its ESM build can require @nestjs/swagger,
+  // which differs between Node.js 20 and 24; documented here so openapi.json is the same on both.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({
+    description: 'Every check is up: `status`, `info`, `error` and `details` per check (terminus).',
+  })
+  @ApiServiceUnavailableResponse({ description: 'A check is down; the same shape names which and why.' })
   @ApiOperation({ summary: 'Liveness: the process runs and answers (no dependency is checked)' })
   live() {
     return this.run([() => this.process()]);
   }
 
   @Get('ready')
-  @HealthCheck()
+  // terminus documents its result itself only where its ESM build can require @nestjs/swagger,
+  // which differs between Node.js 20 and 24; documented here so openapi.json is the same on both.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({
+    description: 'Every check is up: `status`, `info`, `error` and `details` per check (terminus).',
+  })
+  @ApiServiceUnavailableResponse({ description: 'A check is down; the same shape names which and why.' })
   @ApiOperation({
     summary:
       'Readiness: database reachable, schema current, convenant loaded, not shutting down; 503 otherwise',

@@ -744,6 +744,18 @@ describe('checkConvenantDir and formatDiagnostic', () => {
       'error empty-folder: M.',
     );
   });
+
+  it('keeps a diagnostic on one line when its message quotes text with line breaks', () => {
+    // Found by validate.fuzz.spec: a `? ` line makes a complex key whose text spans lines.
+    expect(
+      formatDiagnostic({
+        severity: 'error',
+        code: 'unknown-key',
+        message: "Unknown key '? \n  avg-9-2-g-uavg-30:'.\r\n  Remove it.",
+        position: { file: 'f.yaml', line: 3, column: 1 },
+      }),
+    ).toBe("f.yaml:3:1 error unknown-key: Unknown key '? avg-9-2-g-uavg-30:'. Remove it.");
+  });
 });
 
 describe('the real convenant', () => {

@@ -37,10 +37,14 @@ function checked(loaded: LoadResult): LoadResult {
   return { convenant: failed ? null : loaded.convenant, diagnostics, locate: loaded.locate };
 }
 
-/** `policies/x/40-rules.yaml:12:7 error unknown-field: …` */
+/**
+ * `policies/x/40-rules.yaml:12:7 error unknown-field: …`, always one line: a message may quote
+ * text from the file (a complex YAML key can hold line breaks), and a jurist's editor and every
+ * tool reading this output expect one diagnostic per line.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.position ? `${formatPosition(d.position)} ` : '';
-  return `${where}${d.severity} ${d.code}: ${d.message}`;
+  return `${where}${d.severity} ${d.code}: ${d.message.replace(/\s*[\r\n]+\s*/g, ' ')}`;
 }
 
 export function validateConvenant(c: Convenant, locate: Locate): Diagnostic[] {
