@@ -184,23 +184,39 @@ export class RequestLog {
     const reason =
       state.reason ??
       (denied ? `HTTP ${reply.statusCode}` : `${request.method} ${path} answered ${reply.statusCode}.`);
-    return {
-      ...state.identity,
-      partner: attempt.partner ? bounded(attempt.partner) : null,
-      professional: attempt.professional ? bounded(attempt.professional) : null,
-      purpose: attempt.purpose ? bounded(attempt.purpose) : null,
-      legalBasis: [],
-      action: attempt.action,
-      caseId: attempt.caseId ?? null,
-      dataSubjectRef: null,
-      fields: [],
-      status: denied ? 'denied' : 'allowed',
-      ruleId: null,
-      reason: bounded(reason, 500),
-      policyVersion: this.policyVersion(),
-      emergency: false,
-    };
+    return attemptEntry(state.identity, attempt, denied ? 'denied' : 'allowed', reason, this.policyVersion());
   }
+}
+
+/**
+ * The entry for an attempt that touched no person and no field (a refusal, an authentication, a
+ * request answered without a service's own entries): who, as far as it was checked, and why.
+ */
+export function attemptEntry(
+  identity: { requestId: string | null; traceId: string; tally?: RequestTally },
+  attempt: RequestAttempt,
+  status: AccessLogEntry['status'],
+  reason: string,
+  policyVersion: string | null,
+): AccessLogEntry {
+  return {
+    requestId: identity.requestId,
+    traceId: identity.traceId,
+    ...(identity.tally ? { tally: identity.tally } : {}),
+    partner: attempt.partner ? bounded(attempt.partner) : null,
+    professional: attempt.professional ? bounded(attempt.professional) : null,
+    purpose: attempt.purpose ? bounded(attempt.purpose) : null,
+    legalBasis: [],
+    action: attempt.action,
+    caseId: attempt.caseId ?? null,
+    dataSubjectRef: null,
+    fields: [],
+    status,
+    ruleId: null,
+    reason: bounded(reason, 500),
+    policyVersion,
+    emergency: false,
+  };
 }
 
 function caseIdOf(request: FastifyRequest): string | null {

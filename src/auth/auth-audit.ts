@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
 import type { AccessAction, AccessLogEntry } from '../access-log/access-log.types.js';
-import { identityOf, type RequestIdentity } from '../access-log/request-log.js';
+import { attemptEntry, identityOf, type RequestIdentity } from '../access-log/request-log.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { PolicyRegistry } from '../convenant/policy.registry.js';
@@ -128,24 +128,14 @@ export class AuthAudit implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async write(attempt: AuthAttempt, status: AccessLogEntry['status'], reason: string): Promise<void> {
-    const entry: AccessLogEntry = {
-      requestId: attempt.requestId,
-      traceId: attempt.traceId,
-      tally: attempt.tally,
-      partner: attempt.partner ? bounded(attempt.partner) : null,
-      professional: attempt.professional ? bounded(attempt.professional) : null,
-      purpose: attempt.purpose ? bounded(attempt.purpose) : null,
-      legalBasis: [],
-      action: attempt.action,
-      caseId: attempt.caseId ?? null,
-      dataSubjectRef: null,
-      fields: [],
-      status,
-      ruleId: null,
-      reason: bounded(reason, 500),
-      policyVersion: this.registry.current().version,
-      emergency: false,
+    // Names from a token request are bounded tighter (64) than the log's own limit.
+    const named = {
+      ...attempt,
+      partner: attempt.partner && bounded(attempt.partner),
+      professional: attempt.professional && bounded(attempt.professional),
+      purpose: attempt.purpose && bounded(attempt.purpose),
     };
+    const entry = attemptEntry(attempt, named, status, reason, this.registry.current().version);
     try {
       await this.log.append([entry]);
     } catch {
