@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startTestApp, type TestApp } from './support/app.js';
-import { bearerFor, type Who } from './support/tokens.js';
+import { bearerCache, type Who } from './support/tokens.js';
 
 /**
  * Every response under /v1, whatever its status, leaves exactly one set of access log entries,
@@ -28,13 +28,8 @@ interface Row {
 
 describe('the access log: exactly one set of entries per response under /v1', () => {
   let t: TestApp;
-  const bearers = new Map<string, string>();
   const http = () => request(t.app.getHttpServer());
-  async function as(who: Who): Promise<string> {
-    const key = `${who.partner}/${who.purpose}`;
-    if (!bearers.has(key)) bearers.set(key, await bearerFor(t, who));
-    return bearers.get(key)!;
-  }
+  const as = bearerCache(() => t);
   const rowsOf = (traceId: string) =>
     t.db.dataSource.query<Row[]>(
       `SELECT request_id::text, status, action, partner, reason, fields FROM access_log WHERE trace_id = $1 ORDER BY seq`,

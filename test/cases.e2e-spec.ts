@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from './support/app.js';
-import { bearerFor, type Who } from './support/tokens.js';
+import { bearerCache, type Who } from './support/tokens.js';
 
 /**
  * The case routes over the real HTTP stack, with real tokens and the real convenant. Every
@@ -57,16 +57,11 @@ const DAY = 24 * 3600_000;
 
 describe('cases over HTTP (real convenant, real tokens)', () => {
   let t: TestApp;
-  const bearers = new Map<string, string>();
   /** Every 2xx answer of this file, checked at the end for its log rows. */
   const answered: string[] = [];
 
   const http = () => request(t.app.getHttpServer());
-  async function as(who: Who): Promise<string> {
-    const key = `${who.partner}/${who.purpose}`;
-    if (!bearers.has(key)) bearers.set(key, await bearerFor(t, who));
-    return bearers.get(key)!;
-  }
+  const as = bearerCache(() => t);
   const VTRR = { partner: 'vtrr', purpose: 'triage' };
   const WIJKTEAM = { partner: 'wijkteam', purpose: 'uitvoering-plan' };
   const POLITIE = { partner: 'politie', purpose: 'casusoverleg' };

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Metrics } from '../src/ops/metrics.js';
 import { AuthAudit } from '../src/auth/auth-audit.js';
-import { bearerFor, clientAssertion, requestToken, type Who } from './support/tokens.js';
+import { bearerCache, bearerFor, clientAssertion, requestToken, type Who } from './support/tokens.js';
 
 /**
  * Input hygiene over the real HTTP stack: NUL characters, invalid UTF-8, deep nesting and
@@ -24,13 +24,8 @@ const WIJKTEAM_SIGNAL: Who = { partner: 'wijkteam', purpose: 'signalering' };
 describe('input hygiene (real server)', () => {
   let t: TestApp;
   let caseId: string;
-  const bearers = new Map<string, string>();
   const http = () => request(t.app.getHttpServer());
-  async function as(who: Who): Promise<string> {
-    const key = `${who.partner}/${who.purpose}`;
-    if (!bearers.has(key)) bearers.set(key, await bearerFor(t, who));
-    return bearers.get(key)!;
-  }
+  const as = bearerCache(() => t);
   async function logOf(res: request.Response) {
     return t.db.dataSource.query<{ status: string; action: string; reason: string; fields: string[] }[]>(
       `SELECT status, action, reason, fields FROM access_log WHERE trace_id = $1 ORDER BY seq`,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { PHASES } from '../src/policy/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { bearerFor, type Who } from './support/tokens.js';
+import { bearerCache, type Who } from './support/tokens.js';
 
 /**
  * No answer tells a partner something about a case it has no right to: for cases in every phase,
@@ -50,13 +50,8 @@ function answerOf(res: request.Response): unknown {
 describe('no phase oracle: a non-participant gets one answer whatever the case phase (property)', () => {
   let t: TestApp;
   const casesByPhase = new Map<string, string>();
-  const bearers = new Map<string, string>();
   const http = () => request.agent(t.app.getHttpServer());
-  async function as(who: Who): Promise<string> {
-    const key = `${who.partner}/${who.purpose}`;
-    if (!bearers.has(key)) bearers.set(key, await bearerFor(t, who));
-    return bearers.get(key)!;
-  }
+  const as = bearerCache(() => t);
 
   beforeAll(async () => {
     t = await startTestApp();

@@ -5,7 +5,7 @@ import { PolicyRegistry } from '../src/convenant/policy.registry.js';
 import { basisPermitting, type CompiledConvenant } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
 import { casePairs } from './support/convenant-choices.js';
-import { bearerFor, type Who } from './support/tokens.js';
+import { bearerCache, type Who } from './support/tokens.js';
 
 /**
  * The verwijsindex over the real HTTP stack, with real tokens, on each example convenant: two
@@ -63,12 +63,7 @@ describe.each(EXAMPLE_CONVENANTS)('involvement signals (verwijsindex) over HTTP 
   let SILENT: Who;
   let REFUSED: Who;
   const http = () => request(t.app.getHttpServer());
-  const bearers = new Map<string, string>();
-  async function as(who: Who): Promise<string> {
-    const key = `${who.partner}/${who.purpose}`;
-    if (!bearers.has(key)) bearers.set(key, await bearerFor(t, who));
-    return bearers.get(key)!;
-  }
+  const as = bearerCache(() => t);
   async function logOf(res: request.Response): Promise<LogRow[]> {
     return t.db.dataSource.query<LogRow[]>(
       `SELECT action, status, partner, reason FROM access_log WHERE trace_id = $1 ORDER BY seq`,

@@ -39,6 +39,19 @@ export async function bearerFor(t: TestApp, who: Who): Promise<string> {
   return `Bearer ${await accessTokenFor(t, who)}`;
 }
 
+/**
+ * A spec's `as(who)`: one bearer per partner and purpose for the app `app()` returns, signed on
+ * first use and reused after (the app is started in beforeAll, hence the getter).
+ */
+export function bearerCache(app: () => TestApp): (who: Who) => Promise<string> {
+  const bearers = new Map<string, string>();
+  return async (who) => {
+    const key = `${who.partner}/${who.purpose}`;
+    if (!bearers.has(key)) bearers.set(key, await bearerFor(app(), who));
+    return bearers.get(key)!;
+  };
+}
+
 /** POST /v1/oauth/token as a form, with the usual parameters unless overridden (null drops one). */
 export function requestToken(
   t: TestApp,
