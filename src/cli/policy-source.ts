@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { PolicyError, compileConvenant, type CompiledConvenant } from '../policy/compile.js';
 import type { LoadResult } from '../policy/load.js';
 import type { Diagnostic, SourceRef } from '../policy/model.js';
-import { checkConvenantDir } from '../policy/validate.js';
+import { checkConvenantDir, oneLineMessage } from '../policy/validate.js';
 import type { CliContext, Styler } from './context.js';
 
 /** Helpers the policy commands share: where the convenant is, loading it, and reporting failure. */
@@ -44,7 +44,7 @@ export const positionText = (p: { file: string; line: number; column: number }):
 export function diagnosticLine(d: Diagnostic, dir: string, style: Styler): string {
   const where = d.position ? positionText(d.position) : dir;
   const severity = style(d.severity === 'error' ? ['bold', 'red'] : ['bold', 'yellow'], d.severity);
-  return `${style('dim', where)} ${severity} ${d.code}: ${d.message}`;
+  return `${style('dim', where)} ${severity} ${d.code}: ${oneLineMessage(d)}`;
 }
 
 export function diagnosticJson(d: Diagnostic) {

@@ -14,7 +14,7 @@ export {
   OPEN_PHASES,
 } from './closing.js';
 export { loadConvenantDir, loadConvenantSources, type LoadResult } from './load.js';
-export { checkConvenantDir, formatDiagnostic, validateConvenant } from './validate.js';
+export { checkConvenantDir, formatDiagnostic, oneLineMessage, validateConvenant } from './validate.js';
 export { canonicalJson, policyVersion, type PolicyVersion } from './version.js';
 export {
   ABILITY_OPTIONS,

@@ -68,6 +68,20 @@ function structureProblems(source: SourceFile): Diagnostic[] {
       });
     }
     if (!isMap(node) && !isSeq(node)) continue;
+    if (isMap(node)) {
+      // `? ` at a line start makes a list or map a key; a convenant's keys are names only, and
+      // such a key would otherwise be turned into text by the YAML reader with a warning.
+      for (const pair of node.items) {
+        if (isScalar(pair.key) || pair.key === null) continue;
+        found.push({
+          severity: 'error',
+          code: 'complex-key',
+          message:
+            "A key here is a list or a map, not a name; a '? ' at the start of a line makes one. Keys in a convenant are plain names followed by a colon.",
+          position: at(pair.key),
+        });
+      }
+    }
     if (depth > MAX_DEPTH) {
       return [
         {

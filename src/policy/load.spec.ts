@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -384,6 +385,18 @@ describe('loadConvenantSources: files that must never crash the reader', () => {
     );
     expect(at(d)).toBe('10-partners.yaml:5:15');
     expect(d.message).toContain("'*doelen' repeats the value marked '&doelen'");
+  });
+
+  it("refuses a list or map used as a key (a '? ' line), at the key, without a YAML warning", () => {
+    const warn = jest.spyOn(process, 'emitWarning');
+    const d = only(
+      load({ '10-partners.yaml': PARTNERS.replace('partners:', '? [a, b]\n: x\npartners:') }),
+      'complex-key',
+    );
+    expect(at(d)).toBe('10-partners.yaml:1:3');
+    expect(d.message).toContain("a '? ' at the start of a line makes one");
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
   });
 
   it('refuses a second YAML document in one file, at its ---', () => {

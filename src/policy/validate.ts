@@ -44,7 +44,12 @@ function checked(loaded: LoadResult): LoadResult {
  */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.position ? `${formatPosition(d.position)} ` : '';
-  return `${where}${d.severity} ${d.code}: ${d.message.replace(/\s*[\r\n]+\s*/g, ' ')}`;
+  return `${where}${d.severity} ${d.code}: ${oneLineMessage(d)}`;
+}
+
+/** A diagnostic's message with every line break (and the indentation after it) made one space. */
+export function oneLineMessage(d: Diagnostic): string {
+  return d.message.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
 }
 
 export function validateConvenant(c: Convenant, locate: Locate): Diagnostic[] {
