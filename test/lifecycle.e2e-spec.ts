@@ -43,7 +43,12 @@ const EMERGENCY_REASON = 'Melding van acuut gevaar, geen deelnemer van de casus 
 interface LifecycleCast {
   /** May manage the case in `from`, `to` and when closed (it reopens it). */
   manager: Who;
-  /** A participant whose visible case-level fields differ between `from` and `to` where possible. */
+  /**
+   * A participant whose visible case-level fields differ between `from` and `to` where the
+   * convenant has such a pair (Rotterdam: the wijkteam's plan fields); where it has none (Twente's
+   * phase conditions are on person-level fields), the spec still checks the view equals the
+   * engine's in both phases.
+   */
   participant: Who;
   from: Phase;
   to: Phase;
@@ -75,13 +80,18 @@ function castOf(compiled: CompiledConvenant): LifecycleCast {
         for (const participant of pairs.filter(
           (w) => w.partner !== manager.partner && !hasAftercare(w) && !mayManage(compiled, w, from),
         )) {
-          const managerFields = writable(manager, from).slice(0, 3);
+          // Fields whose visibility to the participant the phase change flips come first.
+          const before = new Set(allowedFields(compiled, participant, 'read', from));
+          const after = new Set(allowedFields(compiled, participant, 'read', to));
+          const flips = (f: string) => before.has(f) !== after.has(f);
+          const pick = (fields: string[]) =>
+            [...fields.filter(flips), ...fields.filter((f) => !flips(f))].slice(0, 3);
+          const managerFields = pick(writable(manager, from));
           const values = [
             ...managerFields.map((field) => ({ who: manager, field })),
-            ...writable(participant, from)
-              .filter((field) => !managerFields.includes(field))
-              .slice(0, 3)
-              .map((field) => ({ who: participant, field })),
+            ...pick(writable(participant, from).filter((field) => !managerFields.includes(field))).map(
+              (field) => ({ who: participant, field }),
+            ),
           ].map((v) => ({ ...v, value: sampleValue(compiled.field(v.field)!) }));
           const stored = values.map((v) => v.field);
           const emergency = pairs.find(
