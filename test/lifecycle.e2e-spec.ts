@@ -45,7 +45,7 @@ interface LifecycleCast {
   manager: Who;
   /**
    * A participant whose visible case-level fields differ between `from` and `to` where the
-   * convenant has such a pair (Rotterdam: the wijkteam's plan fields); where it has none (Twente's
+   * convenant has such a pair (Rotterdam: plan fields of the participant); where it has none (Twente's
    * phase conditions are on person-level fields), the spec still checks the view equals the
    * engine's in both phases.
    */
