@@ -5,12 +5,25 @@ import request from 'supertest';
 import { run } from '../src/cli/program.js';
 import { AccessLogRepository } from '../src/access-log/access-log.repository.js';
 import type { AccessLogEntry } from '../src/access-log/access-log.types.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { RUNNING_PHASES } from '../src/cases/phase.js';
+import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import type { CatalogueField, CompiledConvenant, LegalBasis } from '../src/policy/index.js';
+import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
+import {
+  managerOf,
+  officerOf,
+  otherPartnerThan,
+  registrarOf,
+  sampleValue,
+  type Registrar,
+} from './support/convenant-choices.js';
 import { bearerFor, type Who } from './support/tokens.js';
 
 /**
  * The privacy officer's API over the real HTTP stack, with real tokens on a real database:
  * only officers get in, refusals are logged, and every officer query leaves its own `audit` row.
+ * It runs on every example convenant: the officer, partners, purposes, fields and legal bases in
+ * the log entries it writes are taken from the convenant in force.
  */
 
 interface Event {
@@ -41,8 +54,52 @@ interface LogRow {
   reason: string | null;
 }
 
-const OFFICER: Who = { partner: 'fg', purpose: 'toezicht', professional: 'fg-officer-1' };
-const VTRR: Who = { partner: 'vtrr', purpose: 'triage' };
+/** Who and what the spec's log entries name, chosen from the convenant in force. */
+interface Cast {
+  officer: Who;
+  /** A partner that can register a case (the default author of the spec's entries). */
+  lead: Registrar;
+  /** A partner and purpose that may manage a case it registered, in `managedPhase`. */
+  manager: Who;
+  managedPhase: Registrar['phase'];
+  /** Another partner than the manager's, and one of its purposes. */
+  other: Who;
+  /** A purpose the convenant opens to emergency access. */
+  emergencyPurpose: string;
+  /** Two case-level fields, and a field of special sensitivity (health where there is one). */
+  caseFields: [string, string];
+  special: CatalogueField;
+  basis: LegalBasis;
+}
+
+function castOf(compiled: CompiledConvenant): Cast {
+  const convenant = compiled.convenant;
+  const lead = registrarOf(compiled);
+  const managedPhase = RUNNING_PHASES.find((phase) => managerOf(compiled, phase));
+  const manager = managedPhase && managerOf(compiled, managedPhase);
+  const caseFields = convenant.fields.filter((f) => f.level === 'case').map((f) => f.id);
+  const special =
+    convenant.fields.find((f) => f.sensitivity === 'health') ??
+    convenant.fields.find((f) => f.sensitivity !== 'ordinary');
+  const emergencyPurpose = convenant.purposes.find((u) => u.emergencyAccess.allowed)?.id;
+  const basis = convenant.legalBases[0];
+  if (!manager || !managedPhase || caseFields.length < 2 || !special || !emergencyPurpose || !basis)
+    throw new Error(`${convenant.id} lacks what the audit spec needs`);
+  return {
+    officer: officerOf(compiled, 'fg-officer-1'),
+    lead,
+    manager,
+    managedPhase,
+    other: otherPartnerThan(compiled, manager),
+    emergencyPurpose,
+    caseFields: [caseFields[0]!, caseFields[1]!],
+    special,
+    basis,
+  };
+}
+
+/** The cast of the convenant whose describe block runs now (blocks run one after another). */
+let cast: Cast;
 const CASE_A = '11111111-1111-4111-8111-111111111111';
 const CASE_B = '22222222-2222-4222-8222-222222222222';
 
@@ -50,14 +107,14 @@ function entry(overrides: Partial<AccessLogEntry>): AccessLogEntry {
   return {
     requestId: null,
     traceId: 'f'.repeat(32),
-    partner: 'vtrr',
-    professional: 'vtrr-pro-1',
-    purpose: 'triage',
+    partner: cast.lead.partner,
+    professional: 'lead-pro-1',
+    purpose: cast.lead.purpose,
     legalBasis: [],
     action: 'read',
     caseId: CASE_A,
     dataSubjectRef: null,
-    fields: ['casus.vorm-geweld'],
+    fields: [cast.caseFields[0]],
     status: 'allowed',
     ruleId: null,
     reason: null,
@@ -67,9 +124,10 @@ function entry(overrides: Partial<AccessLogEntry>): AccessLogEntry {
   };
 }
 
-describe('audit API (officers only)', () => {
+describe.each(EXAMPLE_CONVENANTS)('audit API (officers only) on $name', ({ dir }) => {
   let t: TestApp;
   let officer: string;
+  let compiled: CompiledConvenant;
   const http = () => request(t.app.getHttpServer());
 
   async function logOf(res: request.Response): Promise<LogRow[]> {
@@ -84,16 +142,26 @@ describe('audit API (officers only)', () => {
     http().get('/v1/audit/events').query(query).set('authorization', officer);
 
   beforeAll(async () => {
-    t = await startTestApp();
-    officer = await bearerFor(t, OFFICER);
-    await t.app
-      .get(AccessLogRepository)
-      .append([
-        entry({ fields: ['casus.vorm-geweld', 'veiligheid.risiconiveau'] }),
-        entry({ caseId: CASE_B, partner: 'politie', professional: 'pol-1', purpose: 'casusoverleg' }),
-        entry({ caseId: CASE_B, status: 'denied', fields: [], reason: 'not participating' }),
-        entry({ caseId: CASE_B, emergency: true, purpose: 'acute-veiligheid', fields: ['zorg.diagnose'] }),
-      ]);
+    t = await startTestApp({ policyDir: dir });
+    compiled = t.app.get(PolicyRegistry).current();
+    cast = castOf(compiled);
+    officer = await bearerFor(t, cast.officer);
+    await t.app.get(AccessLogRepository).append([
+      entry({ fields: cast.caseFields }),
+      entry({
+        caseId: CASE_B,
+        partner: cast.other.partner,
+        professional: 'other-1',
+        purpose: cast.other.purpose,
+      }),
+      entry({ caseId: CASE_B, status: 'denied', fields: [], reason: 'not participating' }),
+      entry({
+        caseId: CASE_B,
+        emergency: true,
+        purpose: cast.emergencyPurpose,
+        fields: [cast.special.id],
+      }),
+    ]);
   });
   afterAll(async () => {
     await t.close();
@@ -103,15 +171,15 @@ describe('audit API (officers only)', () => {
     it('refuses a partner token with 403 and logs the denial as an audit access', async () => {
       const res = await http()
         .get('/v1/audit/events')
-        .set('authorization', await bearerFor(t, VTRR));
+        .set('authorization', await bearerFor(t, cast.lead));
       expect(res.status).toBe(403);
       expect(res.body).toMatchObject({ type: 'https://convenant.dev/problems/not-an-officer' });
       expect(await logOf(res)).toEqual([
         expect.objectContaining({
           action: 'audit',
           status: 'denied',
-          partner: 'vtrr',
-          processing_activity_id: 'triage',
+          partner: cast.lead.partner,
+          processing_activity_id: cast.lead.purpose,
           fields: [],
         }),
       ]);
@@ -131,17 +199,21 @@ describe('audit API (officers only)', () => {
       const denied = await events({ outcome: 'denied', caseId: CASE_B });
       expect((denied.body as Page).items).toEqual([expect.objectContaining({ outcome: 'denied' })]);
 
-      const politie = await events({ partner: 'politie' });
-      expect((politie.body as Page).items).toEqual([
-        expect.objectContaining({ partner: 'politie', professional: 'pol-1', purpose: 'casusoverleg' }),
+      const other = await events({ partner: cast.other.partner });
+      expect((other.body as Page).items).toEqual([
+        expect.objectContaining({
+          partner: cast.other.partner,
+          professional: 'other-1',
+          purpose: cast.other.purpose,
+        }),
       ]);
 
-      const field = await events({ field: 'veiligheid.risiconiveau' });
+      const field = await events({ field: cast.caseFields[1] });
       expect((field.body as Page).items.map((e) => e.caseId)).toEqual([CASE_A]);
 
       const emergency = await events({ emergency: 'true' });
       expect((emergency.body as Page).items).toEqual([
-        expect.objectContaining({ emergency: true, fields: ['zorg.diagnose'] }),
+        expect.objectContaining({ emergency: true, fields: [cast.special.id] }),
       ]);
 
       const audits = await events({ action: 'audit', professional: 'fg-officer-1' });
@@ -150,12 +222,12 @@ describe('audit API (officers only)', () => {
     });
 
     it('pages newest first with a cursor, without gaps or repeats', async () => {
-      const all = (await events({ professional: 'vtrr-pro-1', limit: '200' })).body as Page;
+      const all = (await events({ professional: 'lead-pro-1', limit: '200' })).body as Page;
       expect(all.items).toHaveLength(3);
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res = await events({ professional: 'vtrr-pro-1', limit: '2', ...(cursor ? { cursor } : {}) });
+        const res = await events({ professional: 'lead-pro-1', limit: '2', ...(cursor ? { cursor } : {}) });
         expect(res.status).toBe(200);
         const page = res.body as Page;
         seen.push(...page.items.map((e) => e.seq));
@@ -181,9 +253,9 @@ describe('audit API (officers only)', () => {
         expect.objectContaining({
           action: 'audit',
           status: 'allowed',
-          partner: 'fg',
+          partner: cast.officer.partner,
           professional: 'fg-officer-1',
-          processing_activity_id: 'toezicht',
+          processing_activity_id: cast.officer.purpose,
           case_id: CASE_A,
           fields: [],
         }),
@@ -224,14 +296,14 @@ describe('audit API (officers only)', () => {
       await t.app.get(AccessLogRepository).append([
         entry({
           dataSubjectRef: SUBJECT,
-          fields: ['zorg.diagnose'],
-          legalBasis: ['avg-6-1-c'],
+          fields: [cast.special.id],
+          legalBasis: [cast.basis.id],
           professional: HOSTILE,
         }),
         entry({
           dataSubjectRef: SUBJECT,
-          partner: 'politie',
-          purpose: 'casusoverleg',
+          partner: cast.other.partner,
+          purpose: cast.other.purpose,
           status: 'denied',
           fields: [],
         }),
@@ -251,23 +323,30 @@ describe('audit API (officers only)', () => {
       expect(body.accesses[0]).toEqual(
         expect.objectContaining({
           outcome: 'allowed',
-          partner: { id: 'vtrr', name: 'Veilig Thuis Rotterdam Rijnmond' },
-          purpose: { id: 'triage', name: 'Triage en veiligheidsbeoordeling door Veilig Thuis' },
-          legalBasis: [{ id: 'avg-6-1-c', citation: 'AVG art. 6 lid 1 sub c' }],
-          categories: [expect.objectContaining({ section: 'zorg', sensitivity: 'health' })],
+          partner: { id: cast.lead.partner, name: compiled.partner(cast.lead.partner).name },
+          purpose: { id: cast.lead.purpose, name: compiled.purpose(cast.lead.purpose).name },
+          legalBasis: [{ id: cast.basis.id, citation: cast.basis.citation }],
+          categories: [
+            expect.objectContaining({ section: cast.special.section, sensitivity: cast.special.sensitivity }),
+          ],
         }),
       );
-      expect(body.accesses[1]).toMatchObject({ outcome: 'denied', partner: { id: 'politie' } });
+      expect(body.accesses[1]).toMatchObject({ outcome: 'denied', partner: { id: cast.other.partner } });
       expect(body.accesses.some((a) => 'professional' in a)).toBe(false);
-      expect(JSON.stringify(body)).not.toContain('vtrr-pro-1');
+      expect(JSON.stringify(body)).not.toContain('lead-pro-1');
     });
 
     it('names professionals only when asked, and logs the query with the subject in its column only', async () => {
       const res = await report({ subjectRef: SUBJECT, includeProfessionals: true });
-      expect((res.body as Report).accesses.map((a) => a.professional)).toEqual([HOSTILE, 'vtrr-pro-1']);
+      expect((res.body as Report).accesses.map((a) => a.professional)).toEqual([HOSTILE, 'lead-pro-1']);
       const rows = await logOf(res);
       expect(rows).toEqual([
-        expect.objectContaining({ action: 'audit', partner: 'fg', data_subject_ref: SUBJECT, fields: [] }),
+        expect.objectContaining({
+          action: 'audit',
+          partner: cast.officer.partner,
+          data_subject_ref: SUBJECT,
+          fields: [],
+        }),
       ]);
       expect(rows[0]!.reason).not.toContain(SUBJECT);
     });
@@ -275,8 +354,18 @@ describe('audit API (officers only)', () => {
     it('lists the accesses to a person made through the case routes, not the officers own queries', async () => {
       const register = await http()
         .post('/v1/cases')
-        .set('authorization', await bearerFor(t, VTRR))
-        .send({ phase: 'acute', persons: [{ role: 'slachtoffer', fields: { 'betrokkenen.naam': 'Test' } }] });
+        .set('authorization', await bearerFor(t, cast.lead))
+        .send({
+          phase: cast.lead.phase,
+          persons: [
+            {
+              role: cast.lead.role,
+              fields: {
+                [cast.lead.personFields[0]!]: sampleValue(compiled.field(cast.lead.personFields[0]!)!),
+              },
+            },
+          ],
+        });
       expect(register.status).toBe(201);
       const ref = (register.body as { persons: { subjectRef: string }[] }).persons[0]!.subjectRef;
       await report({ subjectRef: ref });
@@ -294,7 +383,7 @@ describe('audit API (officers only)', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       expect(res.text).toContain('<html lang="nl">');
-      expect(res.text).toContain('Veilig Thuis Rotterdam Rijnmond');
+      expect(res.text).toContain(compiled.partner(cast.lead.partner).name);
       expect(res.text).toContain('geweigerd');
       expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
       expect(res.text).not.toContain(HOSTILE);
@@ -481,7 +570,7 @@ describe('audit API (officers only)', () => {
         await t.db.dataSource.query(
           `INSERT INTO access_log (occurred_at, trace_id, partner, professional, processing_activity_id,
                                    action, case_id, status, emergency)
-           VALUES ($1, $2, 'wijkteam', $3, 'uitvoering-plan', 'read', $4, $5, $6)`,
+           VALUES ($1, $2, '${cast.other.partner}', $3, '${cast.other.purpose}', 'read', $4, $5, $6)`,
           [
             r.at,
             'e'.repeat(32),
@@ -530,7 +619,12 @@ describe('audit API (officers only)', () => {
       const signals = (res.body as { signals: Signal[] }).signals;
       const of = (kind: string) => signals.filter((s) => s.kind === kind);
       expect(of('case-volume')).toEqual([
-        expect.objectContaining({ professional: 'w4', partner: 'wijkteam', cases: 12, partnerMedian: 1 }),
+        expect.objectContaining({
+          professional: 'w4',
+          partner: cast.other.partner,
+          cases: 12,
+          partnerMedian: 1,
+        }),
       ]);
       expect(of('repeated-denials')).toEqual([
         expect.objectContaining({
@@ -549,31 +643,31 @@ describe('audit API (officers only)', () => {
     });
 
     it("flags a refused access after the partner's participation ended", async () => {
-      const vtrr = await bearerFor(t, VTRR);
-      const wijkteamWho: Who = { partner: 'wijkteam', purpose: 'uitvoering-plan', professional: 'wt-late' };
+      const manager = await bearerFor(t, cast.manager);
+      const lateWho: Who = { ...cast.other, professional: 'wt-late' };
       const registered = await http()
         .post('/v1/cases')
-        .set('authorization', vtrr)
-        .send({ phase: 'stabilisatie', persons: [{ role: 'slachtoffer' }] });
+        .set('authorization', manager)
+        .send({ phase: cast.managedPhase, persons: [{ role: cast.lead.role }] });
       const caseId = (registered.body as { id: string }).id;
       const added = await http()
         .post(`/v1/cases/${caseId}/participations`)
-        .set('authorization', vtrr)
-        .send({ partner: 'wijkteam', purposes: ['uitvoering-plan'] });
+        .set('authorization', manager)
+        .send({ partner: cast.other.partner, purposes: [cast.other.purpose] });
       expect(added.status).toBe(201);
       const ended = await http()
         .delete(`/v1/cases/${caseId}/participations/${(added.body as { id: string }).id}`)
-        .set('authorization', vtrr);
+        .set('authorization', manager);
       expect(ended.status).toBeLessThan(300);
       const late = await http()
         .get(`/v1/cases/${caseId}`)
-        .set('authorization', await bearerFor(t, wijkteamWho));
+        .set('authorization', await bearerFor(t, lateWho));
       expect(late.status).toBe(403);
 
       const signals = ((await anomalies({})).body as { signals: Signal[] }).signals;
       expect(signals.filter((s) => s.kind === 'access-after-participation-ended')).toEqual([
         expect.objectContaining({
-          entry: expect.objectContaining({ partner: 'wijkteam', caseId, professional: 'wt-late' }),
+          entry: expect.objectContaining({ partner: cast.other.partner, caseId, professional: 'wt-late' }),
         }),
       ]);
     });

@@ -8,21 +8,26 @@ import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { freePort } from '../src/common/free-port.js';
 import { OFFICER_PAGE_CSP } from '../src/web/officer-page.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { EXAMPLE_CONVENANTS, REAL_CONVENANT, startTestApp, type TestApp } from './support/app.js';
 import { launchChromium } from './support/browser.js';
+import { officerOf } from './support/convenant-choices.js';
 import { makeDemoTraffic, type DemoTraffic } from './support/demo-traffic.js';
-import { accessTokenFor } from './support/tokens.js';
+import { accessTokenFor, type Who } from './support/tokens.js';
 
 /**
  * The privacy officers' page in a real browser (Chromium driven by playwright-core, see support/browser.ts)
  * against the real gateway on the seeded demo, over loopback HTTP: sign in with a real officer
  * token, filter the log, open an entry and a subject report, judge an emergency access, verify
- * the chain. Every check compares what the page shows with what the API answers.
- * UPDATE_SCREENSHOTS=1 (npm run screenshots) also writes docs/screenshots/*.png.
+ * the chain. Every check compares what the page shows with what the API answers. It runs on
+ * every example convenant, with partners taken from the demo traffic and the officer from the
+ * convenant. UPDATE_SCREENSHOTS=1 (npm run screenshots) also writes docs/screenshots/*.png, from
+ * the Rotterdam demo, which the docs show.
  */
 
 const SCREENSHOTS = path.resolve('docs/screenshots');
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+const SCREENSHOT_CONVENANT = path.basename(REAL_CONVENANT);
 
 /** In the page: the focused element (id, or its text) and whether it shows a focus outline. */
 function focusedWithRing(): string {
@@ -50,22 +55,23 @@ interface Event {
 // A browser step on a busy 2-core machine (jest runs spec files side by side) can take a while.
 jest.setTimeout(90_000);
 
-describe('officers page (chromium)', () => {
+describe.each(EXAMPLE_CONVENANTS)('officers page (chromium) on $name', ({ name, dir }) => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
   let page: Page;
   let officerToken: string;
   let officer: string;
+  let officerWho: Who;
   let traffic: DemoTraffic;
   const problems: string[] = [];
   const requested: string[] = [];
   const http = () => request(t.app.getHttpServer());
 
   /** The view as a person sees it: the window, or the whole page when it is short enough to read whole. */
-  async function shot(name: string, fullPage = false): Promise<void> {
-    if (!UPDATE) return;
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
+  async function shot(file: string, fullPage = false): Promise<void> {
+    if (!UPDATE || name !== SCREENSHOT_CONVENANT) return;
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${file}.png`), fullPage });
   }
 
   /** axe-core's WCAG 2.x A/AA rules (labels, contrast, names, landmarks) on the page as it is. */
@@ -121,18 +127,18 @@ describe('officers page (chromium)', () => {
 
   beforeAll(async () => {
     // The browser first: a wrong CHROME_PATH fails here, before anything else starts.
-    // Dutch date and time widgets, as an officer in Rotterdam has them.
+    // Dutch date and time widgets, as an officer in a Dutch region has them.
     browser = await launchChromium(['--lang=nl-NL']);
-    t = await startTestApp({ env: { DEMO: 'true', CHECKPOINT_EVERY: '25', SEAL_INTERVAL_MS: '100' } });
+    t = await startTestApp({
+      policyDir: dir,
+      env: { DEMO: 'true', CHECKPOINT_EVERY: '25', SEAL_INTERVAL_MS: '100' },
+    });
     const port = await freePort();
     await t.app.listen({ port, host: '127.0.0.1' });
     base = `http://127.0.0.1:${port}`;
     traffic = await makeDemoTraffic(t);
-    officerToken = await accessTokenFor(t, {
-      partner: 'fg',
-      purpose: 'toezicht',
-      professional: 'fg-officer-1',
-    });
+    officerWho = officerOf(t.app.get(PolicyRegistry).current(), 'fg-officer-1');
+    officerToken = await accessTokenFor(t, officerWho);
     officer = `Bearer ${officerToken}`;
     if (UPDATE) await mkdir(SCREENSHOTS, { recursive: true });
     const context = await browser.newContext({
@@ -184,11 +190,11 @@ describe('officers page (chromium)', () => {
     await page.getByRole('button', { name: 'Aanmelden' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Meld u opnieuw aan');
 
-    await token.fill(await accessTokenFor(t, { partner: 'vtrr', purpose: 'triage' }));
+    await token.fill(await accessTokenFor(t, traffic.lead));
     await page.getByRole('button', { name: 'Aanmelden' }).click();
     await page.getByText('niet bij toezicht').waitFor();
     await expect(page.getByRole('alert').textContent()).resolves.toContain(
-      'Dit token hoort bij vtrr met doel triage',
+      `Dit token hoort bij ${traffic.lead.partner} met doel ${traffic.lead.purpose}`,
     );
 
     // Keyboard only: the skip link, the language switch, then the token field, each with a visible focus ring.
@@ -203,7 +209,7 @@ describe('officers page (chromium)', () => {
     await page.keyboard.type(officerToken);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Toegangslog', level: 1 }).waitFor();
-    await page.getByText('Aangemeld als fg-officer-1 (fg)').waitFor();
+    await page.getByText(`Aangemeld als fg-officer-1 (${officerWho.partner})`).waitFor();
 
     // The token lives in sessionStorage only, never in a URL or in localStorage.
     expect(await page.evaluate(() => sessionStorage.getItem('convenant.fg.token'))).toBe(officerToken);
@@ -254,11 +260,13 @@ describe('officers page (chromium)', () => {
     ]);
     await page.getByLabel('Uitkomst').selectOption('denied');
     await page.getByLabel('Partner', { exact: true }).focus();
-    await page.keyboard.type('politie');
+    await page.keyboard.type(traffic.tryer.partner);
     await page.keyboard.press('Enter');
     await waitForIdle();
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('table.log td.partner')].every((td) => td.textContent === 'politie'),
+    await page.waitForFunction(
+      (partner) =>
+        [...document.querySelectorAll('table.log td.partner')].every((td) => td.textContent === partner),
+      traffic.tryer.partner,
     );
 
     const rows = page.locator('table.log tbody tr');
@@ -271,25 +279,27 @@ describe('officers page (chromium)', () => {
     );
     const api = await http()
       .get('/v1/audit/events')
-      .query({ partner: 'politie', outcome: 'denied', limit: '200' })
+      .query({ partner: traffic.tryer.partner, outcome: 'denied', limit: '200' })
       .set('authorization', officer);
     const expected = (api.body as { items: Event[] }).items;
     expect(expected.length).toBeGreaterThan(0);
-    expect(shown).toEqual(expected.map((e) => ({ seq: e.seq, partner: 'politie', outcome: 'geweigerd' })));
-    // The timeline counts the same rows: per day for these two weeks, all of them police, as the
+    expect(shown).toEqual(
+      expected.map((e) => ({ seq: e.seq, partner: traffic.tryer.partner, outcome: 'geweigerd' })),
+    );
+    // The timeline counts the same rows: per day for these two weeks, all of them the third partner's, as the
     // timeline endpoint counts them for the same filter.
     const chart = page.getByRole('figure');
     await chart.getByText('Toegangen per dag en per partner').waitFor();
     await expect(chart.locator('.legend li').allTextContents()).resolves.toEqual([
-      `politie ${expected.length}`,
+      `${traffic.tryer.partner} ${expected.length}`,
     ]);
     const counted = (
       await http()
         .get('/v1/audit/timeline')
-        .query({ partner: 'politie', outcome: 'denied', bucket: 'day' })
+        .query({ partner: traffic.tryer.partner, outcome: 'denied', bucket: 'day' })
         .set('authorization', officer)
     ).body as Timeline;
-    expect(counted.total).toBe(await eventCount({ partner: 'politie', outcome: 'denied' }));
+    expect(counted.total).toBe(await eventCount({ partner: traffic.tryer.partner, outcome: 'denied' }));
     const figures = await chartFigures();
     expect(figures).toEqual({
       caption: counted.total,
@@ -297,7 +307,9 @@ describe('officers page (chromium)', () => {
       rows: counted.buckets.map((b) => b.total),
     });
     expect(figures.rows.length).toBeGreaterThan(7);
-    expect(counted.buckets.every((b) => b.partners.every((p) => p.partner === 'politie'))).toBe(true);
+    expect(counted.buckets.every((b) => b.partners.every((p) => p.partner === traffic.tryer.partner))).toBe(
+      true,
+    );
     // Every refused access is counted as denied in the table too.
     const denied = await chart.locator('details tbody tr td:nth-last-child(2)').allTextContents();
     expect(denied.reduce((sum, n) => sum + Number(n), 0)).toBe(expected.length);
@@ -306,7 +318,7 @@ describe('officers page (chromium)', () => {
 
   it('counts the chart by hour when the filter is one day, says when nothing matches, and why it cannot count', async () => {
     await page.getByRole('button', { name: 'Wissen' }).click();
-    // Today's refusals: the police tried cases they do not take part in; no officer query adds one.
+    // Today's refusals: the third partner tried cases it does not take part in; no officer query adds one.
     const now = new Date().toLocaleString('sv-SE', { timeZone: 'Europe/Amsterdam' });
     const today = `${now.slice(0, 10)}T00:00`;
     await page.getByLabel('Vanaf').fill(today);
@@ -361,13 +373,13 @@ describe('officers page (chromium)', () => {
     const caseId = traffic.caseIds[0]!;
     await page.getByRole('button', { name: 'Wissen' }).click();
     await page.getByLabel('Casus (id)').fill(caseId);
-    await page.getByLabel('Partner', { exact: true }).fill('vtrr');
+    await page.getByLabel('Partner', { exact: true }).fill(traffic.lead.partner);
     await page.getByLabel('Uitkomst').selectOption('allowed');
     await page.getByRole('button', { name: 'Zoeken' }).click();
     await waitForIdle();
     const api = await http()
       .get('/v1/audit/events')
-      .query({ caseId, partner: 'vtrr', outcome: 'allowed', limit: '200' })
+      .query({ caseId, partner: traffic.lead.partner, outcome: 'allowed', limit: '200' })
       .set('authorization', officer);
     const items = (api.body as { items: Event[] }).items;
     expect(await page.locator('table.log tbody tr').count()).toBe(items.length);

@@ -42,7 +42,7 @@ export class TokenResponseDto {
 }
 
 export class PrincipalDto {
-  @ApiProperty({ example: 'vtrr' })
+  @ApiProperty({ example: 'gemeente-demostad' })
   partner!: string;
 
   @ApiProperty({ description: 'Opaque id of the acting professional (token sub).' })

@@ -58,7 +58,7 @@ const FIELD_MAP_SCHEMA = {
   additionalProperties: true,
   description:
     'Catalogue field id → value (string, number, boolean or null, as the catalogue type says), ' +
-    'e.g. {"betrokkenen.naam": "…"}. Only fields the convenant lets you write.',
+    'e.g. {"persoon.naam": "…"}. Only fields the convenant lets you write.',
 };
 
 export class PersonInputDto {
@@ -187,7 +187,7 @@ export class WriteFieldsDto {
 }
 
 export class AddParticipationDto {
-  @ApiProperty({ example: 'wijkteam', description: 'Partner id from the convenant.' })
+  @ApiProperty({ example: 'gemeente-demostad', description: 'Partner id from the convenant.' })
   @Matches(KEBAB_ID, { message: 'partner must be a partner id from the convenant' })
   partner!: string;
 

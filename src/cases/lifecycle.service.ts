@@ -92,7 +92,7 @@ export class LifecycleService {
       // The right to manage is decided before anything that depends on the requested phase: a
       // partner without it gets the same refusal whatever phase the case is in (no phase oracle).
       // A closed case is managed (reopened) by those who took part until it was closed.
-      const participant = locked.phase === 'afgesloten' ? locked.participantAtClosing : locked.participant;
+      const participant = locked.phase === CLOSED_PHASE ? locked.participantAtClosing : locked.participant;
       const decision = policy.access.manage(actor.partner, actor.purpose, {
         phase: locked.phase,
         participant,

@@ -39,7 +39,7 @@ export class SignalIdParamsDto {
 }
 
 export class InvolvedPartnerDto {
-  @ApiProperty({ example: 'vtrr' })
+  @ApiProperty({ example: 'gemeente-demostad' })
   partner!: string;
 
   @ApiProperty({ example: 'Veilig Thuis Rotterdam Rijnmond' })

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,11 +12,19 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 export const REAL_CONVENANT = path.resolve('policies/zvh-rotterdam-rijnmond');
 /** A second example, written from scratch for another kind of network: the gateway runs on either. */
 export const SECOND_CONVENANT = path.resolve('policies/vh-twente');
-/** Both example convenants, for specs about behaviour that must hold whatever the convenant says. */
-export const EXAMPLE_CONVENANTS: readonly { name: string; dir: string }[] = [
-  { name: 'zvh-rotterdam-rijnmond', dir: REAL_CONVENANT },
-  { name: 'vh-twente', dir: SECOND_CONVENANT },
-];
+
+/**
+ * Every example convenant shipped in policies/ (each folder there is one), for specs about
+ * behaviour that must hold whatever the convenant says: a third example is picked up without
+ * touching a spec. `name` is the folder name, which is also the convenant's id.
+ */
+export const EXAMPLE_CONVENANTS: readonly { name: string; dir: string }[] = readdirSync(
+  path.resolve('policies'),
+  { withFileTypes: true },
+)
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => ({ name: entry.name, dir: path.resolve('policies', entry.name) }))
+  .sort((a, b) => a.name.localeCompare(b.name));
 
 export interface TestApp {
   app: NestFastifyApplication;

@@ -6,6 +6,7 @@ import {
   decideManage,
   PERSON_ROLES,
   permittedFields,
+  type CatalogueField,
   type CompiledConvenant,
   type PersonRole,
   type Phase,
@@ -106,4 +107,22 @@ export function pairNeverWriting(compiled: CompiledConvenant, fieldId: string): 
       ),
     );
   });
+}
+
+/** A value that fits a catalogue field's type, for writing it in a spec. */
+export function sampleValue(field: CatalogueField): string | number | boolean {
+  switch (field.type) {
+    case 'boolean':
+      return true;
+    case 'number':
+      return 3;
+    case 'enum':
+      return field.values![0]!;
+    case 'date':
+      return '2026-01-15';
+    case 'datetime':
+      return '2026-01-15T10:00:00.000Z';
+    default:
+      return `Waarde voor ${field.id}`;
+  }
 }

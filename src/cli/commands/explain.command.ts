@@ -23,8 +23,8 @@ export const explainCommand: CommandRegistration = (program, ctx) => {
       .command('explain')
       .description('show, field by field, what a partner may read and write under a purpose, and why'),
   )
-    .requiredOption('--partner <partner>', 'partner id, e.g. wijkteam')
-    .requiredOption('--purpose <purpose>', 'purpose id, e.g. uitvoering-plan')
+    .requiredOption('--partner <partner>', 'partner id, e.g. gemeente-demostad')
+    .requiredOption('--purpose <purpose>', 'purpose id, e.g. plan-van-aanpak')
     .addOption(new Option('--phase <phase>', 'only this phase (default: all phases)').choices(PHASES))
     .addOption(
       new Option('--role <role>', 'only this role for person-level fields (default: all roles)').choices(
