@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { AccessLogEntry } from './access-log.types.js';
-import { canonical, ENTRY_SELECT, type LoggedEntry } from './chain.js';
+import { canonical, canonicalFormatOf, ENTRY_SELECT, type LoggedEntry, type WrittenEntry } from './chain.js';
 
 /**
  * The columns an INSERT writes; seq and occurred_at come from the database (the application role
@@ -94,7 +94,7 @@ export class AccessLogRepository {
    * sealed it: the sealer chains this text, not what it reads back later, so a row altered
    * between write and seal no longer matches its seal and verification names it.
    */
-  private readonly written = new Map<string, string>();
+  private readonly written = new Map<string, WrittenEntry>();
 
   constructor(private readonly dataSource: DataSource) {
     const ended = (queryRunner: QueryRunner | undefined, committed: boolean) => {
@@ -132,8 +132,8 @@ export class AccessLogRepository {
     countCommitted(entries);
   }
 
-  /** canonical() of the row with this seq as its INSERT stored it, while it awaits sealing. */
-  writtenAs(seq: string): string | undefined {
+  /** canonical() of the row with this seq as its INSERT stored it, and its format, while it awaits sealing. */
+  writtenAs(seq: string): WrittenEntry | undefined {
     return this.written.get(seq);
   }
 
@@ -213,7 +213,9 @@ export class AccessLogRepository {
     }
     const seconds = (performance.now() - started) / 1000;
     for (const observer of this.observers) observer.written(entries, seconds);
-    for (const row of stored) this.written.set(row.seq, canonical(row));
+    for (const row of stored) {
+      this.written.set(row.seq, { canonical: canonical(row), format: canonicalFormatOf(row) });
+    }
     for (const seq of this.written.keys()) {
       if (this.written.size <= MAX_WRITTEN) break;
       this.written.delete(seq);

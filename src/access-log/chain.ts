@@ -59,6 +59,23 @@ export interface CanonicalEntry {
 export type HashableEntry = LoggedEntry | CanonicalEntry;
 
 /**
+ * The canonical formats an entry can be sealed in; each seal records its own
+ * (access_log_seal.format), so a later format can come without breaking old chains.
+ * 1: the sixteen columns below. 2: the same, then the request id.
+ */
+export type CanonicalFormat = 1 | 2;
+
+/** The format an entry's stored shape is written in: 2 once it has a request id. */
+export const canonicalFormatOf = (entry: { requestId: string | null }): CanonicalFormat =>
+  entry.requestId === null ? 1 : 2;
+
+/** What the writer of this process knows of a row it wrote: the canonical text it stored, and its format. */
+export interface WrittenEntry {
+  canonical: string;
+  format: CanonicalFormat;
+}
+
+/**
  * The bytes an entry contributes to the chain: a JSON array in a fixed column order. Fixed order
  * instead of a key sort keeps it fast (docs/performance.md) and is unambiguous: JSON quoting separates the
  * values, arrays stay arrays, and null differs from "null". Adding a column means a new canonical
