@@ -1,3 +1,4 @@
+import type { CanonicalFormat } from './chain.js';
 import { CopyBinaryError, type Tuple } from './copy-binary.js';
 
 /**
@@ -235,6 +236,12 @@ const ENTRY_COLUMNS: readonly [sql: string, kind: Kind][] = [
   // canonical() version 2: present only when not null.
   ['l.request_id', 'optional-uuid'],
 ];
+
+/** Where a COPY_ENTRY_SELECT tuple holds the request id: its last column, after seq. */
+const REQUEST_ID_AT = ENTRY_COLUMNS.length;
+
+/** The canonical format of a COPY_ENTRY_SELECT tuple: 2 when it has a request id (chain.ts). */
+export const tupleFormat = (tuple: Tuple): CanonicalFormat => (tuple.lengths[REQUEST_ID_AT] === -1 ? 1 : 2);
 
 /** `l.seq` and ENTRY_COLUMNS, for the select list of a binary COPY that writeCanonical reads. */
 export const COPY_ENTRY_SELECT = ['l.seq', ...ENTRY_COLUMNS.map(([sql]) => sql)].join(', ');

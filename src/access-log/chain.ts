@@ -53,6 +53,8 @@ export interface CanonicalEntry {
   occurredAt?: string;
   /** The text, or its UTF-8 bytes. */
   canonical: string | Uint8Array;
+  /** The format the text is in, where the reader knows it (the binary COPY does). */
+  format?: CanonicalFormat;
 }
 
 /** What the chain can hash: the entry's fields, or its canonical text already rendered. */
@@ -132,6 +134,10 @@ function chainInput(prev: Uint8Array, entry: HashableEntry): Buffer {
 
 const textOf = (entry: HashableEntry): string | Uint8Array =>
   'canonical' in entry ? entry.canonical : canonical(entry);
+
+/** The format an entry is in, as far as it says: an entry's fields do, bare canonical text does not. */
+export const formatOfHashable = (entry: HashableEntry): CanonicalFormat | undefined =>
+  'canonical' in entry ? entry.format : canonicalFormatOf(entry);
 
 /** An entry's canonical text as a string, however it came. */
 export const canonicalTextOf = (entry: HashableEntry): string => {

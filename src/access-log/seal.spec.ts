@@ -123,6 +123,12 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
       expect(report.entries).toBe(6);
     });
 
+    it('a seal whose canonical format was changed', async () => {
+      const report = await verifyTampered([`UPDATE access_log_seal SET format = 2 WHERE position = 7`]);
+      expect(report.failure).toMatchObject({ problem: 'chain-broken', position: '7', seq: '7' });
+      expect(report.failure?.detail).toMatch(/format 2.*format 1/);
+    });
+
     it('a deleted entry (its seal left behind)', async () => {
       const report = await verifyTampered([`DELETE FROM access_log WHERE seq = 7`]);
       expect(report.failure).toMatchObject({ problem: 'removed', position: '7', seq: '7' });
