@@ -1,49 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { AccessLogEntry } from './access-log.types.js';
+import { INSERTED_COLUMNS } from './entry-description.js';
 import { canonical, canonicalFormatOf, ENTRY_SELECT, type LoggedEntry, type WrittenEntry } from './chain.js';
 
 /**
- * The columns an INSERT writes; seq and occurred_at come from the database (the application role
- * may not name them: migration 1763900010000). chain.spec.ts checks the chain hashes them all.
+ * The columns an INSERT writes, from the entry's description (entry-description.ts); seq and
+ * occurred_at come from the database (the application role may not name them: migration
+ * 1763900010000). chain.spec.ts checks the chain hashes them all.
  */
-export const INSERT_COLUMNS = [
-  'trace_id',
-  'partner',
-  'professional',
-  'processing_activity_id',
-  'legal_basis',
-  'action',
-  'case_id',
-  'data_subject_ref',
-  'fields',
-  'status',
-  'rule_id',
-  'reason',
-  'policy_version',
-  'emergency',
-  'request_id',
-] as const;
+export const INSERT_COLUMNS = INSERTED_COLUMNS.map((c) => c.column);
+const INSERT_KEYS = INSERTED_COLUMNS.map((c) => c.key as keyof AccessLogEntry);
 
-function values(e: AccessLogEntry): unknown[] {
-  return [
-    e.traceId,
-    e.partner,
-    e.professional,
-    e.purpose,
-    e.legalBasis,
-    e.action,
-    e.caseId,
-    e.dataSubjectRef,
-    e.fields,
-    e.status,
-    e.ruleId,
-    e.reason,
-    e.policyVersion,
-    e.emergency,
-    e.requestId,
-  ];
-}
+const values = (e: AccessLogEntry): unknown[] => INSERT_KEYS.map((key) => e[key]);
 
 /** Rows per INSERT at most: 15 parameters a row stays far below PostgreSQL's 65,535. */
 const MAX_ROWS_PER_INSERT = 1000;

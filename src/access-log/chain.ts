@@ -30,17 +30,11 @@ export interface LoggedEntry {
 }
 
 /**
- * Columns of access_log as LoggedEntry, for `SELECT ${ENTRY_SELECT} FROM access_log l`. The
- * timestamp is formatted in UTC by PostgreSQL so every reader gets the same text.
+ * Columns of access_log as LoggedEntry, for `SELECT ${ENTRY_SELECT} FROM access_log l`, derived
+ * from the entry's one description (entry-description.ts). The timestamp is formatted in UTC by
+ * PostgreSQL so every reader gets the same text.
  */
-export const ENTRY_SELECT = `
-  l.seq::text AS "seq",
-  to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "occurredAt",
-  l.trace_id AS "traceId", l.partner AS "partner", l.professional AS "professional",
-  l.processing_activity_id AS "purpose", l.legal_basis AS "legalBasis", l.action AS "action",
-  l.case_id::text AS "caseId", l.data_subject_ref AS "dataSubjectRef", l.fields AS "fields",
-  l.status AS "status", l.rule_id AS "ruleId", l.reason AS "reason",
-  l.policy_version AS "policyVersion", l.emergency AS "emergency", l.request_id::text AS "requestId"`;
+export { ENTRY_SELECT } from './entry-description.js';
 
 /**
  * An entry as the verifier reads it from the database or an export file: canonical(entry) already
