@@ -100,9 +100,9 @@ export const FULL_SEARCH_MS = 5_000;
 /**
  * One sealing transaction: appends up to BATCH unsealed rows to the chain, in seq order, then a
  * signed checkpoint when due. Unsealed rows are those above the highest sealed seq, plus, because
- * sequence order is not commit order, rows below it that committed late: with a SealerMemory,
- * among the seqs it saw missing; without, by anti-join among the rows of the last
- * SEAL_LOOKBACK_MS. Either way they are sealed in a later round rather than skipped. UNIQUE(seq)
+ * sequence order is not commit order, rows below it that committed late, found by anti-join
+ * among the rows of the last SEAL_LOOKBACK_MS: in every round without a SealerMemory, every
+ * FULL_SEARCH_MS with one. Either way they are sealed in a later round rather than skipped. UNIQUE(seq)
  * and the position primary key make a double seal fail even if the lock were bypassed.
  *
  * A round reads the seqs to seal, and reads the rows themselves only for the seqs whose text this
