@@ -14,6 +14,7 @@ import { AccessLogMerkle1763900011000 } from './1763900011000-access-log-merkle.
 import { AccessLogRetentionGuard1763900011100 } from './1763900011100-access-log-retention-guard.js';
 import { CaseReferencePrefix1763900013000 } from './1763900013000-case-reference-prefix.js';
 import { LeastPrivilegeRoles1763900015000 } from './1763900015000-least-privilege-roles.js';
+import { AccessLogLeanIndexes1763900020000 } from './1763900020000-access-log-lean-indexes.js';
 
 /**
  * The schema's history, oldest first. Migrations are listed explicitly (no glob): the build is ESM
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   AccessLogRetentionGuard1763900011100,
   CaseReferencePrefix1763900013000,
   LeastPrivilegeRoles1763900015000,
+  AccessLogLeanIndexes1763900020000,
 ];

@@ -1,49 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { AccessLogEntry } from './access-log.types.js';
-import { canonical, ENTRY_SELECT, type LoggedEntry } from './chain.js';
+import { INSERTED_COLUMNS } from './entry-description.js';
+import { canonical, canonicalFormatOf, ENTRY_SELECT, type LoggedEntry, type WrittenEntry } from './chain.js';
 
 /**
- * The columns an INSERT writes; seq and occurred_at come from the database (the application role
- * may not name them: migration 1763900010000). chain.spec.ts checks the chain hashes them all.
+ * The columns an INSERT writes, from the entry's description (entry-description.ts); seq and
+ * occurred_at come from the database (the application role may not name them: migration
+ * 1763900010000). chain.spec.ts checks the chain hashes them all.
  */
-export const INSERT_COLUMNS = [
-  'trace_id',
-  'partner',
-  'professional',
-  'processing_activity_id',
-  'legal_basis',
-  'action',
-  'case_id',
-  'data_subject_ref',
-  'fields',
-  'status',
-  'rule_id',
-  'reason',
-  'policy_version',
-  'emergency',
-  'request_id',
-] as const;
+export const INSERT_COLUMNS = INSERTED_COLUMNS.map((c) => c.column);
+const INSERT_KEYS = INSERTED_COLUMNS.map((c) => c.key as keyof AccessLogEntry);
 
-function values(e: AccessLogEntry): unknown[] {
-  return [
-    e.traceId,
-    e.partner,
-    e.professional,
-    e.purpose,
-    e.legalBasis,
-    e.action,
-    e.caseId,
-    e.dataSubjectRef,
-    e.fields,
-    e.status,
-    e.ruleId,
-    e.reason,
-    e.policyVersion,
-    e.emergency,
-    e.requestId,
-  ];
-}
+const values = (e: AccessLogEntry): unknown[] => INSERT_KEYS.map((key) => e[key]);
 
 /** Rows per INSERT at most: 15 parameters a row stays far below PostgreSQL's 65,535. */
 const MAX_ROWS_PER_INSERT = 1000;
@@ -94,7 +63,7 @@ export class AccessLogRepository {
    * sealed it: the sealer chains this text, not what it reads back later, so a row altered
    * between write and seal no longer matches its seal and verification names it.
    */
-  private readonly written = new Map<string, string>();
+  private readonly written = new Map<string, WrittenEntry>();
 
   constructor(private readonly dataSource: DataSource) {
     const ended = (queryRunner: QueryRunner | undefined, committed: boolean) => {
@@ -132,8 +101,8 @@ export class AccessLogRepository {
     countCommitted(entries);
   }
 
-  /** canonical() of the row with this seq as its INSERT stored it, while it awaits sealing. */
-  writtenAs(seq: string): string | undefined {
+  /** canonical() of the row with this seq as its INSERT stored it, and its format, while it awaits sealing. */
+  writtenAs(seq: string): WrittenEntry | undefined {
     return this.written.get(seq);
   }
 
@@ -213,7 +182,9 @@ export class AccessLogRepository {
     }
     const seconds = (performance.now() - started) / 1000;
     for (const observer of this.observers) observer.written(entries, seconds);
-    for (const row of stored) this.written.set(row.seq, canonical(row));
+    for (const row of stored) {
+      this.written.set(row.seq, { canonical: canonical(row), format: canonicalFormatOf(row) });
+    }
     for (const seq of this.written.keys()) {
       if (this.written.size <= MAX_WRITTEN) break;
       this.written.delete(seq);

@@ -11,7 +11,14 @@ import { GATEWAY_ALG, GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.j
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { AccessLogRepository } from './access-log.repository.js';
-import { canonical, ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import {
+  canonicalFormatOf,
+  ENTRY_SELECT,
+  entryHash,
+  GENESIS,
+  type LoggedEntry,
+  type WrittenEntry,
+} from './chain.js';
 import { DEFAULT_ORIGIN, NOTE_TYP, noteText } from './checkpoint-note.js';
 import { extendTree } from './merkle.repository.js';
 import { checkpointPayload, type Checkpoint } from './verify.js';
@@ -21,8 +28,6 @@ import { checkpointPayload, type Checkpoint } from './verify.js';
  * across all gateway instances: a second one skips its round instead of waiting.
  */
 const SEAL_LOCK = 0x7365616c;
-
-const logger = new Logger('AccessLogSealer');
 
 /** Rows sealed per transaction, so one round never holds the lock for long. */
 const BATCH = 5000;
@@ -43,9 +48,16 @@ export interface SealOptions {
   /**
    * canonical() of a row as its writer stored it (AccessLogRepository.writtenAs), when this
    * process wrote it: sealed instead of the row as read back, so an alteration in between is
-   * caught by verification at that position. Rows of other processes are sealed as read.
+   * caught by verification at that position, and without reading the row back at all. Rows of
+   * other processes (and rows whose text this process no longer holds) are read and sealed as read.
    */
-  writtenAs?: (seq: string) => string | undefined;
+  writtenAs?: (seq: string) => WrittenEntry | undefined;
+  /**
+   * What this sealer saw in its earlier rounds (SealerMemory): where it lets a round look for
+   * late commits among the few seqs it saw missing instead of every row of the last
+   * SEAL_LOOKBACK_MS. Without it, each round searches the whole window.
+   */
+  memory?: SealerMemory;
   checkpointEvery: number;
   checkpointIntervalMs: number;
   /** Write a checkpoint for whatever is not yet under one (graceful shutdown). */
@@ -70,18 +82,39 @@ export interface SealRound {
 export type CheckpointKey = Pick<GatewayKey, 'privateKey' | 'kid'>;
 
 /**
+ * When a sealer last searched the whole lookback window for late commits (rows below the highest
+ * sealed seq that committed after it was sealed). That search anti-joins every row of the last
+ * SEAL_LOOKBACK_MS with the seals: under load, hundreds of thousands of rows, and most of
+ * PostgreSQL's work per logged read when it ran every round (docs/performance.md). Late commits are
+ * rare and need only be sealed eventually, well within UNSEALED_MAX_MS (30 s by default): so a
+ * sealer with a memory searches the window every FULL_SEARCH_MS, and its other rounds take only
+ * the rows above the highest sealed seq.
+ */
+export class SealerMemory {
+  searchedAt = Number.NEGATIVE_INFINITY;
+}
+
+/** How often a sealer with a memory searches the lookback window for late commits. */
+export const FULL_SEARCH_MS = 5_000;
+
+/**
  * One sealing transaction: appends up to BATCH unsealed rows to the chain, in seq order, then a
  * signed checkpoint when due. Unsealed rows are those above the highest sealed seq, plus, because
- * sequence order is not commit order, rows below it that committed late: those are looked for by
- * anti-join among the rows of the last SEAL_LOOKBACK_MS, so they are sealed in a later round rather
- * than skipped. UNIQUE(seq) and the position primary key make a double seal fail even if the lock
- * were bypassed.
+ * sequence order is not commit order, rows below it that committed late, found by anti-join
+ * among the rows of the last SEAL_LOOKBACK_MS: in every round without a SealerMemory, every
+ * FULL_SEARCH_MS with one. Either way they are sealed in a later round rather than skipped. UNIQUE(seq)
+ * and the position primary key make a double seal fail even if the lock were bypassed.
+ *
+ * A round reads the seqs to seal, and reads the rows themselves only for the seqs whose text this
+ * process does not hold (writtenAs): a gateway seals what it wrote from memory. Each seal records
+ * the canonical format it hashed (access_log_seal.format).
  */
 export async function sealRound(
   dataSource: DataSource,
   key: CheckpointKey,
   options: SealOptions,
 ): Promise<SealRound> {
+  const memory = options.memory;
   return dataSource.transaction(async (manager) => {
     const [lock] = await manager.query<
       {
@@ -89,56 +122,80 @@ export async function sealRound(
       }[]
     >(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [SEAL_LOCK]);
     if (!lock?.locked) return { locked: false, sealed: 0, seqs: [], checkpoint: null };
-    const [last] = await manager.query<{ position: string; hash: Buffer }[]>(
-      `SELECT s.position::text AS position, s.entry_hash AS hash FROM access_log_seal s ORDER BY s.position DESC LIMIT 1`,
-    );
-    const [mark] = await manager.query<{ seq: string | null; since: string | null }[]>(
-      `SELECT (SELECT max(seq) FROM access_log_seal)::text AS seq,
-              (SELECT sealed_at - make_interval(secs => $1::double precision / 1000)
-                 FROM access_log_seal ORDER BY position DESC LIMIT 1)::text AS since`,
+    const [last] = await manager.query<
+      { position: string | null; hash: Buffer | null; seq: string | null; since: string | null }[]
+    >(
+      `SELECT s.position::text AS position, s.entry_hash AS hash,
+              (SELECT max(seq) FROM access_log_seal)::text AS seq,
+              (s.sealed_at - make_interval(secs => $1::double precision / 1000))::text AS since
+         FROM (SELECT 1) one
+         LEFT JOIN LATERAL (SELECT * FROM access_log_seal ORDER BY position DESC LIMIT 1) s ON true`,
       [SEAL_LOOKBACK_MS],
     );
-    const rows = await manager.query<LoggedEntry[]>(
-      `SELECT * FROM (
-         (SELECT ${ENTRY_SELECT} FROM access_log l
-           WHERE l.seq <= $2::bigint AND l.occurred_at >= $3::timestamptz
-             AND NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq))
-         UNION ALL
-         (SELECT ${ENTRY_SELECT} FROM access_log l
-           WHERE l.seq > coalesce($2::bigint, -9223372036854775808) ORDER BY l.seq LIMIT $1)
-       ) unsealed ORDER BY "seq"::bigint LIMIT $1`,
-      [BATCH, mark?.seq ?? null, mark?.since ?? null],
+    const mark = last?.seq ?? null;
+    const now = Date.now();
+    const search = !memory || now - memory.searchedAt >= FULL_SEARCH_MS;
+    const ahead = `(SELECT l.seq FROM access_log l
+                     WHERE l.seq > coalesce($2::bigint, -9223372036854775808) ORDER BY l.seq LIMIT $1)`;
+    const due = await manager.query<{ seq: string }[]>(
+      search
+        ? `SELECT seq::text AS seq FROM (
+             (SELECT l.seq FROM access_log l
+               WHERE l.seq <= $2::bigint AND l.occurred_at >= $3::timestamptz
+                 AND NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq))
+             UNION ALL ${ahead}) unsealed ORDER BY unsealed.seq LIMIT $1`
+        : `SELECT seq::text AS seq FROM ${ahead} unsealed ORDER BY unsealed.seq`,
+      search ? [BATCH, mark, last?.since ?? null] : [BATCH, mark],
     );
+    // A search that hit the batch limit may have left late rows behind: the next round searches again.
+    if (memory && search && due.length < BATCH) memory.searchedAt = now;
+    const known = new Map<string, WrittenEntry>();
+    const unknown: string[] = [];
+    for (const { seq } of due) {
+      const written = options.writtenAs?.(seq);
+      if (written) known.set(seq, written);
+      else unknown.push(seq);
+    }
+    const read = new Map<string, LoggedEntry>();
+    if (unknown.length > 0) {
+      const rows = await manager.query<LoggedEntry[]>(
+        `SELECT ${ENTRY_SELECT} FROM access_log l WHERE l.seq = ANY ($1::bigint[])`,
+        [unknown],
+      );
+      for (const row of rows) read.set(row.seq, row);
+    }
     let position = BigInt(last?.position ?? '0');
     let head: Buffer = last?.hash ?? GENESIS;
     const seqs: string[] = [];
-    if (rows.length > 0) {
-      const positions: string[] = [];
-      const hashes: Buffer[] = [];
-      const prevs: Buffer[] = [];
-      for (const entry of rows) {
-        const written = options.writtenAs?.(entry.seq);
-        if (written !== undefined && written !== canonical(entry)) {
-          logger.error(`Access log entry seq ${entry.seq} changed between its write and its seal`);
-        }
-        const hash = entryHash(head, written === undefined ? entry : { seq: entry.seq, canonical: written });
-        position++;
-        positions.push(position.toString());
-        seqs.push(entry.seq);
-        hashes.push(hash);
-        prevs.push(head);
-        head = hash;
-      }
+    const positions: string[] = [];
+    const hashes: Buffer[] = [];
+    const prevs: Buffer[] = [];
+    const formats: number[] = [];
+    for (const { seq } of due) {
+      const written = known.get(seq);
+      const row = read.get(seq);
+      // Read as a seq and gone by now: only a delete can do that; it stays unsealed and is named.
+      if (!written && !row) continue;
+      const hash = entryHash(head, written ? { seq, canonical: written.canonical } : row!);
+      position++;
+      positions.push(position.toString());
+      seqs.push(seq);
+      hashes.push(hash);
+      prevs.push(head);
+      formats.push(written ? written.format : canonicalFormatOf(row!));
+      head = hash;
+    }
+    if (seqs.length > 0) {
       await manager.query(
-        `INSERT INTO access_log_seal (position, seq, entry_hash, prev_hash)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])`,
-        [positions, seqs, hashes, prevs],
+        `INSERT INTO access_log_seal (position, seq, entry_hash, prev_hash, format)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[], $5::smallint[])`,
+        [positions, seqs, hashes, prevs, formats],
       );
     }
     const checkpoint = (await checkpointDue(manager, position, options))
       ? await writeCheckpoint(manager, key, position, head, options.origin ?? DEFAULT_ORIGIN, options.clock)
       : null;
-    return { locked: true, sealed: rows.length, seqs, checkpoint };
+    return { locked: true, sealed: seqs.length, seqs, checkpoint };
   });
 }
 
@@ -239,6 +296,7 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
   private again = false;
   private appended = 0;
   private partitionsCheckedAt = 0;
+  private readonly memory = new SealerMemory();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -312,6 +370,8 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
       for (;;) {
         const round = await sealRound(this.dataSource, this.key, {
           writtenAs: (seq) => this.repository.writtenAs(seq),
+          // A forced pass (shutdown, an export) searches for late commits whatever the memory says.
+          ...(forceCheckpoint ? {} : { memory: this.memory }),
           checkpointEvery: this.config.checkpointEvery,
           checkpointIntervalMs: this.config.checkpointIntervalMs,
           forceCheckpoint,

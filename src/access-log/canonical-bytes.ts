@@ -1,3 +1,5 @@
+import type { CanonicalFormat } from './chain.js';
+import { ENTRY_COLUMNS as DESCRIBED, type EntryColumnKind } from './entry-description.js';
 import { CopyBinaryError, type Tuple } from './copy-binary.js';
 
 /**
@@ -209,36 +211,26 @@ export class CanonicalWriter {
   }
 }
 
-type Kind = 'string' | 'array' | 'boolean' | 'timestamp' | 'uuid' | 'optional-uuid';
+type Kind = Exclude<EntryColumnKind, 'int8'>;
 
 /**
- * An entry's columns after seq, in canonical()'s order, as a binary COPY selects them from
- * access_log `l`, and how each is written: as stored, so PostgreSQL only copies them out
- * (rendering occurred_at and case_id as text there cost as much as all the rest).
+ * An entry's columns after seq, in canonical()'s order (entry-description.ts), and how each is
+ * written: as stored, so PostgreSQL only copies them out (rendering occurred_at and case_id as
+ * text there cost as much as all the rest).
  */
-const ENTRY_COLUMNS: readonly [sql: string, kind: Kind][] = [
-  ['l.occurred_at', 'timestamp'],
-  ['l.trace_id', 'string'],
-  ['l.partner', 'string'],
-  ['l.professional', 'string'],
-  ['l.processing_activity_id', 'string'],
-  ['l.legal_basis', 'array'],
-  ['l.action', 'string'],
-  ['l.case_id', 'uuid'],
-  ['l.data_subject_ref', 'string'],
-  ['l.fields', 'array'],
-  ['l.status', 'string'],
-  ['l.rule_id', 'string'],
-  ['l.reason', 'string'],
-  ['l.policy_version', 'string'],
-  ['l.emergency', 'boolean'],
-  // canonical() version 2: present only when not null.
-  ['l.request_id', 'optional-uuid'],
-];
+const KINDS: readonly Kind[] = DESCRIBED.slice(1).map((c) => {
+  if (c.kind === 'int8') throw new Error('only seq is an int8 column of an entry');
+  return c.kind;
+});
 
-/** `l.seq` and ENTRY_COLUMNS, for the select list of a binary COPY that writeCanonical reads. */
-export const COPY_ENTRY_SELECT = ['l.seq', ...ENTRY_COLUMNS.map(([sql]) => sql)].join(', ');
-const KINDS = ENTRY_COLUMNS.map(([, kind]) => kind);
+/** Where a COPY_ENTRY_SELECT tuple holds the request id: its last column. */
+const REQUEST_ID_AT = DESCRIBED.length - 1;
+
+/** The canonical format of a COPY_ENTRY_SELECT tuple: 2 when it has a request id (chain.ts). */
+export const tupleFormat = (tuple: Tuple): CanonicalFormat => (tuple.lengths[REQUEST_ID_AT] === -1 ? 1 : 2);
+
+/** The select list of a binary COPY that writeCanonical reads. */
+export { COPY_ENTRY_SELECT } from './entry-description.js';
 
 /**
  * canonical(entry) as bytes, `["<seq>",<columns>…]`, from a tuple of COPY_ENTRY_SELECT whose

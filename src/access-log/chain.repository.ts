@@ -2,7 +2,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ENTRY_SELECT, type HashableEntry, type LoggedEntry } from './chain.js';
-import { CanonicalWriter, COPY_ENTRY_SELECT, writeCanonical } from './canonical-bytes.js';
+import { CanonicalWriter, COPY_ENTRY_SELECT, tupleFormat, writeCanonical } from './canonical-bytes.js';
 import { byteaHex, CopyBinaryParser, int8Text, type Tuple } from './copy-binary.js';
 import type { ChainLink, ChainRow, Checkpoint, PurgeRange, VerifyRow } from './verify.js';
 
@@ -67,6 +67,7 @@ type SealedRow = LoggedEntry & {
   entryHash: string;
   prevHash: string;
   sealedAt: string;
+  format: number | null;
 };
 
 /**
@@ -100,15 +101,15 @@ const VERIFY_PAGE = 10_000;
 
 const LINK_SELECT = `
   s.position::text AS "sealPosition", s.seq::text AS "sealSeq",
-  encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash"`;
+  encode(s.entry_hash, 'hex') AS "entryHash", encode(s.prev_hash, 'hex') AS "prevHash", s.format AS "format"`;
 const SEAL_SELECT = `${LINK_SELECT},
   to_char(s.sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "sealedAt"`;
 
 function toChainRow(row: SealedRow): ChainRow {
-  const { sealPosition, sealSeq, entryHash, prevHash, sealedAt, ...entry } = row;
+  const { sealPosition, sealSeq, entryHash, prevHash, sealedAt, format, ...entry } = row;
   return {
     entry: entry.seq === null ? null : entry,
-    seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt },
+    seal: { position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt, format },
   };
 }
 
@@ -238,7 +239,7 @@ async function copyPage(
     let high = Number.NEGATIVE_INFINITY;
     await copyOut(
       client,
-      `SELECT s.position, s.seq, s.entry_hash, s.prev_hash FROM access_log_seal s WHERE ${range} ORDER BY s.position`,
+      `SELECT s.position, s.seq, s.entry_hash, s.prev_hash, s.format FROM access_log_seal s WHERE ${range} ORDER BY s.position`,
       (tuple) => {
         const seq = int8Text(tuple, 1);
         const n = Number(seq);
@@ -249,6 +250,7 @@ async function copyPage(
           seq,
           entryHash: byteaHex(tuple, 2),
           prevHash: byteaHex(tuple, 3),
+          format: tuple.lengths[4] === -1 ? null : tuple.bytes.readInt16BE(tuple.starts[4]),
         });
       },
     );
@@ -265,7 +267,7 @@ async function copyPage(
       (tuple) => {
         const seq = int8Text(tuple, 0);
         const canonical = writeCanonical(writer, seq, tuple);
-        if (canonical) index.add({ seq, canonical });
+        if (canonical) index.add({ seq, canonical, format: tupleFormat(tuple) });
         else unrendered.push(seq);
       },
     );
@@ -328,8 +330,8 @@ async function* sealedPages<E extends { seq: string }>(
     if (more) next = page(BigInt(seals[seals.length - 1]!.sealPosition));
     const index = new SeqIndex<E>();
     for (const entry of entries) index.add(entry);
-    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt }) =>
-      index.row({ position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt }),
+    yield seals.map(({ sealPosition, sealSeq, entryHash, prevHash, sealedAt, format }) =>
+      index.row({ position: sealPosition, seq: sealSeq, entryHash, prevHash, sealedAt, format }),
     );
     if (!more) break;
   }

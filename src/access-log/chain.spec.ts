@@ -3,7 +3,8 @@ import { newSigningPair } from '../auth/dev-keys.js';
 import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
 import { INSERT_COLUMNS } from './access-log.repository.js';
 import { signCheckpoint } from './access-log.sealer.js';
-import { canonical, ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import { canonical, canonicalFormatOf, ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';
+import { ENTRY_COLUMNS } from './entry-description.js';
 import { verifyChain, type ChainRow, type Checkpoint } from './verify.js';
 
 /** The access_log columns ENTRY_SELECT reads, in its order (`l.<column>`). */
@@ -44,6 +45,24 @@ describe('the chain covers every column of the access log', () => {
     );
     expect(selected).toEqual(table.map((c) => c.column_name));
     expect(selected).toEqual(['seq', 'occurred_at', ...INSERT_COLUMNS]);
+  });
+
+  it('hashes in the order of the entry description, with the types the table has', async () => {
+    const e = entry(4);
+    expect(JSON.parse(canonical(e))).toEqual(ENTRY_COLUMNS.map((c) => e[c.key as keyof LoggedEntry]));
+    const table = await db.dataSource.query<{ column_name: string; type: string }[]>(
+      `SELECT a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a WHERE a.attrelid = 'access_log'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+    );
+    const types: Record<string, string> = { 'text[]': 'text[]', timestamptz: 'timestamp with time zone' };
+    expect(table).toEqual(
+      ENTRY_COLUMNS.map((c) => ({ column_name: c.column, type: types[c.sqlType] ?? c.sqlType })),
+    );
+    // Format 1 hashes the columns before the request id; format 2 adds it.
+    expect(ENTRY_COLUMNS.filter((c) => c.since === 2).map((c) => c.key)).toEqual(['requestId']);
+    expect(canonicalFormatOf(e)).toBe(2);
+    expect(canonicalFormatOf({ ...e, requestId: null })).toBe(1);
   });
 
   it('hashes every field of an entry, in the order ENTRY_SELECT reads them', () => {

@@ -30,17 +30,11 @@ export interface LoggedEntry {
 }
 
 /**
- * Columns of access_log as LoggedEntry, for `SELECT ${ENTRY_SELECT} FROM access_log l`. The
- * timestamp is formatted in UTC by PostgreSQL so every reader gets the same text.
+ * Columns of access_log as LoggedEntry, for `SELECT ${ENTRY_SELECT} FROM access_log l`, derived
+ * from the entry's one description (entry-description.ts). The timestamp is formatted in UTC by
+ * PostgreSQL so every reader gets the same text.
  */
-export const ENTRY_SELECT = `
-  l.seq::text AS "seq",
-  to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "occurredAt",
-  l.trace_id AS "traceId", l.partner AS "partner", l.professional AS "professional",
-  l.processing_activity_id AS "purpose", l.legal_basis AS "legalBasis", l.action AS "action",
-  l.case_id::text AS "caseId", l.data_subject_ref AS "dataSubjectRef", l.fields AS "fields",
-  l.status AS "status", l.rule_id AS "ruleId", l.reason AS "reason",
-  l.policy_version AS "policyVersion", l.emergency AS "emergency", l.request_id::text AS "requestId"`;
+export { ENTRY_SELECT } from './entry-description.js';
 
 /**
  * An entry as the verifier reads it from the database or an export file: canonical(entry) already
@@ -53,10 +47,29 @@ export interface CanonicalEntry {
   occurredAt?: string;
   /** The text, or its UTF-8 bytes. */
   canonical: string | Uint8Array;
+  /** The format the text is in, where the reader knows it (the binary COPY does). */
+  format?: CanonicalFormat;
 }
 
 /** What the chain can hash: the entry's fields, or its canonical text already rendered. */
 export type HashableEntry = LoggedEntry | CanonicalEntry;
+
+/**
+ * The canonical formats an entry can be sealed in; each seal records its own
+ * (access_log_seal.format), so a later format can come without breaking old chains.
+ * 1: the sixteen columns below. 2: the same, then the request id.
+ */
+export type CanonicalFormat = 1 | 2;
+
+/** The format an entry's stored shape is written in: 2 once it has a request id. */
+export const canonicalFormatOf = (entry: { requestId: string | null }): CanonicalFormat =>
+  entry.requestId === null ? 1 : 2;
+
+/** What the writer of this process knows of a row it wrote: the canonical text it stored, and its format. */
+export interface WrittenEntry {
+  canonical: string;
+  format: CanonicalFormat;
+}
 
 /**
  * The bytes an entry contributes to the chain: a JSON array in a fixed column order. Fixed order
@@ -115,6 +128,10 @@ function chainInput(prev: Uint8Array, entry: HashableEntry): Buffer {
 
 const textOf = (entry: HashableEntry): string | Uint8Array =>
   'canonical' in entry ? entry.canonical : canonical(entry);
+
+/** The format an entry is in, as far as it says: an entry's fields do, bare canonical text does not. */
+export const formatOfHashable = (entry: HashableEntry): CanonicalFormat | undefined =>
+  'canonical' in entry ? entry.format : canonicalFormatOf(entry);
 
 /** An entry's canonical text as a string, however it came. */
 export const canonicalTextOf = (entry: HashableEntry): string => {

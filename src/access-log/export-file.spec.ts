@@ -1,6 +1,13 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { CanonicalWriter } from './canonical-bytes.js';
-import { canonical, canonicalTextOf, entryHashHex, GENESIS, type LoggedEntry } from './chain.js';
+import {
+  canonical,
+  canonicalFormatOf,
+  canonicalTextOf,
+  entryHashHex,
+  GENESIS,
+  type LoggedEntry,
+} from './chain.js';
 import { canonicalRowOf, entryLine, parseLine, rowOf } from './export-file.js';
 import type { Seal } from './verify.js';
 
@@ -69,6 +76,8 @@ const sealOf = (e: LoggedEntry, position: number): Seal => ({
   entryHash: entryHashHex(GENESIS, e),
   prevHash: GENESIS.toString('hex'),
   sealedAt: e.occurredAt,
+  // Files from before seals named their format have none; seals made before then say null.
+  ...[{}, { format: null }, { format: canonicalFormatOf(e) }][position % 3],
 });
 
 /** The canonical text the fast reading gives for a line, or null where it declines. */
@@ -103,6 +112,7 @@ describe('reading an export line without a full JSON.parse (canonicalRowOf)', ()
         seq: seal.seq,
         entryHash: seal.entryHash,
         prevHash: seal.prevHash,
+        ...(seal.format === undefined ? {} : { format: seal.format }),
       });
       expect(canonicalTextOf(fast.entry!)).toBe(canonical(e));
       expect(canonicalTextOf(fast.entry!)).toBe(slowText(line));

@@ -172,6 +172,7 @@ export const ENTRY_KEYS = [
 const bytesOf = (text: string) => Buffer.from(text, 'utf8');
 const MARKERS = ENTRY_KEYS.map((key, i) => bytesOf(`${i === 0 ? '{"type":"entry",' : ','}"${key}":`));
 const SEAL_MARKER = bytesOf(',"seal":');
+const FORMAT_MARKER = bytesOf(',"format":');
 const SEAL_MARKERS = ['{"position":', ',"seq":', ',"entryHash":', ',"prevHash":', ',"sealedAt":'].map(
   bytesOf,
 );
@@ -267,10 +268,27 @@ export function canonicalRowOf(line: Buffer, writer: CanonicalWriter): VerifyRow
     sealed.push(line.toString('utf8', at + 1, end));
     at = end + 1;
   }
+  // Then the canonical format the seal names, a small number or null (absent in older files).
+  let format: number | null | undefined;
+  if (startsWith(line, FORMAT_MARKER, at)) {
+    at += FORMAT_MARKER.length;
+    const end = line.indexOf(0x7d, at);
+    const text = end === -1 ? '' : line.toString('latin1', at, end);
+    if (text === 'null') format = null;
+    else if (/^[1-9][0-9]?$/.test(text)) format = Number(text);
+    else return null;
+    at = end;
+  }
   if (at !== line.length - 2 || line[at] !== 0x7d) return null;
   const first = MARKERS[0]!.length;
   return {
     entry: { seq: line.toString('utf8', first + 1, seqEnd - 1), canonical: writer.view(start) },
-    seal: { position: sealed[0]!, seq: sealed[1]!, entryHash: sealed[2]!, prevHash: sealed[3]! },
+    seal: {
+      position: sealed[0]!,
+      seq: sealed[1]!,
+      entryHash: sealed[2]!,
+      prevHash: sealed[3]!,
+      ...(format === undefined ? {} : { format }),
+    },
   };
 }

@@ -40,10 +40,13 @@ describe('AccessLogPartitions migration moves existing rows (real PostgreSQL)', 
       const key = await gatewayKeyFromJwk((await newSigningPair()).privateJwk);
       // Sealed before partitioning; the checkpoint after, once the Merkle tree's table exists.
       // Today's sealer reads request_id (a later migration): lent for the round, null in every
-      // row, so the rows hash as version 1 entries, as they did when this migration was new.
+      // row, so the rows hash as version 1 entries, as they did when this migration was new. It
+      // also records each seal's format (a later migration still): lent the same way.
       await runner.query(`ALTER TABLE access_log ADD COLUMN request_id uuid`);
+      await runner.query(`ALTER TABLE access_log_seal ADD COLUMN format smallint`);
       await sealRound(db.dataSource, key, { checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
       await runner.query(`ALTER TABLE access_log DROP COLUMN request_id`);
+      await runner.query(`ALTER TABLE access_log_seal DROP COLUMN format`);
       const before = await runner.query(
         `SELECT seq::text, occurred_at::text, reason FROM access_log ORDER BY seq`,
       );

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { newSigningPair } from '../auth/dev-keys.js';
 import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
 import { AccessLogRepository } from './access-log.repository.js';
-import { sealRound } from './access-log.sealer.js';
+import { sealRound, SealerMemory } from './access-log.sealer.js';
 import type { AccessLogEntry } from './access-log.types.js';
 import { readChain, readChainPages, readCheckpoints } from './chain.repository.js';
 import { inSegments } from '../../test/support/verify-segments.js';
@@ -121,6 +121,12 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
       const report = await verifyTampered([`UPDATE access_log SET partner = 'politie' WHERE seq = 7`]);
       expect(report.failure).toMatchObject({ problem: 'altered', position: '7', seq: '7' });
       expect(report.entries).toBe(6);
+    });
+
+    it('a seal whose canonical format was changed', async () => {
+      const report = await verifyTampered([`UPDATE access_log_seal SET format = 2 WHERE position = 7`]);
+      expect(report.failure).toMatchObject({ problem: 'chain-broken', position: '7', seq: '7' });
+      expect(report.failure?.detail).toMatch(/format 2.*format 1/);
     });
 
     it('a deleted entry (its seal left behind)', async () => {
@@ -254,5 +260,43 @@ describe('access log hash chain and checkpoints (real PostgreSQL)', () => {
     expect(counts!.sealed).toBe(counts!.logged);
     // Sealed last, after the rows with higher seq that committed before it.
     expect(counts!.slow_position).toBe(counts!.last_position);
+  });
+
+  it('with a memory, seals late commits at its next search of the window, not every round', async () => {
+    const memory = new SealerMemory();
+    const withMemory = { ...OPTIONS, memory, writtenAs: (seq: string) => log.writtenAs(seq) };
+    const sealWithMemory = async () => {
+      while ((await sealRound(db.dataSource, key, withMemory)).sealed > 0);
+    };
+    await sealWithMemory();
+    expect(memory.searchedAt).toBeGreaterThan(Date.now() - 60_000);
+    const slow = db.dataSource.createQueryRunner();
+    await slow.connect();
+    await slow.startTransaction();
+    await log.append([entry('slow with memory')], slow.manager);
+    await log.append([entry('fast with memory')]);
+    await sealWithMemory();
+    await slow.commitTransaction();
+    await slow.release();
+    // Rounds between searches take only what lies above the highest sealed seq.
+    await sealWithMemory();
+    const unsealed = async () =>
+      (
+        await db.dataSource.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM access_log l
+            WHERE NOT EXISTS (SELECT 1 FROM access_log_seal s WHERE s.seq = l.seq)`,
+        )
+      )[0]!.n;
+    expect(await unsealed()).toBe(1);
+    // The next search (due every FULL_SEARCH_MS) finds it.
+    memory.searchedAt = Number.NEGATIVE_INFINITY;
+    await sealWithMemory();
+    expect(await unsealed()).toBe(0);
+    expect(await verify()).toMatchObject({ ok: true, pending: 0 });
+    // Each seal names the canonical format it hashed: these entries have no request id, format 1.
+    const formats = await db.dataSource.query<{ format: number | null }[]>(
+      `SELECT DISTINCT format FROM access_log_seal`,
+    );
+    expect(formats).toEqual([{ format: 1 }]);
   });
 });

@@ -12,6 +12,11 @@ export interface Seal {
   entryHash: string;
   prevHash: string;
   sealedAt: string;
+  /**
+   * The canonical format the entry was hashed in (chain.ts CanonicalFormat); null on seals made
+   * before seals recorded it, and absent where a reader does not carry it (export files).
+   */
+  format?: number | null;
 }
 
 /**

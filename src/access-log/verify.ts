@@ -1,7 +1,14 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { JWK } from 'jose';
 import { CompactRange } from './merkle.js';
-import { canonicalTextOf, chainHasher, entryHashHex, GENESIS, type HashableEntry } from './chain.js';
+import {
+  canonicalTextOf,
+  chainHasher,
+  entryHashHex,
+  formatOfHashable,
+  GENESIS,
+  type HashableEntry,
+} from './chain.js';
 import type {
   ChainLink,
   Checkpoint,
@@ -297,6 +304,15 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
         }
       }
       return failAt(seal, 'altered', `entry seq ${entry.seq} differs from what was sealed`);
+    }
+    // The seal names the format it hashed; an entry of another shape hashing the same cannot be.
+    const shape = seal.format == null ? undefined : formatOfHashable(entry);
+    if (shape !== undefined && shape !== seal.format) {
+      return failAt(
+        seal,
+        'chain-broken',
+        `the seal says canonical format ${seal.format}, entry seq ${entry.seq} is in format ${shape}`,
+      );
     }
     head = computed;
     tree?.appendLinkHex(computed);

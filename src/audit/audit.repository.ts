@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ChainFilter } from '../access-log/chain.repository.js';
+import { SELECT_EVENT } from '../access-log/entry-description.js';
 import { verifiableExportLines } from './verifiable-export.js';
 
 /** Filters of an access log query, already validated; every one reaches SQL as a parameter. */
@@ -45,17 +46,12 @@ export interface AuditEvent {
 }
 
 /**
- * Microsecond UTC text, so a cursor keeps the exact timestamp PostgreSQL compares with. seq is
- * text here (a bigint exceeds a JS number): ORDER BY must name access_log.seq, or it would sort
- * the text alias and break the keyset.
+ * An entry as the officers' API shows it, from the entry's one description
+ * (src/access-log/entry-description.ts): microsecond UTC text, so a cursor keeps the exact
+ * timestamp PostgreSQL compares with, and seq as text (a bigint exceeds a JS number): ORDER BY
+ * must name access_log.seq, or it would sort the text alias and break the keyset.
  */
-export const SELECT_EVENT = `
-  seq::text AS "seq",
-  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "occurredAt",
-  trace_id AS "traceId", partner, professional, processing_activity_id AS "purpose",
-  legal_basis AS "legalBasis", action, case_id AS "caseId", data_subject_ref AS "dataSubjectRef",
-  fields, status AS "outcome", rule_id AS "ruleId", reason, policy_version AS "policyVersion", emergency,
-  request_id::text AS "requestId"`;
+export { SELECT_EVENT };
 
 /** The WHERE conditions of a filter; `p` adds a parameter and gives its placeholder. */
 function filterConditions(filter: EventFilter, p: (value: unknown) => string): string[] {
