@@ -19,6 +19,7 @@ import { type Context, type Locate, context } from './validate-context.js';
 import { fieldRefProblems, ruleProblems, unknownReference } from './validate-rules.js';
 import { ineffectiveRules, unreachableRules } from './validate-effect.js';
 import { aftercareProblems, legalBasisProblems } from './validate-bases.js';
+import { agreementProblems, personRoleProblems } from './validate-agreement.js';
 
 /** Loads and validates a convenant folder. `convenant` is null when anything is an error: fail closed. */
 export function checkConvenantDir(dir: string): LoadResult {
@@ -64,6 +65,8 @@ export function validateConvenant(c: Convenant, locate: Locate): Diagnostic[] {
     ...ineffectiveRules(ctx),
     ...legalBasisProblems(ctx),
     ...aftercareProblems(ctx),
+    ...agreementProblems(ctx),
+    ...personRoleProblems(ctx),
   ];
 }
 
