@@ -5,6 +5,7 @@
  * See docs/handleiding-juristen.md ("Het convenant als document").
  */
 import { didYouMean } from './load.js';
+import { expandFieldPattern } from './match.js';
 import {
   CONTROLLER_OF_RECORD,
   EVERY_PARTNER,
@@ -123,7 +124,7 @@ function breachProblems(ctx: Context, a: Agreement): Diagnostic[] {
 function supervisionProblems(ctx: Context, a: Agreement): Diagnostic[] {
   const found: Diagnostic[] = [];
   const seen = new Set<string>();
-  for (const [i, o] of a.supervision.officers.entries()) {
+  for (const o of a.supervision.officers) {
     const partner = ctx.partners.get(o.partner);
     if (!partner) {
       found.push(
@@ -203,8 +204,8 @@ export function hoursOf(iso: string): number {
     iso,
   );
   if (!m) return Number.POSITIVE_INFINITY;
-  const [y, mo, w, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0)) as number[];
-  return ((y! * 365 + mo! * 30 + w! * 7 + d!) * 24 + h! + mi! / 60 + s! / 3600) as number;
+  const [y = 0, mo = 0, w = 0, d = 0, h = 0, mi = 0, s = 0] = m.slice(1).map((x) => Number(x ?? 0));
+  return (y * 365 + mo * 30 + w * 7 + d) * 24 + h + mi / 60 + s / 3600;
 }
 
 /**
@@ -261,12 +262,12 @@ export function personRoleProblems(ctx: Context): Diagnostic[] {
     for (const rule of ctx.c.rules) {
       if (rule.effect !== 'allow' || !rule.actions.includes('write')) continue;
       for (const [i, ref] of rule.fields.entries()) {
-        if (ref.pattern !== field.id) continue;
+        if (!expandFieldPattern(ref.pattern, ctx.c.fields).includes(field.id)) continue;
         found.push(
           ctx.report(
             'error',
             'role-field-written',
-            `Rule '${rule.id}' lets partners write '${field.id}', but that field stands for the role '${entry.role}' (person_roles): its value is the person's role in the case and nobody writes it.`,
+            `Rule '${rule.id}' lets partners write '${field.id}'${ref.pattern === field.id ? '' : ` (through '${ref.pattern}')`}, but that field stands for the role '${entry.role}' (person_roles): its value is the person's role in the case and nobody writes it. Name the other fields one by one.`,
             rule.src,
             'fields',
             i,
