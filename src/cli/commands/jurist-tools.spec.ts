@@ -243,22 +243,52 @@ describe('convenant render', () => {
     // away; it is stated all the same.
     expect(never).toContain('(regel geheim-adres-alleen-opvang)');
     for (const heading of [
+      '## Overwegingen',
+      '## 1. Partijen en rollen',
       '## 2. Begrippen',
-      '## 10. Rechten van betrokkenen',
-      '## 11. Datalekken',
-      '## 12. Wijziging en looptijd',
+      '## 9. Gezamenlijke regeling, DPIA en verwerker',
+      '## 11. Rechten van betrokkenen en informatieplicht',
+      '## 12. Datalekken',
+      '## 13. Wijziging en looptijd',
       '## Bijlage: matrix van toegang',
     ])
       expect(stdout).toContain(heading);
-    const signatures = stdout.slice(stdout.indexOf('## 13. Ondertekening'), stdout.indexOf('## Bijlage'));
-    // One signature line per party of the convenant, however many it has.
+    // The legal frame comes from the convenant's agreement, not from standard wording.
+    expect(stdout).not.toContain('[In te vullen');
+    expect(stdout).toContain(
+      'DPIA Gegevensdeling Zorg- en Veiligheidsnetwerk Rotterdam-Rijnmond, versie 2.0',
+    );
+    expect(stdout).toContain(
+      'binnen 72 uur nadat zij is ontdekt aan de Autoriteit Persoonsgegevens (AVG art. 33)',
+    );
+    expect(stdout).toContain('Dit convenant geldt vanaf 1 januari 2026 voor vier jaar.');
+    expect(stdout).toContain("andere partners zien pleger en gezinslid allemaal als 'betrokkene'");
+    const signatures = stdout.slice(stdout.indexOf('## 14. Ondertekening'), stdout.indexOf('## Bijlage'));
+    // One signature line per party of the convenant, however many it has, each with its signatory.
     const partners = readFileSync('policies/zvh-rotterdam-rijnmond/10-partners.yaml', 'utf8').match(
       /^ {2}- id: /gm,
     );
     expect(partners?.length).toBeGreaterThan(0);
-    expect(signatures.match(/^\| (?!Partner|---).+ \| {2}\| {2}\| {2}\|$/gm)).toHaveLength(
-      partners?.length ?? -1,
+    expect(
+      signatures.match(/^\| (?!Partner|---)[^|]+ \| [^|]+, [^|]+ \| Rotterdam, …+ \| …+ \|$/gm),
+    ).toHaveLength(partners?.length ?? -1);
+    expect(signatures).toContain(
+      '| Burgemeester van Rotterdam (tijdelijk huisverbod) | drs. C. (Carla) Verbeek, burgemeester van Rotterdam |',
     );
+  });
+
+  it('as the Twente example, with its agreement and signatories (golden)', async () => {
+    const { code, stdout } = await run(['render', 'policies/vh-twente', '--format', 'markdown']);
+    expect(code).toBe(0);
+    golden('render-vh-twente.md', stdout);
+  });
+
+  it('marks what a convenant without an agreement still has to fill in, and validate warns', async () => {
+    const { stdout } = await run(['render', BASE, '--format', 'markdown']);
+    for (const part of ['overwegingen', 'de DPIA', 'wie coördineert', 'de looptijd'])
+      expect(stdout).toMatch(new RegExp(`\\[In te vullen: [^\\]]*${part}`));
+    const validated = await run(['validate', BASE]);
+    expect(validated.stdout + validated.stderr).toContain('warning missing-agreement');
   });
 
   it('writes to --out', async () => {
