@@ -140,6 +140,44 @@ describe('convenant diff', () => {
       expect(stdout).toContain('No differences in what is enforced.');
     });
 
+    it('reads an old side in an older format leniently, with a note per part it filled in', async () => {
+      // A version from before `exception` was required: the later format refuses it as it stands.
+      const old = mkdtempSync(join(tmpdir(), 'convenant-old-'));
+      try {
+        const folder = join(old, 'diff-fixture');
+        cpSync(BASE, folder, { recursive: true });
+        const head = join(folder, '00-convenant.yaml');
+        writeFileSync(head, readFileSync(head, 'utf8').replace(/^ {4}exception: .*\n/m, ''));
+        expect((await run(['validate', folder])).code).not.toBe(0);
+        const dir = join(repo, 'policies', 'diff-fixture');
+        rmSync(dir, { recursive: true });
+        cpSync(folder, dir, { recursive: true });
+        git('add', '-A');
+        git('commit', '-q', '-m', 'ouder formaat');
+        rmSync(dir, { recursive: true });
+        cpSync(BASE, dir, { recursive: true });
+        const { code, stdout, stderr } = await run(['diff', '--git', 'HEAD', '--dir', dir]);
+        expect(code).toBe(0);
+        // Filling in the exception changes no access.
+        expect(stdout).toContain('No differences in what is enforced.');
+        expect(stderr).toContain(
+          'Note: the old version is in an older format; 1 part was read as that format meant them',
+        );
+        expect(stderr).toMatch(
+          /HEAD:policies\/diff-fixture\/00-convenant\.yaml:\d+:\d+ warning older-format: Older format: legal basis '[a-z0-9-]+' names no 'exception'/,
+        );
+        const json = await run(['diff', '--git', 'HEAD', '--dir', dir, '--json']);
+        expect(JSON.parse(json.stdout).olderFormat).toEqual([
+          expect.objectContaining({ code: 'older-format', severity: 'warning' }),
+        ]);
+        // The new side is read strictly: the same files as the new version are refused.
+        cpSync(folder, dir, { recursive: true });
+        expect((await run(['diff', '--git', 'HEAD~1', '--dir', dir])).code).toBe(2);
+      } finally {
+        rmSync(old, { recursive: true, force: true });
+      }
+    });
+
     it('exits 2 for an unknown revision', async () => {
       const dir = join(repo, 'policies', 'diff-fixture');
       const { code, stderr } = await run(['diff', '--git', 'nope..HEAD', '--dir', dir]);
