@@ -216,9 +216,16 @@ export function hoursOf(iso: string): number {
 export function personRoleProblems(ctx: Context): Diagnostic[] {
   const found: Diagnostic[] = [];
   const entries = ctx.c.personRoles;
-  for (const entry of entries) {
+  for (const [i, entry] of entries.entries()) {
     const at = (message: string, code: string, severity: Diagnostic['severity'], ...path: string[]) =>
       found.push(ctx.report(severity, code, message, entry.src, ...path));
+    const earlier = entries.slice(0, i).find((e) => e.role === entry.role);
+    if (earlier)
+      at(
+        `How '${entry.role}' is shown is also said at ${ctx.where(earlier.src)}; say it once.`,
+        'duplicate-person-role',
+        'error',
+      );
     if ((PERSON_ROLES as readonly string[]).includes(entry.shownAs))
       at(
         `'${entry.role}' would be shown as '${entry.shownAs}', which is itself a role: readers would be told something untrue. Use a general word such as 'betrokkene'.`,
