@@ -5,13 +5,15 @@
  * See docs/handleiding-juristen.md ("Het convenant als document").
  */
 import { didYouMean } from './load.js';
-import { expandFieldPattern } from './match.js';
+import { expandFieldPattern, ruleAppliesTo } from './match.js';
 import {
   CONTROLLER_OF_RECORD,
   EVERY_PARTNER,
   PERSON_ROLES,
   type Agreement,
+  type Convenant,
   type Diagnostic,
+  type Partner,
 } from './model.js';
 import type { Context } from './validate-context.js';
 
@@ -24,18 +26,9 @@ const AUTHORITY_HOURS = 72;
 export function agreementProblems(ctx: Context): Diagnostic[] {
   const { c } = ctx;
   const a = c.agreement;
-  if (!a) {
-    const first = c.files[0];
-    if (!first) return [];
-    return [
-      ctx.report(
-        'warning',
-        'missing-agreement',
-        "The convenant gives no 'agreement' (preamble, term, amendment, joint arrangement, DPIA, information duties, processor, data breaches, supervision), so the rendered document uses standard wording a board would still have to complete. See docs/handleiding-juristen.md.",
-        { file: first, path: [] },
-      ),
-    ];
-  }
+  // A convenant still being written (or a test fixture) need not be a document yet; render says
+  // what its document lacks (documentGaps). Once an agreement is given, it is checked in full.
+  if (!a) return [];
   const found: Diagnostic[] = [
     ...partyProblems(ctx, a),
     ...breachProblems(ctx, a),
@@ -242,6 +235,7 @@ export function personRoleProblems(ctx: Context): Diagnostic[] {
         'shown_as',
       );
     if (entry.disclosedWith === undefined) continue;
+    found.push(...toldApart(ctx, entry.shownAs));
     const field = ctx.fields.get(entry.disclosedWith);
     if (!field) {
       at(
@@ -284,4 +278,64 @@ export function personRoleProblems(ctx: Context): Diagnostic[] {
     }
   }
   return found;
+}
+
+/**
+ * A rule that decides differently for roles shown under one word lets a reader who gets the word
+ * tell them apart by the fields it sees (a pleger shown as 'betrokkene' with no name, a gezinslid
+ * with one). Rules on the disclosing fields themselves are meant to differ. A warning: whether the
+ * rule reaches readers who get the word depends on the partners and situations.
+ */
+function toldApart(ctx: Context, word: string): Diagnostic[] {
+  const group = ctx.c.personRoles.filter((e) => e.shownAs === word);
+  const roles = group.map((e) => e.role);
+  const disclosing = new Set(group.flatMap((e) => (e.disclosedWith ? [e.disclosedWith] : [])));
+  if (roles.length < 2) return [];
+  return ctx.c.rules.flatMap((rule) => {
+    const named = rule.when.personRole;
+    if (!named) return [];
+    const inGroup = roles.filter((r) => named.includes(r));
+    if (inGroup.length === 0 || inGroup.length === roles.length) return [];
+    const fields = rule.fields.flatMap((f) => expandFieldPattern(f.pattern, ctx.c.fields));
+    if (fields.every((f) => disclosing.has(f))) return [];
+    // Only readers that may get the word matter: not those a rule lets read the role itself.
+    const seesRole = (partner: Partner, purpose: string) =>
+      ctx.c.rules.some(
+        (r) =>
+          r.effect === 'allow' &&
+          r.actions.includes('read') &&
+          ruleAppliesTo(r, partner, purpose) &&
+          r.fields.some((f) => expandFieldPattern(f.pattern, ctx.c.fields).some((id) => disclosing.has(id))),
+      );
+    const reached = ctx.c.partners.some((partner) =>
+      partner.purposes.some(
+        (purpose) => ruleAppliesTo(rule, partner, purpose) && !seesRole(partner, purpose),
+      ),
+    );
+    if (!reached) return [];
+    return [
+      ctx.report(
+        'warning',
+        'role-word-told-apart',
+        `Rule '${rule.id}' applies to ${inGroup.join(' and ')} but not to ${roles.filter((r) => !inGroup.includes(r)).join(' and ')}, which are shown together as '${word}': a reader that gets the word may tell them apart by the fields it sees. Make the rule apply to every role shown as '${word}', or accept that readers it reaches can tell.`,
+        rule.src,
+        'when',
+        'person.role',
+      ),
+    ];
+  });
+}
+
+/**
+ * What the rendered document of a convenant lacks for a board to sign it, in words for the
+ * `render` command's warnings: the agreement as a whole, or per partner its signatories.
+ */
+export function documentGaps(c: Convenant): string[] {
+  if (!c.agreement)
+    return [
+      "the convenant gives no 'agreement' (preamble, term, amendment, joint arrangement, DPIA, information duties, processor, data breaches, supervision): the document marks these parts '[In te vullen: …]'",
+    ];
+  return c.partners
+    .filter((p) => p.signatories.length === 0)
+    .map((p) => `partner '${p.id}' names no signatory: its signature block is left blank`);
 }

@@ -35,8 +35,8 @@ effective_from: ${v.today}
 # Vervang elke tekst door die van uw netwerk. Een partij is een partner-id hieronder, of
 # \`controller-of-record\` (de partner die de casus inbracht) of, bij informatieplicht,
 # \`every-partner\`. Duur en termijnen zijn ISO-8601: P4Y vier jaar, P3M drie maanden, PT72H 72 uur.
-# Zonder dit blok valideert het convenant met een waarschuwing, en toont het document
-# "[In te vullen: …]" waar deze tekst had moeten staan.
+# Zonder dit blok valideert het convenant wel, maar toont het document "[In te vullen: …]" waar
+# deze tekst had moeten staan.
 agreement:
   preamble: |
     De partners werken samen in het netwerk om de veiligheid van betrokkenen te vergroten. Zij

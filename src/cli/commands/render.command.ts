@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { officerPartnerIds } from '../../audit/officer.js';
 import { renderConvenant } from '../../policy/render.js';
+import { documentGaps } from '../../policy/validate-agreement.js';
 import { BrowserUnavailableError } from '../chromium.js';
 import type { CommandRegistration } from '../context.js';
 import { dirOf, loadPolicy, withDir } from '../policy-source.js';
@@ -37,6 +38,8 @@ export const renderCommand: CommandRegistration = (program, ctx) => {
         const policy = loadPolicy(ctx, dirOf(ctx, command, dirArg, opts.dir), false);
         if (!policy) return;
         const officers = officerPartnerIds(policy.compiled.convenant);
+        for (const gap of documentGaps(policy.compiled.convenant))
+          ctx.err(`warning: the document is not complete: ${gap}.`);
         const text = renderConvenant(policy.compiled, format === 'pdf' ? 'html' : format, { officers });
         if (format === 'pdf') {
           const { htmlToPdf } = await import('./render-pdf.js');
