@@ -6,6 +6,7 @@ import { RUNNING_PHASES } from '../src/cases/phase.js';
 import { PolicyRegistry } from '../src/convenant/policy.registry.js';
 import {
   accessSubject,
+  checkConvenantDir,
   PERSON_ROLES,
   permittedFields,
   type CompiledConvenant,
@@ -56,7 +57,16 @@ function readersOf(compiled: CompiledConvenant): { phase: Phase; shown: Who; hid
   throw new Error(`${compiled.convenant.id}: no phase with a reader on each side of the pleger role`);
 }
 
-describe.each(EXAMPLE_CONVENANTS)('the pleger role on convenant $name (real HTTP)', ({ dir }) => {
+/** The example convenants that withhold the pleger role; a region's folder without person_roles shows every role. */
+const WITHHOLDING = EXAMPLE_CONVENANTS.filter(({ dir }) =>
+  checkConvenantDir(dir).convenant?.personRoles.some((e) => e.role === 'pleger' && e.disclosedWith),
+);
+
+it('runs on the example convenants that withhold the pleger role, Rotterdam among them', () => {
+  expect(WITHHOLDING.map((c) => c.name)).toContain('zvh-rotterdam-rijnmond');
+});
+
+describe.each(WITHHOLDING)('the pleger role on convenant $name (real HTTP)', ({ dir }) => {
   let t: TestApp;
   let compiled: CompiledConvenant;
   let caseId: string;

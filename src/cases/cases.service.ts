@@ -572,8 +572,8 @@ export class CasesService {
       error = new FieldsNotWritableError([
         ...checked.refused.map((r) => ({
           pointer: r.pointer,
-          // "of this person", not the role: the writer may be one the role is withheld from.
-          detail: `You may not write ${r.fieldId}${r.person ? ' of this person' : ''} here: ${r.decision.reason}`,
+          // The role as this writer may see it: a withheld role is named by its general word.
+          detail: `You may not write ${r.fieldId}${r.shownRole ? ` of a ${r.shownRole}` : ''} here: ${r.decision.reason}`,
         })),
         ...checked.malformed,
       ]);
