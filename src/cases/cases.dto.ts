@@ -265,8 +265,19 @@ export class PersonViewDto {
   @ApiProperty({ example: 'p_abcdefghijklmnopqrst', description: 'Pseudonymous reference of the person.' })
   subjectRef!: string;
 
-  @ApiProperty({ enum: PERSON_ROLES })
-  role!: PersonRole;
+  @ApiProperty({
+    type: String,
+    example: 'slachtoffer',
+    description:
+      "The person's role in the case (slachtoffer, pleger, kind or gezinslid), or, where the convenant withholds that role from you (its person_roles, e.g. because being named pleger can be criminal-law data), the general word it shows instead (e.g. betrokkene); then roleGeneralised is true. Persons shown under one word are listed together in an order that does not depend on their role.",
+  })
+  role!: string;
+
+  @ApiPropertyOptional({
+    enum: [true],
+    description: 'Present (true) when role is the general word, not the role itself.',
+  })
+  roleGeneralised?: true;
 
   @ApiProperty(FIELD_VIEW_MAP)
   fields!: Record<string, FieldValueViewDto>;

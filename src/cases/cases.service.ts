@@ -27,6 +27,7 @@ import {
 import { DEFAULT_PAGE_SIZE } from './cases.dto.js';
 import type { Decision, Situation } from './field-access.js';
 import { caseReferencePrefix, newSubjectRef } from './identifiers.js';
+import { orderShown, roleView } from './person-roles.js';
 import type {
   CaseSummary,
   CaseView,
@@ -282,6 +283,7 @@ export class CasesService {
     };
 
     const caseFields = fieldsOf(null);
+    const shownRole = roleView(policy.compiled.convenant, access, actor.partner, actor.purpose, base);
     const persons = snapshot.persons.map((person) => ({
       person,
       fields: fieldsOf(person),
@@ -316,9 +318,16 @@ export class CasesService {
       },
       ...(emergencyUntil !== null ? { emergencyAccess: { until: emergencyUntil } } : {}),
       fields: caseFields,
-      persons: persons.map(({ person, fields }) => ({
-        subjectRef: person.subjectRef,
-        role: person.role,
+      persons: orderShown(
+        persons.map(({ person, fields }) => ({
+          subjectRef: person.subjectRef,
+          shown: shownRole(person.role),
+          fields,
+        })),
+      ).map(({ subjectRef, shown, fields }) => ({
+        subjectRef,
+        role: shown.role,
+        ...(shown.generalised ? { roleGeneralised: true } : {}),
         fields,
       })),
     };
@@ -563,7 +572,8 @@ export class CasesService {
       error = new FieldsNotWritableError([
         ...checked.refused.map((r) => ({
           pointer: r.pointer,
-          detail: `You may not write ${r.fieldId}${r.person ? ` of a ${r.person.role}` : ''} here: ${r.decision.reason}`,
+          // The role as this writer may see it: a withheld role is named by its general word.
+          detail: `You may not write ${r.fieldId}${r.shownRole ? ` of a ${r.shownRole}` : ''} here: ${r.decision.reason}`,
         })),
         ...checked.malformed,
       ]);

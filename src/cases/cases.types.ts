@@ -38,7 +38,11 @@ export interface CaseView {
   /** Present only when read under a live emergency access grant (doorbraak). */
   emergencyAccess?: { until: string };
   fields: Record<string, FieldView>;
-  persons: { subjectRef: string; role: PersonRole; fields: Record<string, FieldView> }[];
+  /**
+   * `role` is the person's role, or the convenant's general word for it when the role is withheld
+   * from this reader (`roleGeneralised`; see src/cases/person-roles.ts).
+   */
+  persons: { subjectRef: string; role: string; roleGeneralised?: true; fields: Record<string, FieldView> }[];
 }
 
 export interface CaseSummary {

@@ -9,6 +9,7 @@ import type { Actor, PolicyInForce } from './case-policy.js';
 import type { NewValue, PersonRow } from './cases.repository.js';
 import type { Decision, Situation } from './field-access.js';
 import { fieldValueProblem, isFieldValue, type FieldValue } from './field-values.js';
+import { roleView } from './person-roles.js';
 
 /** A value someone wants to write, located in the request, before it is checked. */
 export interface Proposal {
@@ -32,6 +33,8 @@ export interface Refused {
   pointer: string;
   fieldId: string;
   person: PersonRow | null;
+  /** The person's role as this writer may be shown it (src/cases/person-roles.ts). */
+  shownRole?: string;
   decision: Decision;
 }
 
@@ -50,6 +53,7 @@ export function checkProposals(
 ): Checked {
   const out: Checked = { accepted: [], malformed: [], refused: [] };
   const seen = new Set<string>();
+  const shown = roleView(policy.compiled.convenant, policy.access, actor.partner, actor.purpose, situation);
   for (const p of proposals) {
     const field = policy.compiled.field(p.fieldId);
     if (!field) {
@@ -90,7 +94,13 @@ export function checkProposals(
       p.fieldId,
     );
     if (!decision.allowed) {
-      out.refused.push({ pointer: p.pointer, fieldId: p.fieldId, person: p.person, decision });
+      out.refused.push({
+        pointer: p.pointer,
+        fieldId: p.fieldId,
+        person: p.person,
+        ...(p.person ? { shownRole: shown(p.person.role).role } : {}),
+        decision,
+      });
       continue;
     }
     const problem = fieldValueProblem(field, p.value);

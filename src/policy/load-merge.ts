@@ -5,6 +5,9 @@
 import { basename } from 'node:path';
 import type {
   Action,
+  Agreement,
+  PersonRole,
+  PersonRoleDisclosure,
   CaseFlag,
   CatalogueField,
   Convenant,
@@ -73,6 +76,7 @@ export function mergeFiles(dir: string, files: { source: SourceFile; raw: RawFil
   const title = metadata('title', true);
   const version = metadata('version', true);
   const effectiveFrom = metadata('effective_from', false);
+  const agreement = agreementOf(files, diagnostics);
   const folder = basename(dir);
   const idFile = files.find((f) => f.raw.convenant !== undefined)?.source;
   if (id !== undefined && idFile && folder !== '' && folder !== id) {
@@ -109,6 +113,8 @@ export function mergeFiles(dir: string, files: { source: SourceFile; raw: RawFil
     title,
     version,
     ...(effectiveFrom === undefined ? {} : { effectiveFrom }),
+    ...(agreement === undefined ? {} : { agreement }),
+    personRoles: files.flatMap(({ source, raw }) => buildPersonRoles(source.path, raw)),
     dir,
     files: files.map((f) => f.source.path),
     caseFlags: files.flatMap(({ source, raw }) => buildCaseFlags(source.path, raw)),
@@ -136,6 +142,87 @@ function buildCaseFlags(file: string, raw: RawFile): CaseFlag[] {
   }));
 }
 
+function buildPersonRoles(file: string, raw: RawFile): PersonRoleDisclosure[] {
+  return Object.entries(raw.person_roles ?? {}).map(([role, entry]) => ({
+    role: role as PersonRole,
+    ...(entry.disclosed_with === undefined ? {} : { disclosedWith: entry.disclosed_with }),
+    shownAs: entry.shown_as,
+    src: { file, path: ['person_roles', role] },
+  }));
+}
+
+/** The agreement is metadata too: given in one file only (two would be two texts to sign). */
+function agreementOf(
+  files: { source: SourceFile; raw: RawFile }[],
+  diagnostics: Diagnostic[],
+): Agreement | undefined {
+  const given = files.filter((f) => f.raw.agreement !== undefined);
+  const [first, ...others] = given;
+  for (const other of others) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'conflicting-metadata',
+      message: `'agreement' is also given at ${formatPosition(positionOf(first!.source, ['agreement'], 'key'))}; give the agreement in one file only.`,
+      position: positionOf(other.source, ['agreement'], 'key'),
+    });
+  }
+  const raw = first?.raw.agreement;
+  if (!first || !raw) return undefined;
+  const file = first.source.path;
+  const t = raw.term;
+  const j = raw.joint_controllership;
+  const d = raw.dpia;
+  const i = raw.information_duties;
+  const p = raw.processor;
+  const b = raw.data_breaches;
+  const opt = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  return {
+    preamble: raw.preamble,
+    term: {
+      ...opt('duration', t.duration),
+      ...opt('renewal', t.renewal),
+      ...opt('evaluation', t.evaluation),
+      notice: t.notice,
+    },
+    amendment: raw.amendment,
+    jointControllership: {
+      arrangement: j.arrangement,
+      contactPoint: j.contact_point,
+      ...opt('contact', j.contact),
+    },
+    dpia: {
+      reference: d.reference,
+      ...opt('date', d.date),
+      ...opt('coordinator', d.coordinator),
+      ...opt('review', d.review),
+    },
+    informationDuties: { by: i.by, how: i.how, ...opt('exceptions', i.exceptions) },
+    processor: {
+      name: p.name,
+      agreement: p.agreement,
+      contractedBy: p.contracted_by,
+      ...opt('duties', p.duties),
+    },
+    dataBreaches: {
+      reportWithin: b.report_within,
+      coordinator: b.coordinator,
+      notifiesAuthority: b.notifies_authority,
+      authorityWithin: b.authority_within,
+      procedure: b.procedure,
+    },
+    supervision: {
+      officers: raw.supervision.officers.map((o, n) => ({
+        partner: o.partner,
+        scope: o.scope,
+        src: { file, path: ['agreement', 'supervision', 'officers', n] },
+      })),
+      arrangement: raw.supervision.arrangement,
+    },
+    src: { file, path: ['agreement'] },
+  };
+}
+
 function buildLegalBases(file: string, raw: RawFile): LegalBasis[] {
   return Object.entries(raw.legal_bases ?? {}).map(([id, basis]) => ({
     id,
@@ -159,6 +246,13 @@ function buildPartner(file: string, index: number, raw: RawPartner): Partner {
       ...(raw.jwks_uri === undefined ? {} : { jwksUri: raw.jwks_uri }),
     },
     ...(raw.contact === undefined ? {} : { contact: raw.contact }),
+    signatories: (raw.signatories ?? []).map((s, i) => ({
+      name: s.name,
+      function: s.function,
+      ...(s.place === undefined ? {} : { place: s.place }),
+      ...(s.date === undefined ? {} : { date: s.date }),
+      src: { file, path: ['partners', index, 'signatories', i] },
+    })),
     src: { file, path: ['partners', index] },
   };
 }

@@ -17,13 +17,51 @@ export interface RawFile {
   title?: string;
   version?: string;
   effective_from?: string;
+  agreement?: RawAgreement;
   case_flags?: Record<string, { description?: string }>;
+  person_roles?: Partial<Record<PersonRole, RawPersonRole>>;
   legal_bases?: Record<string, RawLegalBasis>;
   partners?: RawPartner[];
   purposes?: RawPurpose[];
   catalogue?: Record<string, RawSection>;
   rules?: RawRule[];
   tests?: RawTest[];
+}
+
+export interface RawPersonRole {
+  disclosed_with?: string;
+  shown_as: string;
+}
+
+/** The signed text's own parts (policies/convenant.schema.json, definition `agreement`). */
+export interface RawAgreement {
+  preamble: string;
+  term: { duration?: string; renewal?: string; evaluation?: string; notice: string };
+  amendment: string;
+  joint_controllership: { arrangement: string; contact_point: string; contact?: string };
+  dpia: { reference: string; date?: string; coordinator?: string; review?: string };
+  information_duties: { by: string; how: string; exceptions?: string };
+  processor: { name: string; agreement: string; contracted_by: string; duties?: string };
+  data_breaches: {
+    report_within: string;
+    coordinator: string;
+    notifies_authority: string;
+    authority_within: string;
+    procedure: string;
+  };
+  supervision: { officers: RawSupervisor[]; arrangement: string };
+}
+
+export interface RawSupervisor {
+  partner: string;
+  scope: 'joint' | 'own-organisation';
+}
+
+export interface RawSignatory {
+  name: string;
+  function: string;
+  place?: string;
+  date?: string;
 }
 
 interface RawLegalBasis {
@@ -42,6 +80,7 @@ export interface RawPartner {
   keys?: string;
   jwks_uri?: string;
   contact?: string;
+  signatories?: RawSignatory[];
 }
 
 export interface RawPurpose {

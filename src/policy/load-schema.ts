@@ -18,6 +18,7 @@ import {
 import type { RawFile, YamlPath } from './load-raw.js';
 import { MAX_ALIAS_COUNT, type SourceFile, positionOf } from './load-yaml.js';
 import { capitalise, didYouMean, isRecord, lowerFirst, sentence } from './load-text.js';
+import { upgradeOlderFormat } from './load-upgrade.js';
 
 // ---------------------------------------------------------------------------------------------
 // Stage 2: schema validation, with ajv's errors turned into sentences
@@ -40,7 +41,10 @@ const ENUM_NOUNS: [readonly unknown[], string][] = [
   [FIELD_LEVELS, 'a field level'],
 ];
 
-export function checkAgainstSchema(source: SourceFile): { raw: RawFile | null; diagnostics: Diagnostic[] } {
+export function checkAgainstSchema(
+  source: SourceFile,
+  options: { olderFormat?: boolean } = {},
+): { raw: RawFile | null; diagnostics: Diagnostic[] } {
   // An empty file (or one holding only comments) contributes nothing; that is not an error.
   let data: unknown = {};
   try {
@@ -59,7 +63,15 @@ export function checkAgainstSchema(source: SourceFile): { raw: RawFile | null; d
       ],
     };
   }
-  if (validateFile(data)) return { raw: data, diagnostics: [] };
+  const notes: Diagnostic[] = options.olderFormat
+    ? upgradeOlderFormat(data).map((u) => ({
+        severity: 'warning',
+        code: 'older-format',
+        message: u.message,
+        position: positionOf(source, u.path, 'key'),
+      }))
+    : [];
+  if (validateFile(data)) return { raw: data, diagnostics: notes };
   const errors = relevantErrors((validateFile.errors ?? []) as DefinedError[], data);
   return { raw: null, diagnostics: errors.map((e) => schemaDiagnostic(e, source, data)) };
 }

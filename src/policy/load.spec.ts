@@ -475,7 +475,7 @@ describe('loadConvenantSources: schema errors in plain words', () => {
     );
     expect(at(d)).toBe('10-partners.yaml:5:5');
     expect(d.message).toBe(
-      "Partner 'vtrr' has an unknown key 'knd'. Did you mean 'kind'? Known keys: id, name, kind, purposes, keys, jwks_uri, contact.",
+      "Partner 'vtrr' has an unknown key 'knd'. Did you mean 'kind'? Known keys: id, name, kind, purposes, keys, jwks_uri, contact, signatories.",
     );
   });
 

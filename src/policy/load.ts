@@ -20,6 +20,14 @@ import { displayPath, folderError, sortDiagnostics } from './load-text.js';
 export { ISO_8601_DURATION } from './load-schema.js';
 export { didYouMean, formatPosition, sortDiagnostics } from './load-text.js';
 
+export interface LoadOptions {
+  /**
+   * Read files written in an older version of the format, filling in what it lacked (with a
+   * note each); see load-upgrade.ts. Only for comparing with a signed older version.
+   */
+  olderFormat?: boolean;
+}
+
 export interface LoadResult {
   /** The merged model; null when a file could not be read, parsed or matched to the schema. */
   convenant: Convenant | null;
@@ -36,7 +44,11 @@ export interface LoadResult {
 // ---------------------------------------------------------------------------------------------
 
 /** Loads a convenant from in-memory files (already in merge order). Pure: no I/O. */
-export function loadConvenantSources(dir: string, files: { path: string; text: string }[]): LoadResult {
+export function loadConvenantSources(
+  dir: string,
+  files: { path: string; text: string }[],
+  options: LoadOptions = {},
+): LoadResult {
   const sources = files.map((f) => parseSource(f.path, f.text));
   const locate = (src: SourceRef): SourcePosition => {
     const source = sources.find((s) => s.path === src.file);
@@ -58,7 +70,7 @@ export function loadConvenantSources(dir: string, files: { path: string; text: s
     diagnostics.push(...syntax);
     // Schema errors on a document that did not parse would mostly echo the syntax error.
     if (syntax.some((d) => d.severity === 'error')) continue;
-    const checked = checkAgainstSchema(source);
+    const checked = checkAgainstSchema(source, options);
     diagnostics.push(...checked.diagnostics);
     if (checked.raw) valid.push({ source, raw: checked.raw });
   }

@@ -84,6 +84,61 @@ export interface Partner extends Located {
   purposes: string[];
   keys: PartnerKeys;
   contact?: string;
+  /** Who signs for this partner; empty when the files do not say (the document leaves lines). */
+  signatories: Signatory[];
+}
+
+export interface Signatory extends Located {
+  name: string;
+  function: string;
+  /** Absent: left blank in the document, to be filled in by hand when signing. */
+  place?: string;
+  date?: string;
+}
+
+/**
+ * How a person's role is shown to the readers of a case (issue 18 point 5: being named `pleger`
+ * can be criminal-law data). A role without an entry is shown to every reader.
+ */
+export interface PersonRoleDisclosure extends Located {
+  role: PersonRole;
+  /** A person-level catalogue field: the role is shown only where this field is readable. */
+  disclosedWith?: string;
+  /** The general word shown instead, to readers who may not see the role. */
+  shownAs: string;
+}
+
+/** Who acts: a partner id, the partner that brought the case in, or each partner for itself. */
+export type AgreementParty = string;
+export const CONTROLLER_OF_RECORD = 'controller-of-record';
+export const EVERY_PARTNER = 'every-partner';
+
+export interface Supervisor extends Located {
+  partner: string;
+  scope: 'joint' | 'own-organisation';
+}
+
+/**
+ * What the signed text says besides the rules (policies/convenant.schema.json, `agreement`):
+ * the preamble, term and amendment, and the legal frame of the cooperation (AVG art. 13/14, 26,
+ * 28, 33-35 and the supervisory arrangement). See docs/handleiding-juristen.md.
+ */
+export interface Agreement extends Located {
+  preamble: string;
+  term: { duration?: string; renewal?: string; evaluation?: string; notice: string };
+  amendment: string;
+  jointControllership: { arrangement: string; contactPoint: AgreementParty; contact?: string };
+  dpia: { reference: string; date?: string; coordinator?: string; review?: string };
+  informationDuties: { by: AgreementParty; how: string; exceptions?: string };
+  processor: { name: string; agreement: string; contractedBy: string; duties?: string };
+  dataBreaches: {
+    reportWithin: string;
+    coordinator: string;
+    notifiesAuthority: AgreementParty;
+    authorityWithin: string;
+    procedure: string;
+  };
+  supervision: { officers: Supervisor[]; arrangement: string };
 }
 
 export interface EmergencyAccess {
@@ -200,6 +255,9 @@ export interface Convenant {
   title: string;
   version: string;
   effectiveFrom?: string;
+  /** Absent in a convenant that does not (yet) give it; validate warns, render uses standard text. */
+  agreement?: Agreement;
+  personRoles: PersonRoleDisclosure[];
   /** The folder it was loaded from. */
   dir: string;
   /** The YAML files, in the order they were merged. */

@@ -1,96 +1,36 @@
 import type { CompiledConvenant } from './compile.js';
 import { effectiveAccess, parseSituationKey, summarise, type EffectiveAccess } from './access.js';
 import { explain, type DecisionGroup, type Situation } from './explain.js';
-import { buildMatrix, escapeHtml } from './matrix.js';
-import type { Convenant, PersonRole, Sensitivity } from './model.js';
+import { buildMatrix } from './matrix.js';
+import type { Convenant, PersonRole } from './model.js';
+import {
+  arrangementBlocks,
+  breachBlocks,
+  informationItems,
+  preambleBlocks,
+  rolesText,
+  signatureBlocks,
+  supervisionBlocks,
+  termBlocks,
+} from './render-frame.js';
+import { renderHtml, renderMarkdown, type Block } from './render-output.js';
+import { dateNl, durationNl, list, retentionNl, ROLE_NL, SENSITIVITY_NL } from './render-words.js';
+export { renderHtml, renderMarkdown, type Block, type SignatureParty } from './render-output.js';
+export { dateNl, durationNl, retentionNl, SENSITIVITY_NL } from './render-words.js';
 
 /**
  * The whole convenant as a readable Dutch document for the signing parties, generated from the
  * same compiled convenant the gateway enforces (so text and enforcement cannot drift apart).
- * One document model, rendered to Markdown and to printable, self-contained HTML.
+ * What the rules cannot say (preamble, joint arrangement, DPIA, processor, breaches, term,
+ * signatories) comes from the convenant's `agreement` and partners' `signatories`
+ * (render-frame.ts). One document model, rendered to Markdown and to printable HTML
+ * (render-output.ts); `convenant render --pdf` prints that HTML.
  */
-
-export type Block =
-  | { kind: 'h'; level: 1 | 2 | 3 | 4; text: string }
-  | { kind: 'p'; text: string }
-  | { kind: 'ul'; items: string[] }
-  | { kind: 'table'; head: string[]; rows: string[][] };
 
 export interface RenderOptions {
   /** Partner ids of the privacy officers (FG) who review doorbraken and the log. */
   officers?: readonly string[];
 }
-
-export const SENSITIVITY_NL: Record<Sensitivity, string> = {
-  ordinary: 'gewoon persoonsgegeven',
-  bsn: 'burgerservicenummer (BSN)',
-  health: 'bijzonder persoonsgegeven: gezondheid (AVG art. 9)',
-  criminal: 'strafrechtelijk gegeven (AVG art. 10)',
-  'confidential-address': 'geheim adres',
-};
-
-const UNITS: Record<string, [string, string]> = {
-  Y: ['jaar', 'jaar'],
-  M: ['maand', 'maanden'],
-  W: ['week', 'weken'],
-  D: ['dag', 'dagen'],
-  H: ['uur', 'uur'],
-  Mt: ['minuut', 'minuten'],
-  S: ['seconde', 'seconden'],
-};
-
-const NUMBER_WORDS = [
-  'nul',
-  'één',
-  'twee',
-  'drie',
-  'vier',
-  'vijf',
-  'zes',
-  'zeven',
-  'acht',
-  'negen',
-  'tien',
-  'elf',
-  'twaalf',
-  'dertien',
-  'veertien',
-  'vijftien',
-  'zestien',
-  'zeventien',
-  'achttien',
-  'negentien',
-  'twintig',
-];
-
-/** A count as a signed text writes it: in words up to twenty, in digits beyond. */
-const countNl = (n: number): string => NUMBER_WORDS[n] ?? String(n);
-
-/** `P5Y` → `vijf jaar`, `PT60M` → `60 minuten`, `P1Y6M` → `één jaar en zes maanden`. */
-export function durationNl(iso: string): string {
-  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(
-    iso,
-  );
-  if (!m) return iso;
-  const parts = (['Y', 'M', 'W', 'D', 'H', 'Mt', 'S'] as const).flatMap((unit, i) => {
-    const n = m[i + 1];
-    if (n === undefined) return [];
-    const [one, many] = UNITS[unit]!;
-    return [`${countNl(Number(n))} ${Number(n) === 1 ? one : many}`];
-  });
-  if (parts.length === 0) return iso;
-  return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} en ${parts.at(-1)!}`;
-}
-
-const list = (items: readonly string[]): string =>
-  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} en ${items.at(-1)!}`;
-
-const ROLE_NL: Record<PersonRole, string> = {
-  slachtoffer: 'het slachtoffer',
-  pleger: 'de pleger',
-  kind: 'het kind',
-  gezinslid: 'het gezinslid',
-};
 
 function whereText(where: readonly Situation[], allPhases: number): string {
   const phases = [...new Set(where.map((w) => w.phase))];
@@ -214,25 +154,22 @@ export function documentBlocks(
 
   h(1, c.title);
   p(
-    `Convenant ${c.id}, versie ${c.version}${c.effectiveFrom ? `, van kracht vanaf ${c.effectiveFrom}` : ''}. ` +
+    `Convenant ${c.id}, versie ${c.version}${c.effectiveFrom ? `, van kracht vanaf ${dateNl(c.effectiveFrom)}` : ''}. ` +
       `Handhavingsversie ${compiled.version}: elke toegang in het logboek noemt deze versie.`,
   );
+  blocks.push(...preambleBlocks(c));
   p(
     'Dit document is gegenereerd uit dezelfde convenantbestanden die de gateway handhaaft. Wat hier staat, ' +
       'is wat de gateway toestaat en weigert; wijzigt een regel, dan wijzigen dit document en de handhaving samen.',
   );
 
-  h(2, '1. Partners');
+  h(2, '1. Partijen en rollen');
   blocks.push({
     kind: 'table',
     head: ['Partner', 'Code', 'Soort', 'Doelen', 'Contact'],
     rows: c.partners.map((x) => [x.name, x.id, x.kind, x.purposes.join(', '), x.contact ?? '']),
   });
-
-  p(
-    'Rollen. Elke partner is zelfstandig verwerkingsverantwoordelijke (AVG art. 4 onder 7) voor de gegevens die hij vastlegt en voor de gegevens die hij via de gateway ontvangt. Voor de gezamenlijke voorziening (de gateway, de gedeelde casusgegevens en het logboek) zijn de partners gezamenlijk verwerkingsverantwoordelijken (AVG art. 26); dit convenant is hun regeling: wie wat mag zien en vastleggen, staat in artikel 6, het toezicht in artikel 9.' +
-      (officers.length > 0 ? ` Het toezicht op de naleving ligt bij ${list(officers)}.` : ''),
-  );
+  p(rolesText(c, officers));
 
   h(2, '2. Begrippen');
   blocks.push({
@@ -296,6 +233,16 @@ export function documentBlocks(
         f.level === 'person' ? 'persoon' : 'casus',
       ]),
     });
+  }
+
+  for (const entry of c.personRoles) {
+    if (entry.disclosedWith === undefined) continue;
+    const sharing = c.personRoles.filter((e) => e.shownAs === entry.shownAs).map((e) => e.role);
+    p(
+      `De rol ${entry.role} van een persoon is zelf een gegeven: ${SENSITIVITY_NL[compiled.field(entry.disclosedWith)?.sensitivity ?? 'ordinary']}. ` +
+        `De gateway toont haar alleen aan een partner die het veld ${entry.disclosedWith} van die persoon mag lezen (artikel 6); ` +
+        `andere partners zien ${list(sharing)} allemaal als '${entry.shownAs}', zodat dat woord niet verraadt wie wie is.`,
+    );
   }
 
   h(2, '6. Wat elke partner mag zien en vastleggen, en waarom');
@@ -410,20 +357,24 @@ export function documentBlocks(
     } else p('Geen regel opent bij een doorbraak meer gegevens dan zonder.');
   }
 
-  h(2, '9. Logboek en toezicht');
+  blocks.push(...arrangementBlocks(c));
+
+  h(2, '10. Logboek en toezicht');
+  const supervision = supervisionBlocks(c, officers);
   blocks.push({
     kind: 'ul',
     items: [
       'Elke toegang wordt vastgelegd, toegestaan en geweigerd, lezen en vastleggen: welke partner en professional, voor welk doel, welke casus en welke persoon (als referentie), welke velden, de beslissende regel en grondslag, en de handhavingsversie van het convenant.',
       'Geen gegeven verlaat de gateway voordat de vastlegging ervan in het logboek is opgeslagen; kan het logboek niet worden geschreven, dan wordt het verzoek geweigerd.',
       'Het logboek kan alleen worden aangevuld, niet gewijzigd: elke vastlegging is met een hashketen aan de vorige verbonden en de keten wordt regelmatig ondertekend, zodat wijzigingen aantoonbaar zijn.',
-      `Toezicht: ${officers.length > 0 ? list(officers) : 'de functionaris gegevensbescherming'} raadpleegt het logboek per casus, partner en persoon, stelt inzageoverzichten op (AVG art. 15), toetst elke doorbraak en bekijkt opvallende patronen. Ook elke raadpleging door de toezichthouder wordt gelogd.`,
+      supervision.item,
       'Elke versie van het convenant wordt met haar volledige tekst bewaard, zodat bij elke vastlegging in het logboek de tekst is terug te vinden die de beslissing nam.',
       `Bewaartermijnen van de gedeelde gegevens, per doel (gerekend zoals in artikel 3): ${c.purposes.map((u) => `${u.name}: ${durationNl(u.retention)}`).join('; ')}.`,
     ],
   });
+  if (supervision.table) blocks.push(supervision.table);
 
-  h(2, '10. Rechten van betrokkenen');
+  h(2, '11. Rechten van betrokkenen en informatieplicht');
   blocks.push({
     kind: 'ul',
     items: [
@@ -432,26 +383,11 @@ export function documentBlocks(
       'Wissing en beperking (art. 17 en 18): gegevens worden gewist zodra de bewaartermijn van hun doel is verstreken; een verzoek daarvoor eerder beoordeelt de partner die het gegeven vastlegde, met de functionaris gegevensbescherming.',
       'Bezwaar (art. 21): een bezwaar wordt beoordeeld door de partner die de casus inbracht, in overleg met de betrokken partners; een besluit wordt de betrokkene schriftelijk en met redenen meegedeeld.',
       'Een verzoek wordt binnen een maand beantwoord (art. 12 lid 3). Waar de veiligheid van een slachtoffer of kind dat vraagt, kan inzage worden beperkt (UAVG art. 41); de reden wordt vastgelegd.',
+      ...informationItems(c),
     ],
   });
 
-  h(2, '11. Datalekken');
-  p(
-    'Een partner die een inbreuk op de beveiliging van de gedeelde gegevens ontdekt of vermoedt, meldt dat onverwijld, uiterlijk binnen 24 uur, aan de functionaris gegevensbescherming en aan de andere partners wier gegevens het betreft. De partner in wiens verantwoordelijkheid de inbreuk plaatsvond, meldt haar zo nodig binnen 72 uur aan de Autoriteit Persoonsgegevens (AVG art. 33) en aan de betrokkenen (art. 34). Het logboek laat zien welke gegevens van wie zijn ingezien.',
-  );
-
-  h(2, '12. Wijziging en looptijd');
-  p(
-    `Dit convenant geldt${c.effectiveFrom ? ` vanaf ${c.effectiveFrom}` : ' vanaf de ondertekening'} voor onbepaalde tijd. Een wijziging krijgt een nieuw versienummer en gaat pas in als alle partners haar hebben goedgekeurd en de gateway de nieuwe tekst zonder fouten heeft gecontroleerd; tot dan blijft de vorige versie gelden. Een partner kan het convenant opzeggen met een termijn van drie maanden; zijn toegang eindigt dan, de gegevens die hij vastlegde blijven onder de bewaartermijnen van dit convenant. De partners evalueren het convenant jaarlijks.`,
-  );
-
-  h(2, '13. Ondertekening');
-  p(`Aldus overeengekomen en ondertekend, versie ${c.version}:`);
-  blocks.push({
-    kind: 'table',
-    head: ['Partner', 'Naam en functie', 'Plaats en datum', 'Handtekening'],
-    rows: c.partners.map((x) => [x.name, '', '', '']),
-  });
+  blocks.push(...breachBlocks(c), ...termBlocks(c), ...signatureBlocks(c));
 
   h(2, 'Bijlage: matrix van toegang');
   const matrix = buildMatrix(compiled, access);
@@ -472,76 +408,6 @@ export function documentBlocks(
     'L lezen, V vastleggen; ● alle velden van het onderdeel, ◐ sommige, · geen (zonder doorbraak, in enige fase of rol); ! een doorbraak opent meer velden.',
   );
   return blocks;
-}
-
-/**
- * A purpose's retention as a signed text says it: the term runs from when the partner that
- * recorded the data no longer takes part (closing a case ends every participation).
- */
-export function retentionNl(iso: string): string {
-  const words = durationNl(iso);
-  return words === iso
-    ? iso
-    : `${words} na het einde van de deelname van de partner die het gegeven vastlegde, uiterlijk ${words} na afsluiting van de casus`;
-}
-
-const mdEscape = (text: string) => text.replace(/([\\`*_[\]<>|])/g, '\\$1');
-
-export function renderMarkdown(blocks: readonly Block[]): string {
-  const out: string[] = [];
-  for (const b of blocks) {
-    if (b.kind === 'h') out.push(`${'#'.repeat(b.level)} ${mdEscape(b.text)}`, '');
-    else if (b.kind === 'p') out.push(mdEscape(b.text), '');
-    else if (b.kind === 'ul') out.push(...b.items.map((i) => `- ${mdEscape(i)}`), '');
-    else {
-      const row = (cells: readonly string[]) =>
-        `| ${cells.map((x) => mdEscape(x).replace(/\n/g, ' ')).join(' | ')} |`;
-      out.push(row(b.head), row(b.head.map(() => '---')), ...b.rows.map(row), '');
-    }
-  }
-  return out.join('\n');
-}
-
-export function renderHtml(blocks: readonly Block[], title: string): string {
-  const e = escapeHtml;
-  const body = blocks
-    .map((b) => {
-      if (b.kind === 'h') return `<h${b.level}>${e(b.text)}</h${b.level}>`;
-      if (b.kind === 'p') return `<p>${e(b.text)}</p>`;
-      if (b.kind === 'ul') return `<ul>\n${b.items.map((i) => `<li>${e(i)}</li>`).join('\n')}\n</ul>`;
-      return (
-        `<table>\n<thead><tr>${b.head.map((x) => `<th scope="col">${e(x)}</th>`).join('')}</tr></thead>\n<tbody>\n` +
-        b.rows.map((r) => `<tr>${r.map((x) => `<td>${e(x)}</td>`).join('')}</tr>`).join('\n') +
-        '\n</tbody>\n</table>'
-      );
-    })
-    .join('\n');
-  return `<!doctype html>
-<html lang="nl">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)}</title>
-<style>
-body { font-family: Georgia, 'Times New Roman', serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #111; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 1px solid #999; }
-h3 { font-size: 1.1rem; } h4 { font-size: 1rem; font-style: italic; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 0.5rem 0 1rem; }
-th, td { border: 1px solid #aaa; padding: 0.25rem 0.4rem; text-align: left; vertical-align: top; }
-th { background: #eee; }
-@media print {
-  body { margin: 0; max-width: none; font-size: 10.5pt; }
-  h2:not(:first-of-type) { break-before: page; }
-  h2, h3, h4 { break-after: avoid; } tr, li { break-inside: avoid; }
-  th { background: none; }
-}
-</style>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
 }
 
 export type DocumentFormat = 'html' | 'markdown';

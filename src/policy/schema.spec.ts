@@ -75,6 +75,23 @@ const PAIRS: [string, SchemaNode, string][] = [
   ['the case of a test', definitions.test!.properties!.case as SchemaNode, 'RawTest.case'],
   ['the person of a test', definitions.test!.properties!.person as SchemaNode, 'RawTest.person'],
   ['what a test expects', definitions.test!.properties!.expect as SchemaNode, 'RawTest.expect'],
+  ['how a person role is shown', definitions.personRole!, 'RawPersonRole'],
+  ['a signatory', definitions.signatory!, 'RawSignatory'],
+  ['the agreement', definitions.agreement!, 'RawAgreement'],
+  ...[
+    'term',
+    'joint_controllership',
+    'dpia',
+    'information_duties',
+    'processor',
+    'data_breaches',
+    'supervision',
+  ].map((key): [string, SchemaNode, string] => [
+    `the agreement's ${key}`,
+    definitions.agreement!.properties![key] as SchemaNode,
+    `RawAgreement.${key}`,
+  ]),
+  ['a supervising officer', definitions.supervisor!, 'RawSupervisor'],
 ];
 
 describe('the JSON Schema and the loader agree', () => {

@@ -12,13 +12,16 @@ import {
   loadConvenantDir,
   loadConvenantSources,
   sortDiagnostics,
+  type LoadOptions,
   type LoadResult,
 } from './load.js';
+import { asOlderFormatNote } from './load-upgrade.js';
 import type { Convenant, Diagnostic, Partner, Purpose, SourceRef } from './model.js';
 import { type Context, type Locate, context } from './validate-context.js';
 import { fieldRefProblems, ruleProblems, unknownReference } from './validate-rules.js';
 import { ineffectiveRules, unreachableRules } from './validate-effect.js';
 import { aftercareProblems, legalBasisProblems } from './validate-bases.js';
+import { agreementProblems, personRoleProblems } from './validate-agreement.js';
 
 /** Loads and validates a convenant folder. `convenant` is null when anything is an error: fail closed. */
 export function checkConvenantDir(dir: string): LoadResult {
@@ -26,12 +29,17 @@ export function checkConvenantDir(dir: string): LoadResult {
 }
 
 /** The same checks on files already read (see readConvenantFolder). */
-export function checkConvenantSources(dir: string, files: { path: string; text: string }[]): LoadResult {
-  return checked(loadConvenantSources(dir, files));
+export function checkConvenantSources(
+  dir: string,
+  files: { path: string; text: string }[],
+  options: LoadOptions = {},
+): LoadResult {
+  return checked(loadConvenantSources(dir, files, options), options);
 }
 
-function checked(loaded: LoadResult): LoadResult {
-  const semantic = loaded.convenant ? validateConvenant(loaded.convenant, loaded.locate) : [];
+function checked(loaded: LoadResult, options: LoadOptions = {}): LoadResult {
+  const found = loaded.convenant ? validateConvenant(loaded.convenant, loaded.locate) : [];
+  const semantic = options.olderFormat ? found.map(asOlderFormatNote) : found;
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...semantic]);
   const failed = diagnostics.some((d) => d.severity === 'error');
   return { convenant: failed ? null : loaded.convenant, diagnostics, locate: loaded.locate };
@@ -64,6 +72,8 @@ export function validateConvenant(c: Convenant, locate: Locate): Diagnostic[] {
     ...ineffectiveRules(ctx),
     ...legalBasisProblems(ctx),
     ...aftercareProblems(ctx),
+    ...agreementProblems(ctx),
+    ...personRoleProblems(ctx),
   ];
 }
 

@@ -52,7 +52,19 @@ function withoutSources(value: unknown): unknown {
  * the version.
  */
 export function decisionContent(c: Convenant): unknown {
-  return withoutSources({ ...c, tests: undefined, dir: undefined, files: undefined });
+  // Keys added to the format later are left out while empty, so a convenant that does not use
+  // them keeps the version it had (log entries and stored texts name it).
+  return withoutSources({
+    ...c,
+    tests: undefined,
+    dir: undefined,
+    files: undefined,
+    personRoles: c.personRoles.length > 0 ? c.personRoles : undefined,
+    partners: c.partners.map((p) => ({
+      ...p,
+      signatories: p.signatories.length > 0 ? p.signatories : undefined,
+    })),
+  });
 }
 
 /** Identifies the rules in force; see "Policy version" in docs/convenant-format.md. */

@@ -160,3 +160,23 @@ export function caseScenario(compiled: CompiledConvenant): CaseScenario {
   }
   throw new Error(`${convenant.id} offers no case scenario (a registrar that manages, and six partners)`);
 }
+
+/**
+ * The word `who` is shown for a person of `role` (src/cases/person-roles.ts): a role whose
+ * `disclosed_with` field `who` may not read becomes its `shown_as` word, and so does every role
+ * sharing that word.
+ */
+export function shownRole(compiled: CompiledConvenant, who: Who, phase: Phase, role: PersonRole): string {
+  const entries = compiled.convenant.personRoles;
+  const withheld = new Set(
+    entries
+      .filter(
+        (e) =>
+          e.disclosedWith !== undefined &&
+          !allowedFields(compiled, who, 'read', phase, e.role).includes(e.disclosedWith),
+      )
+      .map((e) => e.shownAs),
+  );
+  const entry = entries.find((e) => e.role === role);
+  return entry && withheld.has(entry.shownAs) ? entry.shownAs : role;
+}

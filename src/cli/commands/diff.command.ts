@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { compileConvenant, type CompiledConvenant } from '../../policy/compile.js';
 import { diffConvenants, diffText } from '../../policy/diff.js';
+import type { Diagnostic } from '../../policy/model.js';
 import { checkConvenantSources } from '../../policy/validate.js';
 import type { CliContext, CommandRegistration } from '../context.js';
 import { folderAtRevision, GitSourceError, parseRange } from '../git-source.js';
@@ -29,20 +30,29 @@ function usage(ctx: CliContext, json: boolean, message: string): void {
   else ctx.err(ctx.style(['bold', 'red'], message));
 }
 
+/**
+ * The convenant folder at a revision. The old side of a diff (`olderFormat`) may be in an older
+ * version of the format: it is read leniently (src/policy/load-upgrade.ts), and what was filled in
+ * is collected in `notes`, which the diff reports.
+ */
 function atRevision(
   ctx: CliContext,
   dir: string,
   revision: string,
   json: boolean,
+  notes?: Diagnostic[],
 ): CompiledConvenant | undefined {
   const folder = folderAtRevision(dir, revision);
   if (folder.files.length === 0) {
     usage(ctx, json, `There is no convenant in ${folder.dir} at revision ${revision}.`);
     return undefined;
   }
-  const result = checkConvenantSources(folder.dir, folder.files);
+  const result = checkConvenantSources(folder.dir, folder.files, { olderFormat: notes !== undefined });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
-  if (result.convenant && errors.length === 0) return compileConvenant(result.convenant);
+  if (result.convenant && errors.length === 0) {
+    notes?.push(...result.diagnostics.filter((d) => d.code === 'older-format'));
+    return compileConvenant(result.convenant);
+  }
   ctx.exitCode = DIFF_EXIT.usage;
   const message = `The convenant in ${folder.dir} at ${revision} has ${errors.length} error${errors.length === 1 ? '' : 's'}.`;
   if (json)
@@ -88,6 +98,7 @@ export const diffCommand: CommandRegistration = (program, ctx) => {
       const json = opts.json === true;
       let before: CompiledConvenant | undefined;
       let after: CompiledConvenant | undefined;
+      const notes: Diagnostic[] = [];
       if (opts.git !== undefined) {
         if (oldArg !== undefined || newArg !== undefined) {
           usage(ctx, json, 'Give either two folders or --git <range>, not both.');
@@ -96,7 +107,7 @@ export const diffCommand: CommandRegistration = (program, ctx) => {
         const dir = policyDir(ctx, opts.dir);
         try {
           const [from, to] = parseRange(opts.git);
-          before = atRevision(ctx, dir, from, json);
+          before = atRevision(ctx, dir, from, json, notes);
           if (!before) return;
           after = to === undefined ? fromFolder(ctx, dir, json) : atRevision(ctx, dir, to, json);
         } catch (error) {
@@ -115,8 +126,16 @@ export const diffCommand: CommandRegistration = (program, ctx) => {
       }
       if (!after) return;
       const diff = diffConvenants(before, after);
-      if (json) printJson(ctx, diff);
-      else for (const line of diffText(diff)) ctx.out(line);
+      if (json) printJson(ctx, notes.length > 0 ? { ...diff, olderFormat: notes.map(diagnosticJson) } : diff);
+      else {
+        if (notes.length > 0) {
+          ctx.err(
+            `Note: the old version is in an older format; ${notes.length} part${notes.length === 1 ? ' was' : 's were'} read as that format meant them (no change in access):`,
+          );
+          for (const d of notes) ctx.err(`  ${diagnosticLine(d, '', ctx.style)}`);
+        }
+        for (const line of diffText(diff)) ctx.out(line);
+      }
       ctx.exitCode = diff.widened && opts.failOnWiden === true ? DIFF_EXIT.widened : DIFF_EXIT.ok;
     });
 };

@@ -31,6 +31,62 @@ title: ${v.title}
 version: '${v.today.slice(0, 4)}.1'
 effective_from: ${v.today}
 
+# Wat het getekende convenant naast de regels zegt; \`convenant render\` neemt het letterlijk over.
+# Vervang elke tekst door die van uw netwerk. Een partij is een partner-id hieronder, of
+# \`controller-of-record\` (de partner die de casus inbracht) of, bij informatieplicht,
+# \`every-partner\`. Duur en termijnen zijn ISO-8601: P4Y vier jaar, P3M drie maanden, PT72H 72 uur.
+# Zonder dit blok valideert het convenant wel, maar toont het document "[In te vullen: …]" waar
+# deze tekst had moeten staan.
+agreement:
+  preamble: |
+    De partners werken samen in het netwerk om de veiligheid van betrokkenen te vergroten. Zij
+    leggen in dit convenant vast welke gegevens zij delen, voor welk doel, op welke grondslag en
+    hoe lang, en hoe betrokkenen hun rechten uitoefenen.
+
+    Dit convenant berust op bestaande wetgeving; het schept geen nieuwe bevoegdheden.
+  term:
+    duration: P4Y # weglaten: voor onbepaalde tijd
+    evaluation: P1Y
+    notice: P3M # opzegtermijn van een partner
+  amendment: >-
+    Een wijziging gaat in als alle partners haar schriftelijk hebben goedgekeurd en de gateway de
+    nieuwe versie zonder fouten heeft gecontroleerd; tot dan blijft de vorige versie gelden.
+  joint_controllership: # AVG art. 26: wie doet wat, en het aanspreekpunt voor betrokkenen
+    arrangement: >-
+      De partners zijn gezamenlijk verwerkingsverantwoordelijk voor de gedeelde casusverwerking in
+      de gateway; elke partner blijft verantwoordelijk voor de gegevens die hij vastlegt.
+    contact_point: controller-of-record
+  dpia: # AVG art. 35; voeg \`date: JJJJ-MM-DD\` toe zodra de DPIA is afgerond
+    reference: DPIA gegevensdeling van het netwerk, versie 1.0
+    coordinator: regie
+  information_duties: # AVG art. 13 en 14
+    by: every-partner
+    how: Elke partner informeert zijn eigen cliënten bij het eerste contact over de gegevensdeling.
+  processor: # AVG art. 28: wie de gateway beheert
+    name: De beheerder van de gateway
+    agreement: Verwerkersovereenkomst gateway, versie 1.0
+    contracted_by: regie
+  data_breaches: # AVG art. 33 en 34; \`validate\` weigert meer dan 72 uur voor de melding aan de AP
+    report_within: PT24H
+    coordinator: regie
+    notifies_authority: controller-of-record
+    authority_within: PT72H
+    procedure: >-
+      De coördinator stelt met de partners vast wie getroffen is; betrokkenen worden ingelicht als
+      het lek een hoog risico voor hen meebrengt. Elke partner registreert elk lek.
+  supervision: # een FG-partner ziet het log van alle partners: alleen als gezamenlijke afspraak
+    officers: [{ partner: fg, scope: joint }]
+    arrangement: >-
+      Elke functionaris gegevensbescherming ziet toe op zijn eigen organisatie; het FG-overleg
+      toetst het log van alle partners in opdracht van alle partners.
+
+# Wie als pleger is aangemerkt, kan daarmee een strafrechtelijk gegeven zijn. Wilt u die rol
+# alleen tonen aan wie dat mag weten, voeg dan een persoonsveld met sensitivity criminal toe en:
+#   person_roles:
+#     pleger: { disclosed_with: <sectie>.pleger-rol, shown_as: betrokkene }
+#     gezinslid: { shown_as: betrokkene }
+# (zie docs/handleiding-juristen.md, artikel 7).
+
 # Casuskenmerken: eigenschappen van een casus die een regel kan noemen (\`when: { case.flag: [...] }\`).
 case_flags:
   afgeschermd-adres:
@@ -75,6 +131,8 @@ legal_bases:
 # - \`keys\`: de publieke sleutels (JWKS) waarmee de gateway de tokens van de partner controleert.
 #   Voor een demo maakt de gateway ze zelf (\`npx convenant keys --dev\`); in productie levert
 #   elke partner zijn eigen bestand, of een \`jwks_uri\`.
+# - \`signatories\`: wie voor de partner tekent; zonder plaats of datum laat het document een lijn
+#   om met de hand in te vullen.
 
 partners:
   - id: regie
@@ -83,6 +141,7 @@ partners:
     purposes: [casusoverleg]
     keys: keys/regie.jwks.json
     contact: Het secretariaat van het netwerk
+    signatories: [{ name: '(naam ondertekenaar)', function: '(functie), namens de procesregie' }]
 
   - id: hulpverlening
     name: Hulpverlening (met beroepsgeheim)
@@ -90,6 +149,7 @@ partners:
     purposes: [casusoverleg]
     keys: keys/hulpverlening.jwks.json
     contact: De aanmeldlijn van de hulpverlening
+    signatories: [{ name: '(naam ondertekenaar)', function: '(functie), namens de hulpverlening' }]
 
   - id: fg
     name: Functionarissen gegevensbescherming van de partners
@@ -97,6 +157,7 @@ partners:
     purposes: [toezicht]
     keys: keys/fg.jwks.json
     contact: Het gezamenlijke FG-overleg
+    signatories: [{ name: '(naam ondertekenaar)', function: 'voorzitter FG-overleg' }]
 `,
     '20-purposes.yaml': `${head('Deel 2: de doelen (doelbinding).')}#
 # Elk doel noemt de grondslagen waarop het steunt (uit 00-convenant.yaml), en hoe lang de gedeelde

@@ -140,6 +140,44 @@ describe('convenant diff', () => {
       expect(stdout).toContain('No differences in what is enforced.');
     });
 
+    it('reads an old side in an older format leniently, with a note per part it filled in', async () => {
+      // A version from before `exception` was required: the later format refuses it as it stands.
+      const old = mkdtempSync(join(tmpdir(), 'convenant-old-'));
+      try {
+        const folder = join(old, 'diff-fixture');
+        cpSync(BASE, folder, { recursive: true });
+        const head = join(folder, '00-convenant.yaml');
+        writeFileSync(head, readFileSync(head, 'utf8').replace(/^ {4}exception: .*\n/m, ''));
+        expect((await run(['validate', folder])).code).not.toBe(0);
+        const dir = join(repo, 'policies', 'diff-fixture');
+        rmSync(dir, { recursive: true });
+        cpSync(folder, dir, { recursive: true });
+        git('add', '-A');
+        git('commit', '-q', '-m', 'ouder formaat');
+        rmSync(dir, { recursive: true });
+        cpSync(BASE, dir, { recursive: true });
+        const { code, stdout, stderr } = await run(['diff', '--git', 'HEAD', '--dir', dir]);
+        expect(code).toBe(0);
+        // Filling in the exception changes no access.
+        expect(stdout).toContain('No differences in what is enforced.');
+        expect(stderr).toContain(
+          'Note: the old version is in an older format; 1 part was read as that format meant them',
+        );
+        expect(stderr).toMatch(
+          /HEAD:policies\/diff-fixture\/00-convenant\.yaml:\d+:\d+ warning older-format: Older format: legal basis '[a-z0-9-]+' names no 'exception'/,
+        );
+        const json = await run(['diff', '--git', 'HEAD', '--dir', dir, '--json']);
+        expect(JSON.parse(json.stdout).olderFormat).toEqual([
+          expect.objectContaining({ code: 'older-format', severity: 'warning' }),
+        ]);
+        // The new side is read strictly: the same files as the new version are refused.
+        cpSync(folder, dir, { recursive: true });
+        expect((await run(['diff', '--git', 'HEAD~1', '--dir', dir])).code).toBe(2);
+      } finally {
+        rmSync(old, { recursive: true, force: true });
+      }
+    });
+
     it('exits 2 for an unknown revision', async () => {
       const dir = join(repo, 'policies', 'diff-fixture');
       const { code, stderr } = await run(['diff', '--git', 'nope..HEAD', '--dir', dir]);
@@ -243,22 +281,51 @@ describe('convenant render', () => {
     // away; it is stated all the same.
     expect(never).toContain('(regel geheim-adres-alleen-opvang)');
     for (const heading of [
+      '## Overwegingen',
+      '## 1. Partijen en rollen',
       '## 2. Begrippen',
-      '## 10. Rechten van betrokkenen',
-      '## 11. Datalekken',
-      '## 12. Wijziging en looptijd',
+      '## 9. Gezamenlijke regeling, DPIA en verwerker',
+      '## 11. Rechten van betrokkenen en informatieplicht',
+      '## 12. Datalekken',
+      '## 13. Wijziging en looptijd',
       '## Bijlage: matrix van toegang',
     ])
       expect(stdout).toContain(heading);
-    const signatures = stdout.slice(stdout.indexOf('## 13. Ondertekening'), stdout.indexOf('## Bijlage'));
-    // One signature line per party of the convenant, however many it has.
+    // The legal frame comes from the convenant's agreement, not from standard wording.
+    expect(stdout).not.toContain('[In te vullen');
+    expect(stdout).toContain(
+      'DPIA Gegevensdeling Zorg- en Veiligheidsnetwerk Rotterdam-Rijnmond, versie 2.0',
+    );
+    expect(stdout).toContain(
+      'binnen 72 uur nadat zij is ontdekt aan de Autoriteit Persoonsgegevens (AVG art. 33)',
+    );
+    expect(stdout).toContain('Dit convenant geldt vanaf 1 januari 2026 voor vier jaar.');
+    expect(stdout).toContain("andere partners zien pleger en gezinslid allemaal als 'betrokkene'");
+    const signatures = stdout.slice(stdout.indexOf('## 14. Ondertekening'), stdout.indexOf('## Bijlage'));
+    // One signature line per party of the convenant, however many it has, each with its signatory.
     const partners = readFileSync('policies/zvh-rotterdam-rijnmond/10-partners.yaml', 'utf8').match(
       /^ {2}- id: /gm,
     );
     expect(partners?.length).toBeGreaterThan(0);
-    expect(signatures.match(/^\| (?!Partner|---).+ \| {2}\| {2}\| {2}\|$/gm)).toHaveLength(
-      partners?.length ?? -1,
+    expect(
+      signatures.match(/^\| (?!Partner|---)[^|]+ \| [^|]+, [^|]+ \| Rotterdam, …+ \| …+ \|$/gm),
+    ).toHaveLength(partners?.length ?? -1);
+    expect(signatures).toContain(
+      '| Burgemeester van Rotterdam (tijdelijk huisverbod) | drs. C. (Carla) Verbeek, burgemeester van Rotterdam |',
     );
+  });
+
+  it('as the Twente example, with its agreement and signatories (golden)', async () => {
+    const { code, stdout } = await run(['render', 'policies/vh-twente', '--format', 'markdown']);
+    expect(code).toBe(0);
+    golden('render-vh-twente.md', stdout);
+  });
+
+  it('marks what a convenant without an agreement still has to fill in, and says so on stderr', async () => {
+    const { stdout, stderr } = await run(['render', BASE, '--format', 'markdown']);
+    expect(stderr).toContain("warning: the document is not complete: the convenant gives no 'agreement'");
+    for (const part of ['overwegingen', 'de DPIA', 'wie coördineert', 'de looptijd'])
+      expect(stdout).toMatch(new RegExp(`\\[In te vullen: [^\\]]*${part}`));
   });
 
   it('writes to --out', async () => {

@@ -172,6 +172,7 @@ export function buildConvenant(spec: ConvenantSpec): Convenant {
     version: spec.version ?? '2026.1',
     dir: 'policies/test-convenant',
     files: [BUILDER_FILE],
+    personRoles: [],
     caseFlags: (spec.caseFlags ?? []).map((id) => ({ id, src: at('case_flags', id) })),
     legalBases: Object.entries(spec.legalBases ?? {}).map(([id, b]) => ({
       id,
@@ -191,6 +192,7 @@ export function buildConvenant(spec: ConvenantSpec): Convenant {
       kind: p.kind ?? p.id,
       purposes: p.purposes,
       keys: { jwksFile: `keys/${p.id}.jwks.json` },
+      signatories: [],
     })),
     purposes: spec.purposes.map((u, i) => ({
       id: u.id,
