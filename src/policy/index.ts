@@ -43,6 +43,15 @@ export {
   type RuleConditions,
 } from './compile.js';
 export {
+  DENIED_BY_DEFAULT,
+  Decisions,
+  decide,
+  decisionKey,
+  type Decision,
+  type DecisionSubject,
+  type Verdict,
+} from './decide.js';
+export {
   NO_RULE_GRANTS,
   UnknownCaseFlagError,
   explain,
