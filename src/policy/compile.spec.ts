@@ -16,13 +16,7 @@ import {
   type ConvenantRawRule,
   type FieldAction,
 } from './compile.js';
-import {
-  PERSON_ROLES,
-  PHASES,
-  type CatalogueField,
-  type Convenant,
-  type Rule,
-} from './model.js';
+import { PERSON_ROLES, PHASES, type CatalogueField, type Convenant, type Rule } from './model.js';
 import {
   EXAMPLE_SPEC,
   buildConvenant,

@@ -1,4 +1,5 @@
 import type { CompiledConvenant } from './compile.js';
+import { ROLE_NL, nlList, renderWhen } from './conditions.js';
 import { effectiveAccess, parseSituationKey, summarise, type EffectiveAccess } from './access.js';
 import { explain, type DecisionGroup, type Situation } from './explain.js';
 import { buildMatrix, escapeHtml } from './matrix.js';
@@ -82,15 +83,7 @@ export function durationNl(iso: string): string {
   return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} en ${parts.at(-1)!}`;
 }
 
-const list = (items: readonly string[]): string =>
-  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} en ${items.at(-1)!}`;
-
-const ROLE_NL: Record<PersonRole, string> = {
-  slachtoffer: 'het slachtoffer',
-  pleger: 'de pleger',
-  kind: 'het kind',
-  gezinslid: 'het gezinslid',
-};
+const list = nlList;
 
 function whereText(where: readonly Situation[], allPhases: number): string {
   const phases = [...new Set(where.map((w) => w.phase))];
@@ -350,13 +343,7 @@ export function documentBlocks(
               ? list(r.partners.map(partnerName))
               : `partners van de soort ${list(r.partnerKinds ?? [])}`;
         const under = r.purposes === '*' ? 'onder elk doel' : `onder ${list(r.purposes)}`;
-        const when = [
-          ...(r.when.phase ? [`in de fase${r.when.phase.length > 1 ? 's' : ''} ${list(r.when.phase)}`] : []),
-          ...(r.when.personRole
-            ? [`voor gegevens van ${list(r.when.personRole.map((x) => ROLE_NL[x]))}`]
-            : []),
-          ...(r.when.caseFlags ? [`bij casuskenmerk ${list(r.when.caseFlags)}`] : []),
-        ];
+        const when = renderWhen(r.when);
         const fields = r.fields.length > 0 ? r.fields.map((f) => f.pattern).join(', ') : 'de casus';
         return `Nooit ${actionNl(r.actions.join('+')).toLowerCase()}: ${fields}; geldt voor ${who}, ${under}${when.length > 0 ? `, ${when.join(', ')}` : ''}. Waarom: ${r.reason} (regel ${r.id})`;
       }),
