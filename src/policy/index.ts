@@ -43,6 +43,14 @@ export {
   type RuleConditions,
 } from './compile.js';
 export {
+  CONDITION_KINDS,
+  conditionsCover,
+  explainWhen,
+  renderWhen,
+  type ConditionKind,
+  type ConditionTable,
+} from './conditions.js';
+export {
   DENIED_BY_DEFAULT,
   Decisions,
   decide,
