@@ -1,11 +1,5 @@
-import {
-  accessSubject,
-  CASE_SUBJECT,
-  FIELD_ACTIONS,
-  type CompiledConvenant,
-  type FieldAction,
-} from './compile.js';
-import type { Action, PersonRole, Phase, Purpose, Sensitivity } from './model.js';
+import { accessSubject, CASE_SUBJECT, type CompiledConvenant, type FieldAction } from './compile.js';
+import type { PersonRole, Phase, Purpose, Sensitivity } from './model.js';
 
 /**
  * One decision pass: for one subject (partner, purpose and the case's situation), every field's
@@ -53,7 +47,8 @@ export interface Verdict {
 
 export interface Decision {
   /** The situation key this decision is for (see decisionKey). */
-  key: string;
+  readonly key: string;
+  /** The subject as given; not copied, so callers must not change it afterwards. */
   subject: Readonly<DecisionSubject>;
   /** Every catalogue field, per field action. Fields of the other level are refused by a level guard. */
   fields: Readonly<Record<FieldAction, ReadonlyMap<string, Verdict>>>;
@@ -86,9 +81,11 @@ export const DENIED_BY_DEFAULT: Verdict = Object.freeze({
   basesFrom: 'purpose',
 });
 
-/** Verdicts are shared per (CASL rule, sensitivity): a decision only holds references to them. */
-type VerdictMemo = WeakMap<object, Map<Sensitivity, Verdict>>;
-const verdictMemos = new WeakMap<CompiledConvenant, VerdictMemo>();
+/**
+ * Verdicts are shared per (CASL rule, sensitivity): a decision only holds references to them. A
+ * CASL rule object belongs to one ability, so to one pair of one compiled version.
+ */
+const verdictMemo = new WeakMap<object, Map<Sensitivity, Verdict>>();
 
 function ruleIdOf(origin: unknown): string | undefined {
   if (
@@ -108,10 +105,8 @@ function verdictOf(
   rule: { inverted: boolean; reason?: string | undefined; origin: unknown },
   sensitivity: Sensitivity,
 ): Verdict {
-  let memo = verdictMemos.get(compiled);
-  if (!memo) verdictMemos.set(compiled, (memo = new WeakMap()));
-  let bySensitivity = memo.get(rule);
-  if (!bySensitivity) memo.set(rule, (bySensitivity = new Map<Sensitivity, Verdict>()));
+  let bySensitivity = verdictMemo.get(rule);
+  if (!bySensitivity) verdictMemo.set(rule, (bySensitivity = new Map<Sensitivity, Verdict>()));
   let verdict = bySensitivity.get(sensitivity);
   if (verdict) return verdict;
   const ruleId = ruleIdOf(rule.origin);
@@ -160,45 +155,89 @@ export function decide(compiled: CompiledConvenant, s: DecisionSubject): Decisio
     return m;
   };
 
-  const decideAction = (action: FieldAction): [Map<string, Verdict>, Set<string>] => {
-    // Lowest priority first, each matching rule overriding what it names, exactly as CASL's
-    // `permittedFieldsOf` walks them: so `allowed` holds the same fields in the same order.
-    const verdicts = new Map<string, Verdict>();
+  type CaslRule = ReturnType<typeof ability.possibleRulesFor>[number];
+  interface ActionPass {
+    /** The rules whose conditions hold, lowest priority first. */
+    matched: CaslRule[];
+    allowed: Set<string>;
+    verdicts?: Map<string, Verdict>;
+  }
+  // Lowest priority first, each matching rule adding or removing what it names, exactly as
+  // CASL's `permittedFieldsOf` walks them: so `allowed` holds the same fields in the same order.
+  const walk = (action: FieldAction): ActionPass => {
+    const matched: CaslRule[] = [];
     const allowed = new Set<string>();
     const rules = ability.possibleRulesFor(action, CASE_SUBJECT);
     for (let i = rules.length - 1; i >= 0; i--) {
       const rule = rules[i]!;
       if (!matches(rule)) continue;
+      matched.push(rule);
       for (const id of rule.fields ?? catalogue.map((f) => f.id)) {
-        const field = compiled.field(id);
-        if (!field) continue;
-        verdicts.set(id, verdictOf(compiled, purpose, rule, field.sensitivity));
         if (rule.inverted) allowed.delete(id);
         else allowed.add(id);
       }
     }
-    // Hand back every field in catalogue order, the ones no rule matched denied by default.
-    const ordered = new Map<string, Verdict>();
-    for (const field of catalogue) ordered.set(field.id, verdicts.get(field.id) ?? DENIED_BY_DEFAULT);
-    return [ordered, allowed];
+    return { matched, allowed };
   };
-
-  const fields = {} as Record<FieldAction, ReadonlyMap<string, Verdict>>;
-  const allowed = {} as Record<FieldAction, ReadonlySet<string>>;
-  for (const action of FIELD_ACTIONS) {
-    [fields[action], allowed[action]] = decideAction(action);
-  }
-  const manageAction: Action = 'manage';
-  // A check without a field: CASL's matchesField skips field-bound deny rules here, and so do we.
-  const manageRule = ability
-    .possibleRulesFor(manageAction, CASE_SUBJECT)
-    .find((rule) => (rule.fields === undefined || !rule.inverted) && matches(rule));
+  // Each field's verdict comes from its highest-priority matching rule (what `relevantRuleFor`
+  // answers), taken from the rules already matched: no condition is evaluated again.
+  const verdictsOf = (pass: ActionPass): Map<string, Verdict> => {
+    const winners = new Map<string, CaslRule>();
+    for (let i = pass.matched.length - 1; i >= 0; i--) {
+      const rule = pass.matched[i]!;
+      for (const id of rule.fields ?? catalogue.map((f) => f.id)) if (!winners.has(id)) winners.set(id, rule);
+    }
+    const verdicts = new Map<string, Verdict>();
+    for (const field of catalogue) {
+      const rule = winners.get(field.id);
+      verdicts.set(
+        field.id,
+        rule ? verdictOf(compiled, purpose, rule, field.sensitivity) : DENIED_BY_DEFAULT,
+      );
+    }
+    return verdicts;
+  };
+  // Each action is walked when first asked for, and verdicts are made only when asked for: the
+  // effective-access table (matrix, render, diff) needs just the allowed sets, for thousands of
+  // situations, and an inline test often just one action.
+  const passes: Partial<Record<FieldAction, ActionPass>> = {};
+  const pass = (action: FieldAction): ActionPass => (passes[action] ??= walk(action));
+  const allowed: Record<FieldAction, ReadonlySet<string>> = {
+    get read() {
+      return pass('read').allowed;
+    },
+    get write() {
+      return pass('write').allowed;
+    },
+  };
+  const fields: Record<FieldAction, ReadonlyMap<string, Verdict>> = {
+    get read() {
+      const p = pass('read');
+      return (p.verdicts ??= verdictsOf(p));
+    },
+    get write() {
+      const p = pass('write');
+      return (p.verdicts ??= verdictsOf(p));
+    },
+  };
+  let manage: Verdict | undefined;
+  const decideManage = (): Verdict => {
+    // A check without a field: CASL's matchesField skips field-bound deny rules here, and so do we.
+    const rule = ability
+      .possibleRulesFor('manage', CASE_SUBJECT)
+      .find((r) => (r.fields === undefined || !r.inverted) && matches(r));
+    return rule ? verdictOf(compiled, purpose, rule, 'ordinary') : DENIED_BY_DEFAULT;
+  };
   return {
-    key: decisionKey(s),
-    subject: Object.freeze({ ...s }),
+    get key() {
+      return decisionKey(s);
+    },
+    subject: s,
     fields,
     allowed,
-    manage: manageRule ? verdictOf(compiled, purpose, manageRule, 'ordinary') : DENIED_BY_DEFAULT,
+    get manage() {
+      return (manage ??= decideManage());
+    },
     purposeBases: purpose.legalBases,
   };
 }
