@@ -1,20 +1,20 @@
 import {
-  decideField,
-  decideManage,
-  permittedFields,
-  type AccessSubject,
+  DENIED_BY_DEFAULT,
+  Decisions,
   type CompiledConvenant,
+  type Decision as EngineDecision,
   type FieldAction,
   type PersonRole,
   type Phase,
+  type Verdict,
 } from '../policy/index.js';
 
 /**
  * The case endpoints' view of the policy engine: which fields a partner may read or write in a
  * situation, which rule decided each field, and under which legal basis. Every answer comes from
- * the compiled convenant (`permittedFields` / `decideField` / `decideManage`); this class only
- * memoises them per situation, because the same few situations (phase x role x flags) repeat on
- * every request while the convenant version stays the same.
+ * the engine's one decision pass (`Decisions`, src/policy/decide.ts), memoised per situation:
+ * the same few situations (phase x role x flags) repeat on every request while the convenant
+ * version stays the same. This class only shapes those verdicts for the access log.
  */
 
 /** What a decision looks at, from the case as stored and the caller's emergency grant. */
@@ -42,58 +42,52 @@ export interface DecisionGroup extends Decision {
   fields: string[];
 }
 
-/** The situations are finite (phases x roles x declared flags), so this only guards against surprises. */
-const MAX_CACHED_SITUATIONS = 20_000;
-
-function subjectOf(s: Situation): AccessSubject {
+function decisionOf(
+  d: Verdict,
+  purposeBases: readonly string[],
+  partner: string,
+  purpose: string,
+  action: string,
+): Decision {
   return {
-    case: { phase: s.phase, participant: s.participant, flags: [...s.flags] },
-    ...(s.role !== undefined ? { person: { role: s.role } } : {}),
-    access: { emergency: s.emergency === true },
+    allowed: d.allowed,
+    ruleId: d.ruleId ?? null,
+    reason:
+      d.reason ?? `No rule of the convenant grants ${partner} ${action} under ${purpose} in this situation.`,
+    // The log names the rule's own bases, else all of the purpose's (one entry covers fields of
+    // several sensitivities, so it cannot name the per-sensitivity subset explain shows).
+    legalBasis: d.allowed && d.basesFrom === 'rule' ? d.bases : purposeBases,
   };
 }
 
-function situationKey(partner: string, purpose: string, action: string, s: Situation): string {
-  const flags = [...new Set(s.flags)].sort().join(',');
-  return [
-    partner,
-    purpose,
-    action,
-    s.phase,
-    s.participant ? 'p' : '-',
-    s.emergency === true ? 'e' : '-',
-    flags,
-    s.role ?? '',
-  ].join('\u0000');
-}
-
-interface CachedSituation {
-  permitted: ReadonlySet<string>;
-  decisions: Map<string, Decision>;
-}
-
 export class FieldAccess {
-  private readonly situations = new Map<string, CachedSituation>();
+  private readonly decisions: Decisions;
   private readonly candidates = new Map<string, readonly string[]>();
 
-  constructor(readonly compiled: CompiledConvenant) {}
+  constructor(readonly compiled: CompiledConvenant) {
+    this.decisions = new Decisions(compiled);
+  }
+
+  /** The engine's one decision pass for this situation (memoised per situation key). */
+  situation(partner: string, purpose: string, s: Situation): EngineDecision {
+    return this.decisions.for({ partner, purpose, ...s });
+  }
 
   /** The fields `action` is allowed on in this situation (throws a PolicyError for an unknown pair). */
   permitted(partner: string, purpose: string, action: FieldAction, s: Situation): ReadonlySet<string> {
-    return this.situation(partner, purpose, action, s).permitted;
+    return this.situation(partner, purpose, s).allowed[action];
   }
 
   /** One field's decision with its rule, reason and legal basis. */
   decide(partner: string, purpose: string, action: FieldAction, s: Situation, fieldId: string): Decision {
-    const cached = this.situation(partner, purpose, action, s);
-    let decision = cached.decisions.get(fieldId);
-    if (!decision) {
-      const ability = this.compiled.abilityFor(partner, purpose);
-      const d = decideField(ability, action, subjectOf(s), fieldId);
-      decision = this.complete(partner, purpose, action, d);
-      cached.decisions.set(fieldId, decision);
-    }
-    return decision;
+    const d = this.situation(partner, purpose, s);
+    return decisionOf(
+      d.fields[action].get(fieldId) ?? DENIED_BY_DEFAULT,
+      d.purposeBases,
+      partner,
+      purpose,
+      action,
+    );
   }
 
   /** `fields` grouped by outcome and deciding rule, in first-seen order. */
@@ -104,22 +98,27 @@ export class FieldAccess {
     s: Situation,
     fields: readonly string[],
   ): DecisionGroup[] {
+    const d = this.situation(partner, purpose, s);
+    const verdicts = d.fields[action];
     const groups = new Map<string, DecisionGroup>();
     for (const field of fields) {
-      const d = this.decide(partner, purpose, action, s, field);
-      const key = `${d.allowed ? 'allow' : 'deny'}\u0000${d.ruleId ?? ''}`;
+      const verdict = verdicts.get(field) ?? DENIED_BY_DEFAULT;
+      const key = `${verdict.allowed ? 'allow' : 'deny'}\u0000${verdict.ruleId ?? ''}`;
       const group = groups.get(key);
       if (group) group.fields.push(field);
-      else groups.set(key, { ...d, fields: [field] });
+      else
+        groups.set(key, {
+          ...decisionOf(verdict, d.purposeBases, partner, purpose, action),
+          fields: [field],
+        });
     }
     return [...groups.values()];
   }
 
   /** Whether the case may be managed (participations, phase), with the deciding rule. */
   manage(partner: string, purpose: string, s: Omit<Situation, 'role'>): Decision {
-    const ability = this.compiled.abilityFor(partner, purpose);
-    const d = decideManage(ability, subjectOf(s));
-    return this.complete(partner, purpose, 'manage', d);
+    const d = this.situation(partner, purpose, s);
+    return decisionOf(d.manage, d.purposeBases, partner, purpose, 'manage');
   }
 
   /**
@@ -145,35 +144,5 @@ export class FieldAccess {
   /** The legal bases of a purpose (for entries no rule decided, such as a denied participation). */
   purposeLegalBasis(purpose: string): readonly string[] {
     return this.compiled.purpose(purpose).legalBases;
-  }
-
-  private situation(partner: string, purpose: string, action: FieldAction, s: Situation): CachedSituation {
-    const key = situationKey(partner, purpose, action, s);
-    let cached = this.situations.get(key);
-    if (!cached) {
-      const ability = this.compiled.abilityFor(partner, purpose);
-      cached = { permitted: new Set(permittedFields(ability, action, subjectOf(s))), decisions: new Map() };
-      if (this.situations.size >= MAX_CACHED_SITUATIONS) this.situations.clear();
-      this.situations.set(key, cached);
-    }
-    return cached;
-  }
-
-  private complete(
-    partner: string,
-    purpose: string,
-    action: FieldAction | 'manage',
-    d: { allowed: boolean; ruleId?: string; reason?: string },
-  ): Decision {
-    const rule = d.ruleId !== undefined ? this.compiled.rule(d.ruleId) : undefined;
-    const ruleBases = d.allowed ? rule?.legalBases : undefined;
-    return {
-      allowed: d.allowed,
-      ruleId: d.ruleId ?? null,
-      reason:
-        d.reason ??
-        `No rule of the convenant grants ${partner} ${action} under ${purpose} in this situation.`,
-      legalBasis: ruleBases && ruleBases.length > 0 ? ruleBases : this.purposeLegalBasis(purpose),
-    };
   }
 }

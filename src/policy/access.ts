@@ -1,12 +1,14 @@
-import { FIELD_ACTIONS, accessSubject, permittedFields, type CompiledConvenant } from './compile.js';
+import { FIELD_ACTIONS, type CompiledConvenant } from './compile.js';
+import { decide } from './decide.js';
 import { ACTIONS, PERSON_ROLES, PHASES } from './model.js';
 import type { Action, Convenant, PersonRole, Phase } from './model.js';
 
 /**
  * What the gateway ENFORCES, spelled out: for every partner × purpose pair and every situation a
  * request can be in (phase, taking part or not, doorbraak or not, case flags, and for
- * person-level fields each person role), the fields each action is allowed on. Computed by asking
- * the compiled abilities, the same ones the gateway decides with, never by re-reading the YAML.
+ * person-level fields each person role), the fields each action is allowed on. Computed with the
+ * engine's one decision pass (`decide`), the same one the gateway decides with, never by
+ * re-reading the YAML.
  * The diff, the matrix and the rendering are all built on this.
  */
 
@@ -124,32 +126,31 @@ export function effectiveAccess(
   for (const partner of partners) {
     for (const purpose of [...partner.purposes].sort()) {
       if (!c.purposes.some((u) => u.id === purpose)) continue;
-      const ability = compiled.abilityFor(partner.id, purpose);
-      const fields = new Map<Action, Map<string, Set<string>>>();
-      for (const action of FIELD_ACTIONS) {
-        const grants = new Map<string, Set<string>>();
-        const grant = (field: string, s: AccessSituation) => {
-          let set = grants.get(field);
-          if (!set) grants.set(field, (set = new Set()));
-          set.add(situationKey(s));
-        };
-        for (const s of situations) {
-          const base = { phase: s.phase, participant: s.participant, emergency: s.emergency, flags: s.flags };
-          for (const field of permittedFields(ability, action, accessSubject(base))) grant(field, s);
-          for (const role of PERSON_ROLES) {
-            const withRole = { ...s, role };
-            for (const field of permittedFields(ability, action, accessSubject({ ...base, role })))
-              grant(field, withRole);
+      const fields = new Map<Action, Map<string, Set<string>>>(
+        FIELD_ACTIONS.map((action) => [action, new Map<string, Set<string>>()]),
+      );
+      const caseActions = new Map<Action, Set<string>>(
+        CASE_ACTIONS.map((action) => [action, new Set<string>()]),
+      );
+      const grant = (d: ReturnType<typeof decide>, key: string) => {
+        for (const action of FIELD_ACTIONS) {
+          const grants = fields.get(action)!;
+          for (const field of d.allowed[action]) {
+            let set = grants.get(field);
+            if (!set) grants.set(field, (set = new Set()));
+            set.add(key);
           }
         }
-        fields.set(action, grants);
-      }
-      const caseActions = new Map<Action, Set<string>>();
-      for (const action of CASE_ACTIONS) {
-        caseActions.set(
-          action,
-          new Set(situations.filter((s) => ability.can(action, accessSubject(s))).map(situationKey)),
-        );
+      };
+      for (const s of situations) {
+        // One decision pass per situation (and per role for person-level fields): every action at once.
+        const base = { partner: partner.id, purpose, ...s };
+        const caseLevel = decide(compiled, base);
+        grant(caseLevel, situationKey(s));
+        for (const role of PERSON_ROLES)
+          grant(decide(compiled, { ...base, role }), situationKey({ ...s, role }));
+        // Today `manage` is the only case-level action.
+        if (caseLevel.manage.allowed) caseActions.get('manage')?.add(situationKey(s));
       }
       pairs.push({ partner: partner.id, purpose, fields, caseActions });
     }

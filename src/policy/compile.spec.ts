@@ -16,14 +16,7 @@ import {
   type ConvenantRawRule,
   type FieldAction,
 } from './compile.js';
-import {
-  PERSON_ROLES,
-  PHASES,
-  type CatalogueField,
-  type Convenant,
-  type PersonRole,
-  type Rule,
-} from './model.js';
+import { PERSON_ROLES, PHASES, type CatalogueField, type Convenant, type Rule } from './model.js';
 import {
   EXAMPLE_SPEC,
   buildConvenant,
@@ -31,6 +24,7 @@ import {
   type ConvenantSpec,
   type RuleSpec,
 } from './testing/convenant-builder.js';
+import { convenantArb, subjectArb } from './testing/random-convenant.js';
 
 /** permittedFields gives no order (CASL's set order); compare as sets. */
 const permitted = (...args: Parameters<typeof permittedFields>) => new Set(permittedFields(...args));
@@ -472,91 +466,7 @@ function referenceAllows(
 }
 
 describe('permittedFields against a reference evaluator', () => {
-  const FLAGS = ['geheim-adres', 'wapens'];
-  const PARTNERS = [
-    { id: 'a', kind: 'zorg' },
-    { id: 'b', kind: 'zorg' },
-    { id: 'c', kind: 'justitie' },
-  ];
-  const PURPOSES = ['u1', 'u2', 'u3'];
-  const CATALOGUE: ConvenantSpec['catalogue'] = {
-    s: { a: {}, b: {}, p: { level: 'person' } },
-    t: { x: { level: 'person' }, y: { level: 'person' } },
-    v: { z: {} },
-  };
-  const PATTERNS = ['*', 's.*', 't.*', 'v.*', 's.a', 's.b', 's.p', 't.x', 't.y', 'v.z', 'leeg.*'];
-
-  const someOf = <T>(xs: readonly T[]) => fc.subarray([...xs], { minLength: 1 });
-  const ruleArb = (i: number): fc.Arbitrary<RuleSpec> =>
-    fc
-      .record(
-        {
-          deny: fc.boolean(),
-          actions: someOf(['read', 'write', 'manage'] as const),
-          target: fc.oneof(
-            fc.constant<{ partner: '*' }>({ partner: '*' }),
-            someOf(PARTNERS.map((p) => p.id)).map((partner) => ({ partner })),
-            someOf(['zorg', 'justitie']).map((partner_kind) => ({ partner_kind })),
-          ),
-          purpose: fc.oneof(fc.constant<'*'>('*'), someOf(PURPOSES)),
-          fields: someOf(PATTERNS),
-          participant: fc.constantFrom<(true | 'any' | undefined)[]>(true, 'any', undefined),
-          phase: fc.option(fc.subarray([...PHASES]), { nil: undefined }),
-          role: fc.option(fc.subarray([...PERSON_ROLES]), { nil: undefined }),
-          flags: fc.option(someOf(FLAGS), { nil: undefined }),
-          emergency: fc.option(fc.constant<true>(true), { nil: undefined }),
-        },
-        { requiredKeys: ['deny', 'actions', 'target', 'purpose', 'fields'] },
-      )
-      .map((r): RuleSpec => ({
-        id: `r${i}`,
-        ...r.target,
-        purpose: r.purpose,
-        [r.deny ? 'cannot' : 'can']: r.actions,
-        fields: r.fields,
-        when: {
-          ...(r.participant !== undefined ? { participant: r.participant } : {}),
-          ...(r.phase ? { phase: r.phase } : {}),
-          ...(r.role ? { 'person.role': r.role } : {}),
-          ...(r.flags ? { 'case.flag': r.flags } : {}),
-          ...(r.emergency ? { emergency: r.emergency } : {}),
-        },
-      }));
-
-  const convenantArb: fc.Arbitrary<Convenant> = fc
-    .tuple(
-      fc.tuple(...PARTNERS.map(() => someOf(PURPOSES))),
-      fc.subarray(PURPOSES),
-      fc
-        .integer({ min: 0, max: 14 })
-        .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => ruleArb(i)))),
-    )
-    .map(([partnerPurposes, emergencyPurposes, rules]) =>
-      buildConvenant({
-        caseFlags: FLAGS,
-        legalBases: { b: { permits: ['ordinary'] } },
-        partners: PARTNERS.map((p, i) => ({ ...p, purposes: partnerPurposes[i] ?? [] })),
-        purposes: PURPOSES.map((id) => ({
-          id,
-          legalBases: ['b'],
-          ...(emergencyPurposes.includes(id) ? { emergency: {} } : {}),
-        })),
-        catalogue: CATALOGUE,
-        rules,
-      }),
-    );
-
-  const subjectArb: fc.Arbitrary<AccessSubjectInput> = fc.record(
-    {
-      phase: fc.constantFrom(...PHASES),
-      participant: fc.boolean(),
-      flags: fc.subarray(FLAGS),
-      role: fc.constantFrom<PersonRole>(...PERSON_ROLES),
-      emergency: fc.boolean(),
-    },
-    { requiredKeys: ['phase', 'participant', 'flags', 'emergency'] },
-  );
-
+  // The arbitraries live in testing/random-convenant.ts, shared with decide.spec.ts.
   it('agrees with the reference for random convenants and subjects', () => {
     fc.assert(
       fc.property(convenantArb, fc.array(subjectArb, { minLength: 1, maxLength: 8 }), (c, subjects) => {

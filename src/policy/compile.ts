@@ -3,6 +3,7 @@ import type { ForcedSubject, MongoAbility } from '@casl/ability';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import { expandFieldPatterns, ruleAppliesTo } from './match.js';
 import { effectiveWhen } from './closing.js';
+import { conditionsOf, type RuleConditions } from './conditions.js';
 import { PERSON_ROLES } from './model.js';
 import type {
   Action,
@@ -49,19 +50,7 @@ export type CaseSubject = AccessSubject & ForcedSubject<typeof CASE_SUBJECT>;
  */
 export type ConvenantAbility = MongoAbility<[Action, CaseSubject]>;
 
-/**
- * The only condition shapes the compiler emits, one per `when` key (format doc's table). Keys
- * are dot paths because CASL never matches nested condition objects (trap 3); there is no `$or`
- * (trap 2: CASL reads it as a field name) and no `null` (trap 4: null matches a missing field).
- * A type alias, not an interface, because CASL's MongoQuery needs the implicit index signature.
- */
-export type RuleConditions = {
-  'case.participant'?: true;
-  'case.phase'?: { $in: Phase[] };
-  'person.role'?: { $in: PersonRole[] };
-  'case.flags'?: { $all: string[] };
-  'access.emergency'?: true;
-};
+export type { RuleConditions } from './conditions.js';
 
 /** A CASL raw rule plus the convenant rule it came from, which `relevantRuleFor` hands back as `origin`. */
 export interface ConvenantRawRule {
@@ -206,15 +195,7 @@ function levelGuardsFor(fields: readonly CatalogueField[]): GuardRawRule[] {
 
 /** Maps `when` to CASL conditions exactly as the format doc's table says; undefined when unconditional. */
 export function conditionsFor(when: RuleWhen): RuleConditions | undefined {
-  const c: RuleConditions = {};
-  if (when.participant === true) c['case.participant'] = true;
-  if (when.phase) c['case.phase'] = { $in: [...when.phase] };
-  if (when.personRole) c['person.role'] = { $in: [...when.personRole] };
-  // `$all: []` matches every array in CASL (vacuously true), which is also what "all of no
-  // flags" means; leaving it out says so without relying on that edge.
-  if (when.caseFlags && when.caseFlags.length > 0) c['case.flags'] = { $all: [...when.caseFlags] };
-  if (when.emergency === true) c['access.emergency'] = true;
-  return Object.keys(c).length > 0 ? c : undefined;
+  return conditionsOf(when);
 }
 
 /**

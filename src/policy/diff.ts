@@ -1,4 +1,5 @@
 import type { CompiledConvenant } from './compile.js';
+import { explainWhen } from './conditions.js';
 import {
   effectiveAccess,
   summarise,
@@ -289,12 +290,14 @@ export function diffConvenants(
 
 /** `phases herstel; roles slachtoffer, kind; as participant; with flag geheim-adres; only under doorbraak` */
 export function whereText(w: SituationSummary): string {
-  const parts = [`phase${w.phases.length === 1 ? '' : 's'} ${w.phases.join(', ')}`];
-  if (w.roles) parts.push(`role${w.roles.length === 1 ? '' : 's'} ${w.roles.join(', ')}`);
-  parts.push(w.participation === 'required' ? 'as participant' : 'also without taking part');
-  if (w.flagsNeeded.length > 0) parts.push(`with flag ${w.flagsNeeded.join(', ')}`);
-  if (w.emergency === 'only') parts.push('only under doorbraak');
-  return parts.join('; ');
+  // A summary reads as the conditions of a rule that would hold in exactly those situations.
+  return explainWhen({
+    phase: w.phases,
+    ...(w.roles ? { personRole: w.roles } : {}),
+    participant: w.participation === 'required' ? true : 'any',
+    caseFlags: w.flagsNeeded,
+    ...(w.emergency === 'only' ? { emergency: true } : {}),
+  });
 }
 
 const arrow = (d: ChangeDirection) => (d === 'widened' ? '+' : '-');

@@ -1,20 +1,12 @@
-import {
-  FIELD_ACTIONS,
-  PolicyError,
-  accessSubject,
-  decideField,
-  decideManage,
-  type CompiledConvenant,
-  type FieldAction,
-  type FieldDecision,
-} from './compile.js';
+import { FIELD_ACTIONS, PolicyError, type CompiledConvenant, type FieldAction } from './compile.js';
+import { decide, type Decision, type Verdict } from './decide.js';
 import { PERSON_ROLES, PHASES } from './model.js';
 import type { CatalogueField, FieldLevel, PersonRole, Phase, Purpose, Sensitivity } from './model.js';
 
 /**
- * Explains what one partner may do under one purpose, field by field, by asking the compiled
- * abilities (the same ones the gateway enforces) in every situation in scope: each phase, and
- * for person-level fields each role. Situations decided by the same rule are grouped.
+ * Explains what one partner may do under one purpose, field by field, from the engine's one
+ * decision pass (`decide`, the same one the gateway enforces) in every situation in scope: each
+ * phase, and for person-level fields each role. Situations decided by the same rule are grouped.
  */
 
 export interface ExplainQuery {
@@ -102,14 +94,13 @@ export class UnknownCaseFlagError extends PolicyError {
 
 interface Decided {
   situation: { phase: Phase; role?: PersonRole };
-  decision: FieldDecision;
+  decision: Verdict;
 }
 
 export function explain(compiled: CompiledConvenant, query: ExplainQuery): Explanation {
   const c = compiled.convenant;
   const partner = compiled.partner(query.partner);
   const purpose = compiled.purpose(query.purpose);
-  const ability = compiled.abilityFor(query.partner, query.purpose);
   const flags = query.flags ?? [];
   const knownFlags = c.caseFlags.map((f) => f.id);
   const unknownFlag = flags.find((f) => !knownFlags.includes(f));
@@ -122,16 +113,27 @@ export function explain(compiled: CompiledConvenant, query: ExplainQuery): Expla
     emergency: query.emergency ?? false,
     participant: query.participant ?? true,
   };
-  const subject = (phase: Phase, role?: PersonRole) =>
-    accessSubject({
-      phase,
-      participant: scope.participant,
-      flags,
-      emergency: scope.emergency,
-      ...(role ? { role } : {}),
-    });
-  const basesFor = (field: CatalogueField | undefined, ruleId: string | undefined) =>
-    grantBases(compiled, purpose, field, ruleId);
+  // One decision pass per situation in scope (phase, and phase x role), not one per field.
+  const decisions = new Map<string, Decision>();
+  const decisionIn = (phase: Phase, role?: PersonRole): Decision => {
+    const key = `${phase}|${role ?? ''}`;
+    let d = decisions.get(key);
+    if (!d) {
+      d = decide(compiled, {
+        partner: query.partner,
+        purpose: query.purpose,
+        phase,
+        participant: scope.participant,
+        flags,
+        emergency: scope.emergency,
+        ...(role ? { role } : {}),
+      });
+      decisions.set(key, d);
+    }
+    return d;
+  };
+  const refs = (ids: readonly string[]): LegalBasisRef[] =>
+    ids.map((id) => ({ id, citation: c.legalBases.find((b) => b.id === id)?.citation ?? id }));
 
   const explainField = (field: CatalogueField): FieldExplanation => {
     const situations: Decided['situation'][] =
@@ -142,9 +144,9 @@ export function explain(compiled: CompiledConvenant, query: ExplainQuery): Expla
       explainAction(
         situations.map((situation) => ({
           situation,
-          decision: decideField(ability, action, subject(situation.phase, situation.role), field.id),
+          decision: decisionIn(situation.phase, situation.role).fields[action].get(field.id)!,
         })),
-        (ruleId) => basesFor(field, ruleId),
+        refs,
       ),
     ) as [ActionExplanation, ActionExplanation];
     return {
@@ -180,9 +182,9 @@ export function explain(compiled: CompiledConvenant, query: ExplainQuery): Expla
     manage: explainAction(
       scope.phases.map((phase) => ({
         situation: { phase },
-        decision: decideManage(ability, subject(phase)),
+        decision: decisionIn(phase).manage,
       })),
-      (ruleId) => basesFor(undefined, ruleId),
+      refs,
     ),
     fields: c.fields.map(explainField),
   };
@@ -191,7 +193,7 @@ export function explain(compiled: CompiledConvenant, query: ExplainQuery): Expla
 /** Groups the situations by deciding rule, keeping first-seen order (phase order, then role order). */
 function explainAction(
   decided: readonly Decided[],
-  basesFor: (ruleId: string | undefined) => LegalBasisRef[],
+  refs: (ids: readonly string[]) => LegalBasisRef[],
 ): ActionExplanation {
   const groups = new Map<string, DecisionGroup>();
   for (const { situation, decision } of decided) {
@@ -202,7 +204,7 @@ function explainAction(
         allowed: decision.allowed,
         ...(decision.ruleId !== undefined ? { ruleId: decision.ruleId } : {}),
         reason: decision.reason ?? NO_RULE_GRANTS,
-        ...(decision.allowed ? { legalBases: basesFor(decision.ruleId) } : {}),
+        ...(decision.allowed ? { legalBases: refs(decision.bases) } : {}),
         where: [],
       };
       groups.set(key, group);
@@ -224,28 +226,4 @@ function addSituation(where: Situation[], s: { phase: Phase; role?: PersonRole }
   } else {
     where.push({ phase: s.phase, roles: [s.role] });
   }
-}
-
-/**
- * The legal bases a grant rests on: the ones its rule names, else those of the purpose that
- * permit the field's sensitivity (for `manage`, which concerns the case, the purpose's bases
- * that permit ordinary data).
- */
-function grantBases(
-  compiled: CompiledConvenant,
-  purpose: Purpose,
-  field: CatalogueField | undefined,
-  ruleId: string | undefined,
-): LegalBasisRef[] {
-  const c = compiled.convenant;
-  const ref = (id: string): LegalBasisRef => ({
-    id,
-    citation: c.legalBases.find((b) => b.id === id)?.citation ?? id,
-  });
-  const ruleBases = ruleId !== undefined ? compiled.rule(ruleId)?.legalBases : undefined;
-  if (ruleBases && ruleBases.length > 0) return ruleBases.map(ref);
-  const sensitivity = field?.sensitivity ?? 'ordinary';
-  return purpose.legalBases
-    .filter((id) => c.legalBases.find((b) => b.id === id)?.permits.includes(sensitivity))
-    .map(ref);
 }

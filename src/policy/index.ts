@@ -43,6 +43,23 @@ export {
   type RuleConditions,
 } from './compile.js';
 export {
+  CONDITION_KINDS,
+  conditionsCover,
+  explainWhen,
+  renderWhen,
+  type ConditionKind,
+  type ConditionTable,
+} from './conditions.js';
+export {
+  DENIED_BY_DEFAULT,
+  Decisions,
+  decide,
+  decisionKey,
+  type Decision,
+  type DecisionSubject,
+  type Verdict,
+} from './decide.js';
+export {
   NO_RULE_GRANTS,
   UnknownCaseFlagError,
   explain,

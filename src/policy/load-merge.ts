@@ -24,6 +24,7 @@ import type {
 } from './model.js';
 import type { RawField, RawFile, RawPartner, RawPurpose, RawRule, RawTest, YamlPath } from './load-raw.js';
 import { type SourceFile, positionOf } from './load-yaml.js';
+import { loadWhen } from './conditions.js';
 import { formatPosition, many } from './load-text.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -349,22 +350,9 @@ interface RuleProblem {
 function buildRule(file: string, index: number, raw: RawRule): { rule: Rule } | RuleProblem {
   const effect = ruleEffect(raw);
   if ('problem' in effect) return effect;
-  const emergency = raw.when?.emergency;
-  // Deny rules and emergency rules must also hold for partners not (yet) in the case.
-  const participant =
-    raw.when?.participant ?? (effect.effect === 'allow' && emergency !== true ? true : 'any');
-  const phase = many(raw.when?.phase);
-  const personRole = many(raw.when?.['person.role']);
-  const caseFlags = many(raw.when?.['case.flag']);
   const legalBases = many(raw.legal_basis);
   const partnerKinds = many(raw.partner_kind);
-  const when: RuleWhen = {
-    participant,
-    ...(phase === undefined ? {} : { phase }),
-    ...(personRole === undefined ? {} : { personRole }),
-    ...(caseFlags === undefined ? {} : { caseFlags }),
-    ...(emergency === undefined ? {} : { emergency }),
-  };
+  const when: RuleWhen = loadWhen(raw.when, effect.effect);
   const fields: FieldRef[] = (raw.fields ?? []).map((pattern, i) => ({
     pattern,
     src: { file, path: ['rules', index, 'fields', i] },

@@ -2,6 +2,7 @@
  * The YAML shape of a convenant file after schema validation (snake_case, as jurists write it):
  * what the loader's stages hand each other before the files are merged into the model.
  */
+import type { RawWhen } from './conditions.js';
 import type { Action, FieldLevel, FieldType, PersonRole, Phase, Sensitivity } from './model.js';
 
 export type YamlPath = (string | number)[];
@@ -117,13 +118,7 @@ export interface RawRule {
   can?: OneOrMany<Action>;
   cannot?: OneOrMany<Action>;
   fields?: string[];
-  when?: {
-    participant?: true | 'any';
-    phase?: OneOrMany<Phase>;
-    'person.role'?: OneOrMany<PersonRole>;
-    'case.flag'?: OneOrMany<string>;
-    emergency?: true;
-  };
+  when?: RawWhen;
   legal_basis?: OneOrMany<string>;
   reason: string;
 }

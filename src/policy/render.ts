@@ -1,4 +1,5 @@
 import type { CompiledConvenant } from './compile.js';
+import { renderWhen } from './conditions.js';
 import { effectiveAccess, parseSituationKey, summarise, type EffectiveAccess } from './access.js';
 import { explain, type DecisionGroup, type Situation } from './explain.js';
 import { buildMatrix } from './matrix.js';
@@ -297,13 +298,7 @@ export function documentBlocks(
               ? list(r.partners.map(partnerName))
               : `partners van de soort ${list(r.partnerKinds ?? [])}`;
         const under = r.purposes === '*' ? 'onder elk doel' : `onder ${list(r.purposes)}`;
-        const when = [
-          ...(r.when.phase ? [`in de fase${r.when.phase.length > 1 ? 's' : ''} ${list(r.when.phase)}`] : []),
-          ...(r.when.personRole
-            ? [`voor gegevens van ${list(r.when.personRole.map((x) => ROLE_NL[x]))}`]
-            : []),
-          ...(r.when.caseFlags ? [`bij casuskenmerk ${list(r.when.caseFlags)}`] : []),
-        ];
+        const when = renderWhen(r.when);
         const fields = r.fields.length > 0 ? r.fields.map((f) => f.pattern).join(', ') : 'de casus';
         return `Nooit ${actionNl(r.actions.join('+')).toLowerCase()}: ${fields}; geldt voor ${who}, ${under}${when.length > 0 ? `, ${when.join(', ')}` : ''}. Waarom: ${r.reason} (regel ${r.id})`;
       }),

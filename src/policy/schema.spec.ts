@@ -23,15 +23,18 @@ function schemaKeys(node: SchemaNode): KeySet {
   return { required, optional: all.filter((k) => !required.includes(k)) };
 }
 
-/** Property lists of the loader's Raw* interfaces and of the object types written inside them. */
+/**
+ * Property lists of the loader's Raw* interfaces and of the object types written inside them
+ * (load-raw.ts, and conditions.ts for a rule's `when`).
+ */
 function loaderTypes(): Map<string, KeySet> {
-  const file = ts.createSourceFile(
-    'load-raw.ts',
-    readFileSync('src/policy/load-raw.ts', 'utf8'),
-    ts.ScriptTarget.Latest,
-    true,
-  );
   const found = new Map<string, KeySet>();
+  for (const path of ['src/policy/load-raw.ts', 'src/policy/conditions.ts']) readRawTypes(path, found);
+  return found;
+}
+
+function readRawTypes(path: string, found: Map<string, KeySet>): void {
+  const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
   const keysOf = (members: ts.NodeArray<ts.TypeElement>, name: string): void => {
     const set: KeySet = { required: [], optional: [] };
     for (const member of members) {
@@ -53,7 +56,6 @@ function loaderTypes(): Map<string, KeySet> {
     if (ts.isInterfaceDeclaration(node) && node.name.text.startsWith('Raw'))
       keysOf(node.members, node.name.text);
   });
-  return found;
 }
 
 const loader = loaderTypes();
@@ -69,7 +71,7 @@ const PAIRS: [string, SchemaNode, string][] = [
   ['a section', definitions.section!, 'RawSection'],
   ['a field', definitions.field!, 'RawField'],
   ['a rule', definitions.rule!, 'RawRule'],
-  ['a rule condition', definitions.when!, 'RawRule.when'],
+  ['a rule condition', definitions.when!, 'RawWhen'],
   ['a test', definitions.test!, 'RawTest'],
   ['who a test acts as', definitions.test!.properties!.as as SchemaNode, 'RawTest.as'],
   ['the case of a test', definitions.test!.properties!.case as SchemaNode, 'RawTest.case'],

@@ -1,20 +1,12 @@
-import {
-  PolicyError,
-  accessSubject,
-  decideField,
-  decideManage,
-  type CompiledConvenant,
-  type ConvenantAbility,
-  type FieldAction,
-  type FieldDecision,
-} from './compile.js';
+import { PolicyError, type CompiledConvenant, type FieldAction } from './compile.js';
+import { DENIED_BY_DEFAULT, decide, type Decision, type Verdict } from './decide.js';
 import { expandFieldPattern } from './match.js';
 import { PERSON_ROLES } from './model.js';
 import type { CatalogueField, FieldRef, PersonRole, PolicyTest, SourceRef } from './model.js';
 
 /**
- * Runs a convenant's inline tests (docs/convenant-format.md, "Inline tests") against the
- * compiled abilities, so a test checks exactly what the gateway enforces.
+ * Runs a convenant's inline tests (docs/convenant-format.md, "Inline tests") through the
+ * engine's one decision pass (`decide`), so a test checks exactly what the gateway enforces.
  */
 
 export interface PolicyTestFailure {
@@ -59,15 +51,24 @@ export function runPolicyTest(compiled: CompiledConvenant, test: PolicyTest): Po
 }
 
 function checkTest(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFailure[] {
-  let ability: ConvenantAbility;
+  // One decision pass for the case, and one per person role the expectations need.
+  const decisions = new Map<PersonRole | undefined, Decision>();
+  const decisionFor = (role: PersonRole | undefined): Decision => {
+    let d = decisions.get(role);
+    if (!d) {
+      d = decide(compiled, { ...test.as, ...test.case, ...(role ? { role } : {}) });
+      decisions.set(role, d);
+    }
+    return d;
+  };
   try {
-    ability = compiled.abilityFor(test.as.partner, test.as.purpose);
+    decisionFor(undefined);
   } catch (error) {
     if (error instanceof PolicyError)
       return [{ src: { ...test.src, path: [...test.src.path, 'as'] }, message: error.message }];
     throw error;
   }
-  const ctx: TestContext = { compiled, test, ability };
+  const ctx: TestContext = { compiled, test, decisionFor };
   const fieldFailures = EXPECTATIONS.flatMap(({ key, expectation }) =>
     test.expect[key].flatMap((ref) => checkPattern(ctx, ref, expectation)),
   );
@@ -82,7 +83,7 @@ function checkTest(compiled: CompiledConvenant, test: PolicyTest): PolicyTestFai
 interface TestContext {
   compiled: CompiledConvenant;
   test: PolicyTest;
-  ability: ConvenantAbility;
+  decisionFor: (role: PersonRole | undefined) => Decision;
 }
 
 function checkPattern(ctx: TestContext, ref: FieldRef, expectation: Expectation): PolicyTestFailure[] {
@@ -110,7 +111,7 @@ function checkField(
   const roles: readonly (PersonRole | undefined)[] =
     field.level === 'case' ? [undefined] : ctx.test.person ? [ctx.test.person.role] : PERSON_ROLES;
   return roles.flatMap((role) => {
-    const decision = decideField(ctx.ability, expectation.action, subjectOf(ctx.test, role), field.id);
+    const decision = ctx.decisionFor(role).fields[expectation.action].get(field.id) ?? DENIED_BY_DEFAULT;
     if (decision.allowed === expectation.allowed) return [];
     const what = `${expectation.action} ${field.id}${role ? ` of the ${role}` : ''}`;
     return [{ src: ref.src, message: failureMessage(ctx.test, what, expectation.allowed, decision) }];
@@ -120,7 +121,7 @@ function checkField(
 function checkManage(ctx: TestContext): PolicyTestFailure[] {
   const expected = ctx.test.expect.manage;
   if (expected === undefined) return [];
-  const decision = decideManage(ctx.ability, subjectOf(ctx.test, undefined));
+  const decision = ctx.decisionFor(undefined).manage;
   if (decision.allowed === expected) return [];
   const src = { ...ctx.test.src, path: [...ctx.test.src.path, 'expect', 'manage'] };
   return [{ src, message: failureMessage(ctx.test, 'manage the case', expected, decision) }];
@@ -150,17 +151,8 @@ function checkFieldHistory(compiled: CompiledConvenant, test: PolicyTest): Polic
   return [{ src, message }];
 }
 
-function subjectOf(test: PolicyTest, role: PersonRole | undefined) {
-  return accessSubject({ ...test.case, ...(role ? { role } : {}) });
-}
-
 /** "expected wijkteam/uitvoering-plan to read plan.doelen in phase acute, but no rule grants it" */
-function failureMessage(
-  test: PolicyTest,
-  what: string,
-  expectedAllowed: boolean,
-  decision: FieldDecision,
-): string {
+function failureMessage(test: PolicyTest, what: string, expectedAllowed: boolean, decision: Verdict): string {
   const who = `${test.as.partner}/${test.as.purpose}`;
   const expectation = `expected ${who} ${expectedAllowed ? 'to' : 'not to'} ${what} ${circumstances(test)}`;
   const rule = decision.ruleId ? `rule '${decision.ruleId}'` : 'a rule';

@@ -3,7 +3,8 @@
  * or an earlier allow always shadows.
  */
 import { expandFieldPatterns, ruleAppliesTo, ruleTargetsPartner } from './match.js';
-import type { Diagnostic, Rule, RuleWhen } from './model.js';
+import { conditionsCover } from './conditions.js';
+import type { Diagnostic, Rule } from './model.js';
 import { type Context, list } from './validate-context.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -75,22 +76,6 @@ function applicablePairs(ctx: Context, rule: Rule): string[] {
           .filter((purpose) => ruleAppliesTo(rule, partner, purpose))
           .map((purpose) => `${partner.id} ${purpose}`)
       : [],
-  );
-}
-
-/**
- * Whether `general` holds in every situation where `specific` holds, judged on the conditions
- * alone: then a rule with `general` conditions is in force whenever one with `specific` is.
- */
-function conditionsCover(general: RuleWhen, specific: RuleWhen): boolean {
-  const within = <T>(outer: readonly T[] | undefined, inner: readonly T[] | undefined): boolean =>
-    outer === undefined || (inner !== undefined && inner.every((v) => outer.includes(v)));
-  return (
-    (general.participant === 'any' || specific.participant === true) &&
-    within(general.phase, specific.phase) &&
-    within(general.personRole, specific.personRole) &&
-    (general.caseFlags ?? []).every((flag) => (specific.caseFlags ?? []).includes(flag)) &&
-    (general.emergency === undefined || specific.emergency === true)
   );
 }
 
