@@ -89,3 +89,21 @@ export function loadEnforceablePolicy(dir: string): EnforceablePolicy {
 export function loadEnforceable(dir: string): CompiledConvenant {
   return loadEnforceablePolicy(dir).compiled;
 }
+
+let handedOver: { dir: string; policy: EnforceablePolicy } | undefined;
+
+/**
+ * src/main.ts loads the convenant before anything else starts (an invalid one is never served,
+ * and no database is started for it) and hands that load to PolicyRegistry, which would
+ * otherwise read, validate and self-test the same folder again a moment later.
+ */
+export function handOverPolicy(dir: string, policy: EnforceablePolicy): void {
+  handedOver = { dir, policy };
+}
+
+/** The load handed over for `dir`, once; undefined when there is none (then load it). */
+export function takeHandedOverPolicy(dir: string): EnforceablePolicy | undefined {
+  const taken = handedOver?.dir === dir ? handedOver.policy : undefined;
+  handedOver = undefined;
+  return taken;
+}

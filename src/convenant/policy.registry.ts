@@ -4,7 +4,12 @@ import { watch, type FSWatcher } from 'node:fs';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { CompiledConvenant } from '../policy/compile.js';
-import { type EnforceablePolicy, loadEnforceablePolicy, PolicyInvalidError } from './enforceable.js';
+import {
+  type EnforceablePolicy,
+  loadEnforceablePolicy,
+  PolicyInvalidError,
+  takeHandedOverPolicy,
+} from './enforceable.js';
 import { PolicyVersionRepository, VersionConflictError } from './policy-version.repository.js';
 
 // Loading without Nest or a database lives in enforceable.ts, so `convenant token` can use it
@@ -59,7 +64,8 @@ export class PolicyRegistry implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const policy = loadEnforceablePolicy(this.config.policyDir);
+    const policy =
+      takeHandedOverPolicy(this.config.policyDir) ?? loadEnforceablePolicy(this.config.policyDir);
     await this.record(policy);
     this.compiled = policy.compiled;
     this.logger.log(`Enforcing convenant ${policy.compiled.convenant.id} version ${policy.compiled.version}`);
