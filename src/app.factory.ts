@@ -123,8 +123,9 @@ export async function createApp(
   // pinned async context (nodejs/node#34430); guards and handlers all run after it.
   fastify.addHook('preValidation', (_request, _reply, done) => registry.pin(() => done()));
 
-  const document = openApiDocument(app);
-  fastify.get('/v1/openapi.json', (_request, reply) => reply.send(document));
+  // Built on its first request, not at start-up: reflecting every route costs a warm start ~0.1 s.
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  fastify.get('/v1/openapi.json', (_request, reply) => reply.send((document ??= openApiDocument(app))));
   registerOfficerPage(fastify);
   options.configure?.(app);
 

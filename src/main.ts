@@ -4,17 +4,20 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
-import { loadEnforceable, PolicyInvalidError } from './convenant/policy.registry.js';
+import { AccessLogSealer } from './access-log/access-log.sealer.js';
+import { handOverPolicy, loadEnforceablePolicy, PolicyInvalidError } from './convenant/enforceable.js';
 import { MigrationsPendingError } from './db/data-source.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
 import { removeGatewayFile, writeGatewayFile } from './ops/gateway-file.js';
 import { Lifecycle } from './ops/lifecycle.js';
+import { stoppedLine } from './ops/stopped-line.js';
 import { Metrics, serveMetrics } from './ops/metrics.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  // Fail fast, before a database is started: an invalid convenant is never served.
-  loadEnforceable(config.policyDir);
+  // Fail fast, before a database is started: an invalid convenant is never served. The registry
+  // takes this load over instead of doing it again.
+  handOverPolicy(config.policyDir, loadEnforceablePolicy(config.policyDir));
   const app = await createApp(config, { shutdownHooks: false });
   const logger = app.get(Logger);
   await app.listen({ host: config.host, port: config.port });
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       stopping ??= drainAndStop(app, config, metricsServer, signal).then(
-        () => process.exit(0),
+        (sealed) => process.exit(sealed ? 0 : 1),
         (error: unknown) => {
           console.error('convenant: shutdown failed', error);
           process.exit(1);
@@ -50,14 +53,15 @@ async function main(): Promise<void> {
  * the server stops accepting and in-flight requests finish (each awaits its own access log
  * write, so the group-commit writer is empty once they are done). Requests still running after
  * SHUTDOWN_TIMEOUT_MS lose their connections. Then app.close(): the sealer seals what is left
- * and writes a checkpoint, and the pool (and an embedded PostgreSQL) close.
+ * and writes a checkpoint, and the pool (and an embedded PostgreSQL) close. Resolves false (exit
+ * code 1) when that last seal failed, so the closing line and the exit code say so.
  */
 async function drainAndStop(
   app: NestFastifyApplication,
   config: AppConfig,
   metricsServer: Server | undefined,
   signal: string,
-): Promise<void> {
+): Promise<boolean> {
   const logger = app.get(Logger);
   logger.log(`${signal}: draining (readiness down)`, 'Gateway');
   app.get(Lifecycle).beginDrain();
@@ -77,9 +81,13 @@ async function drainAndStop(
   clearInterval(sweep);
   clearTimeout(deadline);
   metricsServer?.close();
+  const sealer = app.get(AccessLogSealer);
   await app.close();
   await removeGatewayFile(config).catch(() => undefined);
-  logger.log('Stopped: access log sealed, database closed', 'Gateway');
+  const stopped = stoppedLine(sealer.finalSeal);
+  if (stopped.ok) logger.log(stopped.text, 'Gateway');
+  else logger.error(stopped.text, 'Gateway');
+  return stopped.ok;
 }
 
 main().catch((error: unknown) => {

@@ -284,6 +284,12 @@ export async function signCheckpoint(
 }
 
 /**
+ * A sealing pass's end: everything committed was sealed; another instance held the lock (and
+ * seals what is left); or it failed (logged; the rows stay unsealed until a later pass).
+ */
+export type SealOutcome = 'sealed' | 'locked-elsewhere' | 'failed';
+
+/**
  * Runs sealRound every SEAL_INTERVAL_MS, and early once CHECKPOINT_EVERY entries were appended
  * here, until nothing is left; and once more on graceful shutdown, before the database closes
  * (BeforeApplicationShutdown runs ahead of DatabaseModule's OnApplicationShutdown).
@@ -315,10 +321,13 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
     });
   }
 
+  /** How the last seal at shutdown went, for the gateway's closing line (src/main.ts); unset before it ran. */
+  finalSeal?: SealOutcome;
+
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
-    await this.sealAll(true);
+    this.finalSeal = await this.sealAll(true);
   }
 
   /** Starts a pass unless one runs; a pass asked for meanwhile runs right after it. */
@@ -365,7 +374,7 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   /** Seals until a round finds less than a batch (or another instance holds the lock). */
-  async sealAll(forceCheckpoint: boolean): Promise<void> {
+  async sealAll(forceCheckpoint: boolean): Promise<SealOutcome> {
     try {
       for (;;) {
         const round = await sealRound(this.dataSource, this.key, {
@@ -378,11 +387,13 @@ export class AccessLogSealer implements OnApplicationBootstrap, BeforeApplicatio
           origin: checkpointOrigin(this.config.publicUrl),
         });
         this.repository.sealed(round.seqs);
-        if (!round.locked || round.sealed < BATCH) return;
+        if (!round.locked) return 'locked-elsewhere';
+        if (round.sealed < BATCH) return 'sealed';
       }
     } catch (error) {
       // Sealing lags, it does not lose anything: unsealed rows stay and the next round takes them.
       this.logger.error(`Sealing the access log failed: ${(error as Error).message}`);
+      return 'failed';
     }
   }
 }

@@ -1,6 +1,8 @@
 import { HttpStatus } from '@nestjs/common';
 import { DomainError } from '../common/problem.js';
 
+export { bounded } from './token-rules.js';
+
 /**
  * The refusals of the token endpoint and the access-token guard. Each carries the sentence that
  * goes into the problem's `detail` and, unchanged, into the access log's `reason`; an OAuth
@@ -10,11 +12,6 @@ import { DomainError } from '../common/problem.js';
  */
 
 export const REALM = 'convenant';
-
-/** At most 64 characters of untrusted text, for a sentence or a log column. */
-export function bounded(text: string, max = 64): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
 
 /** RFC 6750 §3: error_description allows only %x20-21 / %x23-5B / %x5D-7E. */
 function quotable(text: string): string {

@@ -13,6 +13,7 @@ import type { CompiledConvenant } from '../policy/compile.js';
 import type { Partner } from '../policy/model.js';
 import { bounded, InvalidClientError, InvalidTokenRequestError } from './auth.errors.js';
 import { PartnerKeysUnavailableError, type KeyResolver } from './partner-keys.js';
+import { PROFESSIONAL_PATTERN } from './token-rules.js';
 
 /**
  * Client assertions (RFC 7523 §3, NL GOV OAuth profile `private_key_jwt`): a JWT a partner signs
@@ -35,8 +36,7 @@ export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
  */
 export const DEFAULT_CLOCK_LEEWAY_SECONDS = 5;
 
-/** Opaque id of the acting professional: never a name or BSN, bounded so it fits every log. */
-export const PROFESSIONAL_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
+export { PROFESSIONAL_PATTERN };
 
 /** ≥ 128 bits: 22+ base64url characters, or a UUID (122 random bits, accepted as the usual form). */
 const JTI_PATTERN =

@@ -9,11 +9,11 @@ import {
   type JWSHeaderParameters,
 } from 'jose';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { CompiledConvenant } from '../policy/compile.js';
 import type { Convenant, Partner } from '../policy/model.js';
+import { localJwksCandidates } from './token-rules.js';
 
 /** What jose's key-set functions are: given a JWS header, the one key that verifies it. */
 export type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
@@ -29,24 +29,7 @@ export class PartnerKeysUnavailableError extends Error {
   }
 }
 
-/**
- * Where a partner's JWKS file may be, in order: the path the convenant names (relative to the
- * convenant folder), then `<keysDir>/<basename>`, where `convenant keys --dev` writes demo keys.
- * The second place is not consulted in production: there the convenant folder, which jurists and
- * operators review, is the only source of trust, and a demo key left in a data folder must never
- * be able to verify anything.
- */
-export function localJwksCandidates(
-  convenant: Pick<Convenant, 'dir'>,
-  partner: Partner,
-  keysDir: string,
-  options: { allowDataDir: boolean },
-): string[] {
-  const file = partner.keys.jwksFile;
-  if (file === undefined) return [];
-  const inConvenant = path.resolve(convenant.dir, file);
-  return options.allowDataDir ? [inConvenant, path.join(keysDir, path.basename(file))] : [inConvenant];
-}
+export { localJwksCandidates } from './token-rules.js';
 
 const PUBLIC_KTY = new Set(['EC', 'OKP', 'RSA']);
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;

@@ -17,6 +17,7 @@ import { CLIENT_ASSERTION_TYPE, verifyClientAssertion, type AssertionContext } f
 import type { ClientCertificate } from './client-certificate.js';
 import { PartnerKeys } from './partner-keys.js';
 import { ReplayRepository } from './replay.repository.js';
+import { purposeRefusal } from './token-rules.js';
 
 /** A token request, once its form (or JSON) body has the right shape. */
 export interface TokenRequest {
@@ -94,21 +95,11 @@ export function parseTokenRequest(body: unknown): TokenRequest {
   return { clientAssertion, purpose: scope, ...(clientId !== undefined ? { clientId } : {}) };
 }
 
-/**
- * The convenant's word on a (partner, purpose) pair: the purpose must exist and the partner must be
- * registered for it. Shared by the token endpoint and `convenant token`.
- */
+/** The convenant's word on a (partner, purpose) pair (token-rules.ts), as the token endpoint's refusal. */
 export function checkPurpose(compiled: CompiledConvenant, partnerId: string, purposeId: string): void {
-  const partner = compiled.convenant.partners.find((p) => p.id === partnerId);
-  if (!partner) throw new InvalidClientError(`'${bounded(partnerId)}' is not a partner in the convenant.`);
-  if (!compiled.convenant.purposes.some((p) => p.id === purposeId)) {
-    throw new PurposeRefusedError(`Purpose '${bounded(purposeId)}' is not in the convenant.`);
-  }
-  if (!partner.purposes.includes(purposeId)) {
-    throw new PurposeRefusedError(
-      `Partner '${partner.id}' is not registered for purpose '${purposeId}' in the convenant; its purposes are ${partner.purposes.join(', ')}.`,
-    );
-  }
+  const refusal = purposeRefusal(compiled, partnerId, purposeId);
+  if (refusal?.kind === 'unknown-partner') throw new InvalidClientError(refusal.message);
+  if (refusal) throw new PurposeRefusedError(refusal.message);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Explanation } from '../policy/explain.js';
 import { Command } from 'commander';
 import { checkConvenantDir } from '../policy/validate.js';
 import { createContext, wantsColour } from './context.js';
-import { COMMANDS, execute, run } from './program.js';
+import { buildProgram, COMMANDS, commandsFor, execute, run } from './program.js';
 
 const MINIMAL = 'test/fixtures/policies/minimal';
 const REAL = 'policies/zvh-rotterdam-rijnmond';
@@ -330,6 +330,33 @@ describe('the program', () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
     for (const command of ['validate', 'explain', 'test', 'compile']) expect(stdout).toContain(command);
+  });
+
+  it('lists every command in --help exactly as its own registration describes it, loading none', async () => {
+    const ctx = createContext({
+      env: {},
+      writeOut: () => undefined,
+      writeErr: () => undefined,
+      colour: false,
+    });
+    let loaded = 0;
+    const counting = COMMANDS.map((c) => ({ ...c, load: () => ((loaded += 1), c.load()) }));
+    const listing = buildProgram(ctx, await commandsFor(['--help'], counting)).helpInformation();
+    expect(loaded).toBe(0);
+    const registrations = [];
+    // One at a time: Jest's ESM loader fails on concurrent imports that share a module.
+    for (const command of COMMANDS) registrations.push(await command.load());
+    expect(listing).toBe(buildProgram(ctx, registrations).helpInformation());
+    expect(listing).toContain('init [options] <dir>');
+  });
+
+  it('loads only the command that `help <command>` asks about', async () => {
+    const loads: string[] = [];
+    const counting = COMMANDS.map((c) => ({ ...c, load: () => (loads.push(c.name), c.load()) }));
+    const { code, stdout } = await run(['help', 'token'], {}, counting);
+    expect(code).toBe(0);
+    expect(loads).toEqual(['token']);
+    expect(stdout).toContain('--officer');
   });
 
   it('colours only on a terminal without NO_COLOR', async () => {

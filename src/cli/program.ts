@@ -1,10 +1,15 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { createContext, wantsColour, type CliContext, type CommandRegistration } from './context.js';
 
-/** A command by name, and how to load its registration (only when it is the one invoked). */
+/**
+ * A command by name, how to load its registration (only when it is the one invoked), and its line
+ * in `convenant --help` (the term and description its registration gives; program.spec checks
+ * that they agree), so listing the commands loads none of them.
+ */
 export interface LazyCommand {
   readonly name: string;
   readonly load: () => Promise<CommandRegistration>;
+  readonly help: readonly [term: string, description: string];
 }
 
 /**
@@ -16,43 +21,128 @@ export interface LazyCommand {
  * src/policy (or a service) and print.
  */
 export const COMMANDS: readonly LazyCommand[] = [
-  { name: 'validate', load: async () => (await import('./commands/validate.command.js')).validateCommand },
-  { name: 'explain', load: async () => (await import('./commands/explain.command.js')).explainCommand },
-  { name: 'test', load: async () => (await import('./commands/test.command.js')).testCommand },
-  { name: 'compile', load: async () => (await import('./commands/compile.command.js')).compileCommand },
-  { name: 'db', load: async () => (await import('./commands/db.command.js')).dbCommand },
-  { name: 'keys', load: async () => (await import('./commands/keys.command.js')).keysCommand },
-  { name: 'token', load: async () => (await import('./commands/token.command.js')).tokenCommand },
-  { name: 'audit', load: async () => (await import('./commands/audit.command.js')).auditCommand },
-  { name: 'retention', load: async () => (await import('./commands/retention.command.js')).retentionCommand },
-  { name: 'diff', load: async () => (await import('./commands/diff.command.js')).diffCommand },
-  { name: 'matrix', load: async () => (await import('./commands/matrix.command.js')).matrixCommand },
-  { name: 'render', load: async () => (await import('./commands/render.command.js')).renderCommand },
+  {
+    name: 'validate',
+    load: async () => (await import('./commands/validate.command.js')).validateCommand,
+    help: [
+      'validate [options] [dir]',
+      'check a convenant folder and list every problem with file:line:column',
+    ],
+  },
+  {
+    name: 'explain',
+    load: async () => (await import('./commands/explain.command.js')).explainCommand,
+    help: [
+      'explain [options] [dir]',
+      'show, field by field, what a partner may read and write under a purpose, and why',
+    ],
+  },
+  {
+    name: 'test',
+    load: async () => (await import('./commands/test.command.js')).testCommand,
+    help: ['test [options] [dir]', "run the convenant's inline tests against the compiled policy"],
+  },
+  {
+    name: 'compile',
+    load: async () => (await import('./commands/compile.command.js')).compileCommand,
+    help: ['compile [options] [dir]', 'print the CASL rules the gateway enforces for a partner and purpose'],
+  },
+  {
+    name: 'db',
+    load: async () => (await import('./commands/db.command.js')).dbCommand,
+    help: ['db', 'apply, undo, inspect or draft database migrations'],
+  },
+  {
+    name: 'keys',
+    load: async () => (await import('./commands/keys.command.js')).keysCommand,
+    help: [
+      'keys [options]',
+      'make demo key pairs for every partner (development only; partners bring their own keys)',
+    ],
+  },
+  {
+    name: 'token',
+    load: async () => (await import('./commands/token.command.js')).tokenCommand,
+    help: [
+      'token [options]',
+      'print an access token for a partner, purpose and professional (development only)',
+    ],
+  },
+  {
+    name: 'audit',
+    load: async () => (await import('./commands/audit.command.js')).auditCommand,
+    help: ['audit', 'check the integrity of the access log'],
+  },
+  {
+    name: 'retention',
+    load: async () => (await import('./commands/retention.command.js')).retentionCommand,
+    help: ['retention', 'remove data whose retention period has passed'],
+  },
+  {
+    name: 'diff',
+    load: async () => (await import('./commands/diff.command.js')).diffCommand,
+    help: [
+      'diff [options] [old] [new]',
+      'what a change to the convenant means: per partner and purpose the fields newly reachable or taken away (health and criminal data first), and changes to partners, purposes, legal bases, retention. Exit 0: not widened (or no --fail-on-widen); 1: widened with --fail-on-widen; 2: usage or invalid convenant.',
+    ],
+  },
+  {
+    name: 'matrix',
+    load: async () => (await import('./commands/matrix.command.js')).matrixCommand,
+    help: [
+      'matrix [options] [dir]',
+      'partner × purpose × catalogue section: read/write all, some or none, and what a doorbraak opens',
+    ],
+  },
+  {
+    name: 'render',
+    load: async () => (await import('./commands/render.command.js')).renderCommand,
+    help: [
+      'render [options] [dir]',
+      'the whole convenant as a readable Dutch document for the signing parties (printable HTML or Markdown)',
+    ],
+  },
   {
     name: 'gateway-key',
     load: async () => (await import('./commands/gateway-key.command.js')).gatewayKeyCommand,
+    help: ['gateway-key', "manage the gateway's own signing key"],
   },
   {
     name: 'partner-key',
     load: async () => (await import('./commands/partner-key.command.js')).partnerKeyCommand,
+    help: [
+      'partner-key',
+      "a partner's own key pair and client assertions (run by the partner, not the gateway)",
+    ],
   },
-  { name: 'init', load: async () => (await import('./commands/init.command.js')).initCommand },
+  {
+    name: 'init',
+    load: async () => (await import('./commands/init.command.js')).initCommand,
+    help: [
+      'init [options] <dir>',
+      'start a new convenant in a new folder: a small, valid example that explains itself',
+    ],
+  },
 ];
 
 /**
- * The registrations needed for `argv`: the named command alone, or every command when none is
- * named (help, an unknown command: commander then lists them all and suggests the closest).
+ * The registrations needed for `argv`: the named command alone (also as `help <command>`), else
+ * a line per command for the help listing, and for commander's "unknown command" with the
+ * closest name, none of them loaded.
  */
 export async function commandsFor(
   argv: readonly string[],
   commands: readonly LazyCommand[] = COMMANDS,
 ): Promise<CommandRegistration[]> {
-  const named = commands.find((c) => c.name === argv[0]);
-  const registrations: CommandRegistration[] = [];
-  // One at a time: Jest's ESM loader fails on concurrent imports that share a module.
-  for (const command of named ? [named] : commands) registrations.push(await command.load());
-  return registrations;
+  const named = commands.find((c) => c.name === (argv[0] === 'help' ? argv[1] : argv[0]));
+  if (named) return [await named.load()];
+  return commands.map(({ name, help: [term, description] }) => (program) => {
+    listedTerms.set(program.command(name).description(description), term);
+  });
 }
+
+/** The help terms of the commands registered for the listing only (see commandsFor). */
+const listedTerms = new WeakMap<Command, string>();
 
 export function buildProgram(ctx: CliContext, registrations: readonly CommandRegistration[]): Command {
   const program = new Command('convenant')
@@ -64,7 +154,11 @@ export function buildProgram(ctx: CliContext, registrations: readonly CommandReg
       writeErr: ctx.writeErr,
       outputError: (text, write) => write(ctx.style('red', text)),
     })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({
+      subcommandTerm: (command) =>
+        listedTerms.get(command) ?? Help.prototype.subcommandTerm.call(new Help(), command),
+    });
   for (const register of registrations) register(program, ctx);
   return program;
 }

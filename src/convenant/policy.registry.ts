@@ -1,50 +1,26 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { watch, type FSWatcher } from 'node:fs';
-import path from 'node:path';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { compileConvenant, type CompiledConvenant } from '../policy/compile.js';
-import { readConvenantFolder } from '../policy/load.js';
-import type { SourcePosition } from '../policy/model.js';
-import { runPolicyTests } from '../policy/test-runner.js';
-import { checkConvenantSources } from '../policy/validate.js';
+import type { CompiledConvenant } from '../policy/compile.js';
+import {
+  type EnforceablePolicy,
+  loadEnforceablePolicy,
+  PolicyInvalidError,
+  takeHandedOverPolicy,
+} from './enforceable.js';
 import { PolicyVersionRepository, VersionConflictError } from './policy-version.repository.js';
 
-/** One reason a convenant cannot be enforced: a validation error or a failing inline test. */
-export interface PolicyProblem {
-  code: string;
-  message: string;
-  file?: string;
-  line?: number;
-  column?: number;
-}
-
-export class PolicyInvalidError extends Error {
-  readonly problems: string[];
-
-  constructor(
-    readonly dir: string,
-    readonly issues: PolicyProblem[],
-  ) {
-    const problems = issues.map(problemText);
-    super(`The convenant in ${dir} cannot be enforced:\n  ${problems.join('\n  ')}`);
-    this.problems = problems;
-    this.name = 'PolicyInvalidError';
-  }
-}
-
-/** As `convenant validate` prints it (`file:line:column error code: message`); a failed test as `convenant test` does. */
-const problemText = (p: PolicyProblem): string => {
-  const where = p.file !== undefined ? `${p.file}:${p.line ?? 1}:${p.column ?? 1} ` : '';
-  return p.code === 'test-failed' ? `${where}${p.message}` : `${where}error ${p.code}: ${p.message}`;
-};
-
-/** A compiled convenant with the exact text it was compiled from (file name → YAML). */
-export interface EnforceablePolicy {
-  compiled: CompiledConvenant;
-  sources: Record<string, string>;
-}
+// Loading without Nest or a database lives in enforceable.ts, so `convenant token` can use it
+// without loading either; these names stay importable from here.
+export {
+  type EnforceablePolicy,
+  loadEnforceable,
+  loadEnforceablePolicy,
+  PolicyInvalidError,
+  type PolicyProblem,
+} from './enforceable.js';
 
 export interface ReloadOutcome {
   /** `reloaded`: a new version is in force; `unchanged`: the folder holds the version in force. */
@@ -88,7 +64,8 @@ export class PolicyRegistry implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const policy = loadEnforceablePolicy(this.config.policyDir);
+    const policy =
+      takeHandedOverPolicy(this.config.policyDir) ?? loadEnforceablePolicy(this.config.policyDir);
     await this.record(policy);
     this.compiled = policy.compiled;
     this.logger.log(`Enforcing convenant ${policy.compiled.convenant.id} version ${policy.compiled.version}`);
@@ -192,48 +169,4 @@ export class PolicyRegistry implements OnModuleInit, OnModuleDestroy {
     );
     this.logger.log(`Watching ${this.config.policyDir} for convenant changes`);
   }
-}
-
-const at = (p: SourcePosition | undefined) => (p ? { file: p.file, line: p.line, column: p.column } : {});
-
-/**
- * Reads the folder once, then validates, compiles and self-tests exactly that text. Throws
- * PolicyInvalidError listing every error and failing test with its file:line:column.
- */
-export function loadEnforceablePolicy(dir: string): EnforceablePolicy {
-  const folder = readConvenantFolder(dir);
-  const files = folder.files ?? [];
-  const result = folder.files
-    ? checkConvenantSources(folder.shown, files)
-    : { convenant: null, diagnostics: [], locate: folder.locate };
-  const errors = [...folder.diagnostics, ...result.diagnostics].filter((d) => d.severity === 'error');
-  if (!result.convenant || errors.length > 0) {
-    throw new PolicyInvalidError(
-      dir,
-      errors.map((d) => ({ code: d.code, message: d.message, ...at(d.position) })),
-    );
-  }
-  const compiled = compileConvenant(result.convenant);
-  const report = runPolicyTests(compiled);
-  if (report.failed > 0) {
-    throw new PolicyInvalidError(
-      dir,
-      report.results
-        .filter((r) => !r.ok)
-        .flatMap((r) =>
-          r.failures.map((f) => ({
-            code: 'test-failed',
-            message: `test '${r.test.name}': ${f.message}`,
-            ...at(result.locate(f.src)),
-          })),
-        ),
-    );
-  }
-  const sources = Object.fromEntries(files.map((f) => [path.basename(f.path), f.text]));
-  return { compiled, sources };
-}
-
-/** Loads, validates, compiles and self-tests a convenant folder; throws PolicyInvalidError on any failure. */
-export function loadEnforceable(dir: string): CompiledConvenant {
-  return loadEnforceablePolicy(dir).compiled;
 }

@@ -2,7 +2,7 @@
  * Stage 2 of loading (see load.ts): checking a file against policies/convenant.schema.json, with
  * ajv's errors turned into sentences a jurist can act on.
  */
-import { Ajv, type DefinedError } from 'ajv';
+import type { DefinedError } from 'ajv';
 import { isScalar } from 'yaml';
 import schema from '../../policies/convenant.schema.json' with { type: 'json' };
 import {
@@ -19,14 +19,14 @@ import type { RawFile, YamlPath } from './load-raw.js';
 import { MAX_ALIAS_COUNT, type SourceFile, positionOf } from './load-yaml.js';
 import { capitalise, didYouMean, isRecord, lowerFirst, sentence } from './load-text.js';
 import { upgradeOlderFormat } from './load-upgrade.js';
+import { loadSchemaValidator } from './schema-validator.js';
 
 // ---------------------------------------------------------------------------------------------
 // Stage 2: schema validation, with ajv's errors turned into sentences
 // ---------------------------------------------------------------------------------------------
 
-// verbose: errors carry their schema node, whose description and keys make the sentences.
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-const validateFile = ajv.compile<RawFile>(schema);
+// Precompiled at build time where it can be (see schema-validator.ts): compiling costs more than a validate.
+const validateFile = (await loadSchemaValidator()).validate;
 
 /** An ISO-8601 duration (P5Y, PT60M), the same pattern the schema uses. */
 export const ISO_8601_DURATION = new RegExp(schema.definitions.duration.pattern);
@@ -71,7 +71,7 @@ export function checkAgainstSchema(
         position: positionOf(source, u.path, 'key'),
       }))
     : [];
-  if (validateFile(data)) return { raw: data, diagnostics: notes };
+  if (validateFile(data)) return { raw: data as RawFile, diagnostics: notes };
   const errors = relevantErrors((validateFile.errors ?? []) as DefinedError[], data);
   return { raw: null, diagnostics: errors.map((e) => schemaDiagnostic(e, source, data)) };
 }

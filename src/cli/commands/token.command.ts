@@ -1,9 +1,7 @@
 import { AccessTokenIssuer, tokenEndpoint } from '../../auth/access-token.js';
-import { AuthRefusal } from '../../auth/auth.errors.js';
-import { PROFESSIONAL_PATTERN, signClientAssertion } from '../../auth/client-assertion.js';
 import { ensureDevKeys, readDevPrivateKey } from '../../auth/dev-keys.js';
 import { loadGatewayKey } from '../../auth/gateway-key.js';
-import { checkPurpose } from '../../auth/token.service.js';
+import { PROFESSIONAL_PATTERN, purposeRefusal } from '../../auth/token-rules.js';
 import { firstOfficerPartner, OFFICER_PURPOSE } from '../../audit/officer.js';
 import { loadConfig } from '../../config/config.js';
 import { findRunningGateway, type GatewayLookup } from '../../ops/gateway-file.js';
@@ -89,11 +87,9 @@ export const tokenCommand: CommandRegistration = (program, ctx) => {
           refuse(ctx, '--professional must be an opaque id of 1 to 64 characters from A-Z a-z 0-9 . _ @ -.');
           return;
         }
-        try {
-          checkPurpose(compiled, opts.partner, opts.purpose);
-        } catch (error) {
-          if (!(error instanceof AuthRefusal)) throw error;
-          refuse(ctx, error.message);
+        const refusal = purposeRefusal(compiled, opts.partner, opts.purpose);
+        if (refusal) {
+          refuse(ctx, refusal.message);
           return;
         }
         const who = { partner: opts.partner, professional: opts.professional, purpose: opts.purpose };
@@ -118,6 +114,8 @@ export const tokenCommand: CommandRegistration = (program, ctx) => {
             );
             return;
           }
+          // Loaded here only: the verifying side of this module brings Nest's error classes along.
+          const { signClientAssertion } = await import('../../auth/client-assertion.js');
           ctx.out(await signClientAssertion(privateJwk, { ...who, audience: tokenEndpoint(config) }));
           return;
         }
