@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
-import { loadEnforceable, PolicyInvalidError } from './convenant/policy.registry.js';
+import { loadEnforceable, PolicyInvalidError } from './kernel/policy.registry.js';
 import { MigrationsPendingError } from './db/data-source.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
 import { removeGatewayFile, writeGatewayFile } from './ops/gateway-file.js';

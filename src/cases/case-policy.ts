@@ -3,7 +3,7 @@ import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
 import type { AccessAction, AccessLogEntry } from '../access-log/access-log.types.js';
 import type { RequestIdentity } from '../access-log/request-log.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { PolicyError, type CompiledConvenant } from '../policy/index.js';
 import type { Tx } from './cases.repository.js';
 import { PurposeNotAllowedHereError } from './cases.errors.js';

@@ -1,8 +1,8 @@
 import { AccessTokenIssuer, tokenEndpoint } from '../../auth/access-token.js';
 import { AuthRefusal } from '../../auth/auth.errors.js';
 import { PROFESSIONAL_PATTERN, signClientAssertion } from '../../auth/client-assertion.js';
-import { ensureDevKeys, readDevPrivateKey } from '../../auth/dev-keys.js';
-import { loadGatewayKey } from '../../auth/gateway-key.js';
+import { ensureDevKeys, readDevPrivateKey } from '../../keys/dev-keys.js';
+import { loadGatewayKey } from '../../keys/gateway-key.js';
 import { checkPurpose } from '../../auth/token.service.js';
 import { firstOfficerPartner, OFFICER_PURPOSE } from '../../audit/officer.js';
 import { loadConfig } from '../../config/config.js';

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { identityOf } from '../access-log/request-log.js';
-import type { AuthenticatedRequest } from '../auth/principal.js';
-import type { Actor } from './case-policy.js';
+import type { AuthenticatedRequest } from './principal.js';
+import type { Actor } from '../cases/case-policy.js';
 
 /**
  * The principal the AccessTokenGuard established plus the request's identity: everything a

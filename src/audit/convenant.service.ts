@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
-import { officerPartnerIds } from '../audit/officer.js';
+import { AuditService } from './audit.service.js';
+import { officerPartnerIds } from './officer.js';
 import type { Actor } from '../cases/case-policy.js';
 import { effectiveAccess, type EffectiveAccess } from '../policy/access.js';
 import type { CompiledConvenant } from '../policy/compile.js';
@@ -11,8 +11,8 @@ import {
   PolicyVersionRepository,
   type PolicyVersionRecord,
   type PolicyVersionSummary,
-} from './policy-version.repository.js';
-import { PolicyInvalidError, PolicyRegistry, type ReloadOutcome } from './policy.registry.js';
+} from '../kernel/policy-version.repository.js';
+import { PolicyInvalidError, PolicyRegistry, type ReloadOutcome } from '../kernel/policy.registry.js';
 
 /**
  * The officers' view of the convenant itself: the matrix and the Dutch document of the version in
