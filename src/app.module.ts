@@ -7,7 +7,7 @@ import {
   serializeRequest,
   serializeResponse,
 } from './common/log-hygiene.js';
-import { ProblemDetailsFilter } from './common/problem.js';
+import { ProblemDetailsFilter } from './kernel/problem.filter.js';
 import { LoggerModule } from 'nestjs-pino';
 import { AccessLogModule } from './kernel/access-log.module.js';
 import { AuditModule } from './audit/audit.module.js';

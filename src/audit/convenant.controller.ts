@@ -10,8 +10,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { OfficerGuard } from './officer.guard.js';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { CurrentActor } from '../kernel/actor.js';
-import type { Actor } from '../cases/case-policy.js';
+import { CurrentActor, type Actor } from '../kernel/actor.js';
 import type { ConvenantMatrix } from '../policy/matrix.js';
 import {
   ConvenantMatrixDto,

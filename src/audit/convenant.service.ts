@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from './audit.service.js';
 import { officerPartnerIds } from './officer.js';
-import type { Actor } from '../cases/case-policy.js';
+import type { Actor } from '../kernel/actor.js';
 import { effectiveAccess, type EffectiveAccess } from '../policy/access.js';
 import type { CompiledConvenant } from '../policy/compile.js';
 import { buildMatrix, type ConvenantMatrix } from '../policy/matrix.js';
