@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.convenant/', 'web/dist/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.convenant/', 'web/dist/', 'web/src/api-schema.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
