@@ -171,6 +171,7 @@ describe('CasesService (real PostgreSQL, real convenant)', () => {
       [politie, byPolitie],
     ] as const) {
       const rows = await logOf(actor);
+      expect(rows.length).toBeGreaterThan(0);
       expect(
         rows.every((r) => r.action === 'read' && r.case_id === caseId && r.partner === actor.partner),
       ).toBe(true);
