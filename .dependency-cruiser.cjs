@@ -31,6 +31,16 @@ module.exports = {
       to: { circular: true, path: '^src/[^/]+$' },
     },
     {
+      // The same fact as the eslint rule on src/policy (eslint.config.js), which names the folders
+      // it forbids: this one also holds for a folder added later.
+      name: 'policy-depends-on-nothing-else',
+      severity: 'error',
+      comment:
+        'src/policy is a pure library: the gateway depends on it, never the reverse (docs/architecture.md).',
+      from: { path: '^src/policy/' },
+      to: { path: '^src/', pathNot: '^src/policy/' },
+    },
+    {
       // Keeps no-folder-cycle exact: depcruise draws a folder edge to the folder the imported
       // module is in, so an import of src/x/sub/m.ts from another folder would be an edge to
       // src/x/sub, not to src/x, and a cycle through it could go unseen. Importing only a

@@ -63,6 +63,8 @@ export default tseslint.config(
                 '**/web/**',
                 '**/demo/**',
                 '**/health/**',
+                '**/kernel/**',
+                '**/keys/**',
                 '**/app.factory.js',
                 '**/app.module.js',
                 '**/main.js',

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 /**
  * The folder rules of .dependency-cruiser.cjs (run by `npm run lint` over src/) fire on the
  * shapes they exist for: each fixture under test/fixtures/dependency-rules is a small src/ tree
- * that breaks one rule and nothing else, checked with the repository's own configuration.
+ * that breaks one rule, checked with the repository's own configuration.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const depcruise = path.join(root, 'node_modules', '.bin', 'depcruise');
@@ -40,5 +40,13 @@ describe('dependency rules', () => {
       'error no-deep-import-across-folders: src/feature-b/second.ts → src/feature-a/sub/leaf.ts',
     );
     expect(output).not.toMatch(/no-circular/);
+  });
+
+  it('fails on an import from src/policy into any other folder of src/', async () => {
+    const { code, output } = await cruise('policy-import');
+    expect(code).not.toBe(0);
+    expect(output).toContain(
+      'error policy-depends-on-nothing-else: src/policy/engine.ts → src/kernel/registry.ts',
+    );
   });
 });
