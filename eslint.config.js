@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.convenant/', 'web/dist/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.convenant/', 'web/dist/', 'web/src/api-schema.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -63,6 +63,8 @@ export default tseslint.config(
                 '**/web/**',
                 '**/demo/**',
                 '**/health/**',
+                '**/kernel/**',
+                '**/keys/**',
                 '**/app.factory.js',
                 '**/app.module.js',
                 '**/main.js',

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AccessLogSealer } from '../src/access-log/access-log.sealer.js';
 import { createApp } from '../src/app.factory.js';
 import { AccessTokenIssuer } from '../src/auth/access-token.js';
-import { loadGatewayKey } from '../src/auth/gateway-key.js';
+import { loadGatewayKey } from '../src/keys/gateway-key.js';
 import { eventsQuery, type EventFilter } from '../src/audit/audit.repository.js';
 import { loadConfig } from '../src/config/config.js';
 

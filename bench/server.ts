@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory.js';
 import { AccessTokenIssuer } from '../src/auth/access-token.js';
-import { loadGatewayKey } from '../src/auth/gateway-key.js';
+import { loadGatewayKey } from '../src/keys/gateway-key.js';
 import { loadConfig } from '../src/config/config.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 
 const BENCH_PARTNER = 'wijkteam';
 const BENCH_PURPOSE = 'uitvoering-plan';

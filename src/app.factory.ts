@@ -21,7 +21,7 @@ import { hstsOverTlsOnly } from './common/transport-security.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics, routeMetrics } from './ops/metrics.js';
 import { API_VERSION, API_VERSION_HEADER, openApiDocument } from './openapi.js';
-import { PolicyRegistry } from './convenant/policy.registry.js';
+import { PolicyRegistry } from './kernel/policy.registry.js';
 import { registerOfficerPage } from './web/officer-page.js';
 
 /** Bodies larger than this are refused with 413 before any parsing: case data is small. */

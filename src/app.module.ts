@@ -7,16 +7,16 @@ import {
   serializeRequest,
   serializeResponse,
 } from './common/log-hygiene.js';
-import { ProblemDetailsFilter } from './common/problem.js';
+import { ProblemDetailsFilter } from './kernel/problem.filter.js';
 import { LoggerModule } from 'nestjs-pino';
-import { AccessLogModule } from './access-log/access-log.module.js';
+import { AccessLogModule } from './kernel/access-log.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CasesModule } from './cases/cases.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
-import { ConvenantModule } from './convenant/convenant.module.js';
-import { ConvenantApiModule } from './convenant/convenant-api.module.js';
+import { ConvenantModule } from './kernel/convenant.module.js';
+import { ConvenantApiModule } from './audit/convenant-api.module.js';
 import { DatabaseModule } from './db/database.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';

@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { AccessLogSealer } from './access-log/access-log.sealer.js';
-import { handOverPolicy, loadEnforceablePolicy, PolicyInvalidError } from './convenant/enforceable.js';
+import { handOverPolicy, loadEnforceablePolicy, PolicyInvalidError } from './kernel/enforceable.js';
 import { MigrationsPendingError } from './db/data-source.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
 import { removeGatewayFile, writeGatewayFile } from './ops/gateway-file.js';

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { run } from '../src/cli/program.js';
 import { bsnFieldOf } from '../src/cases/cases.service.js';
 import { caseReferencePrefix } from '../src/cases/identifiers.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import { DEMO_CASE_COUNT } from '../src/demo/demo.seeder.js';
 import type { CatalogueField, CompiledConvenant } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';

@@ -6,7 +6,7 @@ import { run } from '../src/cli/program.js';
 import { AccessLogRepository } from '../src/access-log/access-log.repository.js';
 import type { AccessLogEntry } from '../src/access-log/access-log.types.js';
 import { RUNNING_PHASES } from '../src/cases/phase.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import type { CatalogueField, CompiledConvenant, LegalBasis } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
 import {

@@ -11,9 +11,9 @@ import {
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import request from 'supertest';
-import { generateDevKeys } from '../src/auth/dev-keys.js';
-import { gatewayKeyFile } from '../src/auth/gateway-key.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { generateDevKeys } from '../src/keys/dev-keys.js';
+import { gatewayKeyFile } from '../src/keys/gateway-key.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import type { CompiledConvenant } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
 import { casePairs } from './support/convenant-choices.js';

@@ -7,8 +7,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { AccessLogRepository } from '../src/access-log/access-log.repository.js';
 import { sealRound } from '../src/access-log/access-log.sealer.js';
-import { newSigningPair } from '../src/auth/dev-keys.js';
-import { gatewayKeyFile, gatewayKeyFromJwk } from '../src/auth/gateway-key.js';
+import { newSigningPair } from '../src/keys/dev-keys.js';
+import { gatewayKeyFile, gatewayKeyFromJwk } from '../src/keys/gateway-key.js';
 import { run } from '../src/cli/program.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 

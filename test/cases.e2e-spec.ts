@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { RUNNING_PHASES } from '../src/cases/phase.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import type { CompiledConvenant, PersonRole } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
 import {

@@ -10,7 +10,7 @@ import {
   loadGatewayKeyRing,
   retiredGatewayKeysFile,
   rotateGatewayKey,
-} from '../src/auth/gateway-key.js';
+} from '../src/keys/gateway-key.js';
 import { run } from '../src/cli/program.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { accessTokenFor } from './support/tokens.js';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { CLOSED_PHASE, RUNNING_PHASES } from '../src/cases/phase.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import {
   aftercareWindows,
   emergencyOpensClosedCase,

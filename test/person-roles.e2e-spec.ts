@@ -3,7 +3,7 @@ import request from 'supertest';
 import { CasesRepository } from '../src/cases/cases.repository.js';
 import { newSubjectRef } from '../src/cases/identifiers.js';
 import { RUNNING_PHASES } from '../src/cases/phase.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import {
   accessSubject,
   checkConvenantDir,

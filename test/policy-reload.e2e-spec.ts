@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../src/common/free-port.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import { REAL_CONVENANT, startTestApp, type TestApp } from './support/app.js';
 import { bearerFor } from './support/tokens.js';
 

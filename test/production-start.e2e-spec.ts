@@ -3,8 +3,8 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { CLIENT_ASSERTION_TYPE } from '../src/auth/client-assertion.js';
-import { newSigningPair } from '../src/auth/dev-keys.js';
-import { gatewayKeyFile, gatewayKeyFromJwk } from '../src/auth/gateway-key.js';
+import { newSigningPair } from '../src/keys/dev-keys.js';
+import { gatewayKeyFile, gatewayKeyFromJwk } from '../src/keys/gateway-key.js';
 import { run } from '../src/cli/program.js';
 import { freePort } from '../src/common/free-port.js';
 import { REAL_CONVENANT } from './support/app.js';

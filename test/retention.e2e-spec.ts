@@ -1,5 +1,5 @@
 import { sealRound } from '../src/access-log/access-log.sealer.js';
-import { loadGatewayKey } from '../src/auth/gateway-key.js';
+import { loadGatewayKey } from '../src/keys/gateway-key.js';
 import { run } from '../src/cli/program.js';
 import type { RetentionPlan } from '../src/retention/retention.service.js';
 import { REAL_CONVENANT, startTestApp, type TestApp } from './support/app.js';

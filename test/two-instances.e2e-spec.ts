@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import { readChain, readCheckpoints } from '../src/access-log/chain.repository.js';
 import { verifyChain } from '../src/access-log/verify.js';
 import { CLIENT_ASSERTION_TYPE } from '../src/auth/client-assertion.js';
-import { gatewayKeyFile, gatewayKeyFromJwk } from '../src/auth/gateway-key.js';
+import { gatewayKeyFile, gatewayKeyFromJwk } from '../src/keys/gateway-key.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import {
   freePort,

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { freePort } from '../src/common/free-port.js';
 import { OFFICER_PAGE_CSP } from '../src/web/officer-page.js';
-import { PolicyRegistry } from '../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import { EXAMPLE_CONVENANTS, REAL_CONVENANT, startTestApp, type TestApp } from './support/app.js';
 import { launchChromium } from './support/browser.js';
 import { officerOf } from './support/convenant-choices.js';

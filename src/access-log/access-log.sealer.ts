@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { CompactSign } from 'jose';
 import { DataSource, type EntityManager } from 'typeorm';
-import { GATEWAY_ALG, GATEWAY_KEY, type GatewayKey } from '../auth/gateway-key.js';
+import { GATEWAY_ALG, GATEWAY_KEY, type GatewayKey } from '../keys/gateway-key.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { AccessLogRepository } from './access-log.repository.js';

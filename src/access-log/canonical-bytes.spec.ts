@@ -1,7 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { newSigningPair } from '../auth/dev-keys.js';
-import { gatewayKeyFromJwk } from '../auth/gateway-key.js';
+import { newSigningPair } from '../keys/dev-keys.js';
+import { gatewayKeyFromJwk } from '../keys/gateway-key.js';
 import { sealRound } from './access-log.sealer.js';
 import { canonical, canonicalTextOf, ENTRY_SELECT, type LoggedEntry } from './chain.js';
 import { readChainPages, readCheckpoints } from './chain.repository.js';

@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { newSigningPair } from '../auth/dev-keys.js';
-import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
+import { newSigningPair } from '../keys/dev-keys.js';
+import { gatewayKeyFromJwk, type GatewayKey } from '../keys/gateway-key.js';
 import { INSERT_COLUMNS } from './access-log.repository.js';
 import { signCheckpoint } from './access-log.sealer.js';
 import { canonical, canonicalFormatOf, ENTRY_SELECT, entryHash, GENESIS, type LoggedEntry } from './chain.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { QueryRunner } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { newSigningPair } from '../auth/dev-keys.js';
-import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
+import { newSigningPair } from '../keys/dev-keys.js';
+import { gatewayKeyFromJwk, type GatewayKey } from '../keys/gateway-key.js';
 import { AccessLogRepository } from './access-log.repository.js';
 import { sealRound } from './access-log.sealer.js';
 import type { AccessLogEntry } from './access-log.types.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { newSigningPair } from '../auth/dev-keys.js';
-import { gatewayKeyFromJwk, type GatewayKey } from '../auth/gateway-key.js';
+import { newSigningPair } from '../keys/dev-keys.js';
+import { gatewayKeyFromJwk, type GatewayKey } from '../keys/gateway-key.js';
 import { sealRound } from './access-log.sealer.js';
 import { readChain, readCheckpoints, readPurges } from './chain.repository.js';
 import { planSegments, urlOf, verifyInParallel } from './verify-parallel.js';

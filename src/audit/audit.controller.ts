@@ -15,8 +15,7 @@ import {
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { CurrentActor } from '../cases/actor.js';
-import type { Actor } from '../cases/case-policy.js';
+import { CurrentActor, type Actor } from '../kernel/actor.js';
 import {
   AnomaliesQueryDto,
   AuditEventPageDto,

@@ -6,8 +6,8 @@ import { AccessLogSealer } from '../access-log/access-log.sealer.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
-import type { Actor } from '../cases/case-policy.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
+import type { Actor } from '../kernel/actor.js';
 import { DEFAULT_EVENTS_PAGE, MAX_TIMELINE_BUCKETS, type TimelineBucket } from './audit.dto.js';
 import { AlreadyReviewedError, EmergencyEntryNotFoundError, TimelineTooLongError } from './audit.errors.js';
 import {

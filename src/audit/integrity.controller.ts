@@ -11,11 +11,10 @@ import { IsOptional, Matches, ValidateBy } from 'class-validator';
 import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { GATEWAY_KEY_RING, type GatewayKeyRing } from '../auth/gateway-key.js';
+import { GATEWAY_KEY_RING, type GatewayKeyRing } from '../keys/gateway-key.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { CurrentActor } from '../cases/actor.js';
-import type { Actor } from '../cases/case-policy.js';
+import { CurrentActor, type Actor } from '../kernel/actor.js';
 import { readCheckpoints, readPurges } from '../access-log/chain.repository.js';
 import type { VerifyReport } from '../access-log/verify.js';
 import {

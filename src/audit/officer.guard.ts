@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { describeAttempt } from '../access-log/request-log.js';
-import type { AuthenticatedRequest } from '../auth/principal.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import type { AuthenticatedRequest } from '../kernel/principal.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { NotAnOfficerError } from './audit.errors.js';
 import { isOfficer } from './officer.js';
 

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { describeAttempt } from '../access-log/request-log.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { attemptFor, type AuthAttempt } from './auth-audit.js';
 import {
@@ -11,7 +11,7 @@ import {
   TokenNoLongerAllowedError,
 } from './auth.errors.js';
 import { clientCertificateOf } from './client-certificate.js';
-import type { AuthenticatedRequest, Principal } from './principal.js';
+import type { AuthenticatedRequest, Principal } from '../kernel/principal.js';
 
 const JWT_LIKE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$/;
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;

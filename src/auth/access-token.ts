@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '../config/config.js';
-import { GATEWAY_ALG, type GatewayKey } from './gateway-key.js';
+import { GATEWAY_ALG, type GatewayKey } from '../keys/gateway-key.js';
 
 /** RFC 9068 §2.1: access tokens are explicitly typed, so no other JWT can pass for one (RFC 8725 §3.11). */
 export const ACCESS_TOKEN_TYP = 'at+jwt';

@@ -2,8 +2,8 @@ import { decodeJwt } from 'jose';
 import { AccessTokenIssuer } from './access-token.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { InvalidAccessTokenError } from './auth.errors.js';
-import { newSigningPair } from './dev-keys.js';
-import { gatewayKeyFromJwk, type GatewayKey } from './gateway-key.js';
+import { newSigningPair } from '../keys/dev-keys.js';
+import { gatewayKeyFromJwk, type GatewayKey } from '../keys/gateway-key.js';
 
 const config = { publicUrl: 'https://gateway.example', accessTokenTtlSeconds: 60 };
 const who = { partner: 'vtrr', professional: 'p1', purpose: 'triage' };

@@ -1,11 +1,11 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
 import type { AppConfig } from '../config/config.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { ACCESS_TOKEN_TYP, accessTokenAudience } from './access-token.js';
 import { InvalidAccessTokenError } from './auth.errors.js';
 import { PROFESSIONAL_PATTERN } from './client-assertion.js';
-import { GATEWAY_ALG, GatewayKeyRing, type GatewayKey } from './gateway-key.js';
+import { GATEWAY_ALG, GatewayKeyRing, type GatewayKey } from '../keys/gateway-key.js';
 
 /** The cache never holds more verified tokens than this; the oldest entry goes first. */
 export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;

@@ -13,7 +13,7 @@ import type { AccessAction, AccessLogEntry } from '../access-log/access-log.type
 import { attemptEntry, identityOf, type RequestIdentity } from '../access-log/request-log.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { bounded } from './auth.errors.js';
 import { AnonymousRefusalBudget, REFUSAL_WINDOW_MS } from './refusal-budget.js';
 

@@ -5,7 +5,7 @@ import { describeAttempt, identityOf } from '../access-log/request-log.js';
 import { AccessTokenGuard, queryCarriesToken } from './access-token.guard.js';
 import { TokenInUrlError } from './auth.errors.js';
 import { PrincipalDto, TokenRequestDto, TokenResponseDto } from './auth.dto.js';
-import { CurrentPrincipal, type Principal } from './principal.js';
+import { CurrentPrincipal, type Principal } from '../kernel/principal.js';
 import { clientCertificateOf } from './client-certificate.js';
 import { TokenService, type TokenResponse } from './token.service.js';
 

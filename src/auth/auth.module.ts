@@ -1,21 +1,21 @@
 import { Global, Inject, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { AccessTokenIssuer } from './access-token.js';
 import { AccessTokenGuard } from './access-token.guard.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { AuthAudit } from './auth-audit.js';
 import { AuthController } from './auth.controller.js';
-import { ensureDevKeys } from './dev-keys.js';
+import { ensureDevKeys } from '../keys/dev-keys.js';
 import {
   GATEWAY_KEY,
   GATEWAY_KEY_RING,
   GatewayKeyRing,
   loadGatewayKeyRing,
   type GatewayKey,
-} from './gateway-key.js';
-import { PartnerKeys } from './partner-keys.js';
+} from '../keys/gateway-key.js';
+import { PartnerKeys } from '../keys/partner-keys.js';
 import { AnonymousRefusalBudget } from './refusal-budget.js';
 import { ReplayRepository } from './replay.repository.js';
 import { TokenService } from './token.service.js';

@@ -9,10 +9,10 @@ import {
 } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { loadEnforceable } from '../convenant/policy.registry.js';
+import { loadEnforceable } from '../kernel/policy.registry.js';
 import { InvalidClientError, InvalidTokenRequestError } from './auth.errors.js';
 import { verifyClientAssertion, type AssertionCheck, type AssertionContext } from './client-assertion.js';
-import { PartnerKeysUnavailableError } from './partner-keys.js';
+import { PartnerKeysUnavailableError } from '../keys/partner-keys.js';
 
 const compiled = loadEnforceable(path.resolve('test/fixtures/policies/minimal'));
 const AUDIENCE = 'https://gateway.example/v1/oauth/token';

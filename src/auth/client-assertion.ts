@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { CompiledConvenant } from '../policy/compile.js';
 import type { Partner } from '../policy/model.js';
 import { bounded, InvalidClientError, InvalidTokenRequestError } from './auth.errors.js';
-import { PartnerKeysUnavailableError, type KeyResolver } from './partner-keys.js';
+import { PartnerKeysUnavailableError, type KeyResolver } from '../keys/partner-keys.js';
 import { PROFESSIONAL_PATTERN } from './token-rules.js';
 
 /**

@@ -1,10 +1,8 @@
-import path from 'node:path';
 import type { CompiledConvenant } from '../policy/compile.js';
-import type { Convenant, Partner } from '../policy/model.js';
 
 /**
  * The token rules that need neither Nest nor a database, shared by the token endpoint
- * (token.service.ts, partner-keys.ts) and `convenant token`, which must answer in a fraction of
+ * (token.service.ts, client-assertion.ts) and `convenant token`, which must answer in a fraction of
  * a second and so loads only these, jose and the convenant.
  */
 
@@ -44,23 +42,4 @@ export function purposeRefusal(
     };
   }
   return undefined;
-}
-
-/**
- * Where a partner's JWKS file may be, in order: the path the convenant names (relative to the
- * convenant folder), then `<keysDir>/<basename>`, where `convenant keys --dev` writes demo keys.
- * The second place is not consulted in production: there the convenant folder, which jurists and
- * operators review, is the only source of trust, and a demo key left in a data folder must never
- * be able to verify anything.
- */
-export function localJwksCandidates(
-  convenant: Pick<Convenant, 'dir'>,
-  partner: Partner,
-  keysDir: string,
-  options: { allowDataDir: boolean },
-): string[] {
-  const file = partner.keys.jwksFile;
-  if (file === undefined) return [];
-  const inConvenant = path.resolve(convenant.dir, file);
-  return options.allowDataDir ? [inConvenant, path.join(keysDir, path.basename(file))] : [inConvenant];
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadEnforceable } from '../convenant/policy.registry.js';
+import { loadEnforceable } from '../kernel/policy.registry.js';
 import { InvalidClientError, InvalidTokenRequestError, PurposeRefusedError } from './auth.errors.js';
 import { CLIENT_ASSERTION_TYPE } from './client-assertion.js';
 import { checkPurpose, parseTokenRequest } from './token.service.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { RequestIdentity } from '../access-log/request-log.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import type { CompiledConvenant } from '../policy/compile.js';
 import { AccessTokenIssuer, tokenEndpoint } from './access-token.js';
 import { AuthAudit } from './auth-audit.js';
@@ -15,7 +15,7 @@ import {
 } from './auth.errors.js';
 import { CLIENT_ASSERTION_TYPE, verifyClientAssertion, type AssertionContext } from './client-assertion.js';
 import type { ClientCertificate } from './client-certificate.js';
-import { PartnerKeys } from './partner-keys.js';
+import { PartnerKeys } from '../keys/partner-keys.js';
 import { ReplayRepository } from './replay.repository.js';
 import { purposeRefusal } from './token-rules.js';
 

@@ -2,19 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { LogUnavailableError } from '../access-log/access-log.errors.js';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
 import type { AccessAction, AccessLogEntry } from '../access-log/access-log.types.js';
-import type { RequestIdentity } from '../access-log/request-log.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import type { Actor } from '../kernel/actor.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { PolicyError, type CompiledConvenant } from '../policy/index.js';
-import type { Tx } from './cases.repository.js';
+import type { Tx } from '../kernel/transaction.js';
 import { PurposeNotAllowedHereError } from './cases.errors.js';
 import { FieldAccess, type Decision } from './field-access.js';
 
-/** Who acts, as the access token says, and the request's identity in the access log. */
-export interface Actor extends RequestIdentity {
-  partner: string;
-  professional: string;
-  purpose: string;
-}
+// Actor is a kernel type (src/kernel/actor.ts); re-exported so the case services' imports stay.
+export type { Actor };
 
 /** The convenant in force and its memoised decisions, taken once per request. */
 export interface PolicyInForce {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { PERSON_ROLES, type PersonRole, type Phase } from '../policy/index.js';
+import type { Tx } from '../kernel/transaction.js';
 import type { FieldValue } from './field-values.js';
 
 /**
@@ -10,8 +11,8 @@ import type { FieldValue } from './field-values.js';
  * and nothing here decides anything; the service decides with the policy engine.
  */
 
-/** The transaction a service opened with `transaction()`; passed back into the write methods. */
-export type Tx = EntityManager;
+// Tx is a kernel type (src/kernel/transaction.ts); re-exported so the case services' imports stay.
+export type { Tx };
 
 export interface PersonRow {
   id: string;

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Header, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { CurrentActor } from './actor.js';
+import { CurrentActor } from '../kernel/actor.js';
 import type { Actor } from './case-policy.js';
 import {
   AddParticipationDto,

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { BSN_CIPHER, type BsnCipher } from '../cases/bsn.js';
 import { CasesRepository, type NewPerson, type NewValue } from '../cases/cases.repository.js';
 import { caseReferencePrefix } from '../cases/identifiers.js';

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/terminus';
 import { DomainError } from '../common/problem.js';
 import { DataSource } from 'typeorm';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import { pendingMigrations } from '../db/data-source.js';
 import { Lifecycle } from '../ops/lifecycle.js';
 

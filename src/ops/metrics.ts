@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DataSource } from 'typeorm';
 import { AccessLogRepository } from '../access-log/access-log.repository.js';
 import type { AccessLogEntry } from '../access-log/access-log.types.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
+import { PolicyRegistry } from '../kernel/policy.registry.js';
 import type { CompiledConvenant } from '../policy/compile.js';
 import { Lifecycle } from './lifecycle.js';
 

@@ -3,7 +3,7 @@ import { REAL_CONVENANT } from '../../test/support/app.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { CasesRepository, type Tx } from '../cases/cases.repository.js';
 import { newSubjectRef } from '../cases/identifiers.js';
-import { loadEnforceable } from '../convenant/policy.registry.js';
+import { loadEnforceable } from '../kernel/policy.registry.js';
 import { createDataSource } from '../db/data-source.js';
 import type { Phase } from '../policy/index.js';
 import { RetentionRoleError } from './retention.repository.js';

@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, Get, Header, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { CurrentActor } from '../cases/actor.js';
-import type { Actor } from '../cases/case-policy.js';
+import { CurrentActor, type Actor } from '../kernel/actor.js';
 import { SignalIdParamsDto, SignalInputDto, SignalListDto, SignalViewDto } from './signals.dto.js';
 import { SignalsService, type SignalView } from './signals.service.js';
 

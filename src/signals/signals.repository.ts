@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Tx } from '../cases/cases.repository.js';
+import type { Tx } from '../kernel/transaction.js';
 
 /** An involvement signal as stored: the person only as a keyed hash, never a BSN. */
 export interface SignalRow {

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/app.factory.js';
-import { generateDevKeys } from '../../src/auth/dev-keys.js';
+import { generateDevKeys } from '../../src/keys/dev-keys.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
-import { PolicyRegistry } from '../../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../../src/kernel/policy.registry.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const REAL_CONVENANT = path.resolve('policies/zvh-rotterdam-rijnmond');

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { OFFICER_PURPOSE } from '../../src/audit/officer.js';
 import { CLOSED_PHASE } from '../../src/cases/phase.js';
-import { PolicyRegistry } from '../../src/convenant/policy.registry.js';
+import { PolicyRegistry } from '../../src/kernel/policy.registry.js';
 import type { TestApp } from './app.js';
 import { casePairs } from './convenant-choices.js';
 import { bearerFor, type Who } from './tokens.js';

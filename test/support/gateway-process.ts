@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import { generateDevKeys } from '../../src/auth/dev-keys.js';
-import { loadGatewayKey } from '../../src/auth/gateway-key.js';
+import { generateDevKeys } from '../../src/keys/dev-keys.js';
+import { loadGatewayKey } from '../../src/keys/gateway-key.js';
 import { freePort } from '../../src/common/free-port.js';
-import { loadEnforceable } from '../../src/convenant/policy.registry.js';
+import { loadEnforceable } from '../../src/kernel/policy.registry.js';
 import { REAL_CONVENANT } from './app.js';
 
 /**

@@ -1,7 +1,7 @@
 import { importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { readDevPrivateKey } from '../../src/auth/dev-keys.js';
+import { readDevPrivateKey } from '../../src/keys/dev-keys.js';
 import { CLIENT_ASSERTION_TYPE } from '../../src/auth/client-assertion.js';
 import type { TestApp } from './app.js';
 

@@ -1,3 +1,4 @@
+import type { components, operations } from './api-schema';
 import type { MessageKey, Translate } from './i18n';
 
 /**
@@ -20,11 +21,8 @@ export const session = {
   },
 };
 
-interface Problem {
-  title?: string;
-  detail?: string;
-  errors?: { pointer: string; detail: string }[];
-}
+/** What a failed answer carried: its problem+json, or nothing when it was not one. */
+type Problem = Partial<components['schemas']['Problem']>;
 
 export class ApiError extends Error {
   constructor(
@@ -96,71 +94,33 @@ function query(params: Record<string, string | undefined>): string {
   return text ? `?${text}` : '';
 }
 
-export interface Principal {
-  partner: string;
-  professional: string;
-  purpose: string;
-}
+// The shapes the gateway documents in openapi.json come from web/src/api-schema.ts, which
+// openapi-typescript generates from it (`npm run openapi:web`; `npm run lint` fails when it is
+// stale), so the page cannot drift from the server's DTOs. Only the answers that openapi.json
+// does not describe yet (subject report, emergency reviews, verify) are written out below.
+type Schemas = components['schemas'];
+type EventQuery = NonNullable<operations['AuditController_events']['parameters']['query']>;
 
-export interface AuditEvent {
-  seq: string;
-  occurredAt: string;
-  traceId: string;
-  partner: string | null;
-  professional: string | null;
-  purpose: string | null;
-  legalBasis: string[];
-  action: string;
-  caseId: string | null;
-  dataSubjectRef: string | null;
-  fields: string[];
-  outcome: 'allowed' | 'denied';
-  ruleId: string | null;
-  reason: string | null;
-  policyVersion: string | null;
-  emergency: boolean;
-}
+export type Principal = Schemas['PrincipalDto'];
+export type AuditEvent = Schemas['AuditEventDto'];
+export type EventPage = Schemas['AuditEventPageDto'];
+export type TimelinePartnerCount = Schemas['TimelinePartnerCountDto'];
+export type TimelineBucket = Schemas['TimelineBucketDto'];
+export type TimelineCounts = Schemas['AuditTimelineDto'];
+export type Judgement = Schemas['EmergencyReviewRequestDto']['judgement'];
+export type ConvenantMatrix = Schemas['ConvenantMatrixDto'];
+export type Level = Schemas['MatrixCellDto']['read'];
 
-export interface EventFilters {
-  from?: string;
-  to?: string;
-  caseId?: string;
-  partner?: string;
-  purpose?: string;
-  outcome?: string;
-  emergency?: string;
-}
-
-export interface TimelinePartnerCount {
-  partner: string | null;
-  allowed: number;
-  denied: number;
-  total: number;
-}
-
-export interface TimelineBucket {
-  key: string;
-  start: string;
-  end: string;
-  total: number;
-  partners: TimelinePartnerCount[];
-}
-
-export interface TimelineCounts {
-  bucket: 'day' | 'hour';
-  timeZone: string;
-  total: number;
-  buckets: TimelineBucket[];
-}
-
-export interface EventPage {
-  items: AuditEvent[];
-  nextCursor: string | null;
-}
+/** The filter form's values, as text; each names a query parameter of GET /v1/audit/events. */
+export type EventFilters = {
+  [
+    K in keyof Pick<EventQuery, 'from' | 'to' | 'caseId' | 'partner' | 'purpose' | 'outcome' | 'emergency'>
+  ]?: string;
+};
 
 export interface ReportAccess {
   occurredAt: string;
-  outcome: 'allowed' | 'denied';
+  outcome: AuditEvent['outcome'];
   action: string;
   partner: { id: string; name: string } | null;
   professional?: string | null;
@@ -177,8 +137,6 @@ export interface SubjectReport {
   includesProfessionals: boolean;
   accesses: ReportAccess[];
 }
-
-export type Judgement = 'lawful' | 'unlawful' | 'unclear';
 
 export interface Review {
   seq: string;
@@ -202,20 +160,6 @@ export interface VerifyReport {
   head: string;
   failure: { position: string; seq: string; problem: string; detail?: string } | null;
   lastCheckpoint?: { position: string; createdAt: string } | null;
-}
-
-export type Level = 'all' | 'some' | 'none';
-export interface ConvenantMatrix {
-  convenant: string;
-  version: string;
-  sections: string[];
-  rows: {
-    partner: string;
-    partnerName: string;
-    purpose: string;
-    purposeName: string;
-    cells: Record<string, { read: Level; write: Level; emergency: boolean }>;
-  }[];
 }
 
 export const api = {

@@ -7,8 +7,8 @@ import { AccessLogRepository } from '../../access-log/access-log.repository.js';
 import { sealRound } from '../../access-log/access-log.sealer.js';
 import { readChain, readCheckpoints } from '../../access-log/chain.repository.js';
 import { exportLines } from '../../access-log/export-file.js';
-import { newSigningPair } from '../../auth/dev-keys.js';
-import { gatewayKeyFile, gatewayKeyFromJwk, type GatewayKey } from '../../auth/gateway-key.js';
+import { newSigningPair } from '../../keys/dev-keys.js';
+import { gatewayKeyFile, gatewayKeyFromJwk, type GatewayKey } from '../../keys/gateway-key.js';
 import { run } from '../program.js';
 
 describe('convenant audit verify (real PostgreSQL)', () => {

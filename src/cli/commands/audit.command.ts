@@ -31,7 +31,7 @@ import {
   type PurgePlan,
   type PurgeResult,
 } from '../../access-log/log-retention.js';
-import { loadGatewayKeyRing } from '../../auth/gateway-key.js';
+import { loadGatewayKeyRing } from '../../keys/gateway-key.js';
 import { loadConfig } from '../../config/config.js';
 import { openDatabase } from '../../db/data-source.js';
 import type { CompiledConvenant } from '../../policy/compile.js';

@@ -2,7 +2,7 @@ import {
   DEFAULT_ROTATION_OVERLAP_SECONDS,
   loadGatewayKeyRing,
   rotateGatewayKey,
-} from '../../auth/gateway-key.js';
+} from '../../keys/gateway-key.js';
 import { loadConfig } from '../../config/config.js';
 import type { CommandRegistration } from '../context.js';
 import { refuse } from './keys.command.js';

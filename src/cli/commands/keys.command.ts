@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { generateDevKeys } from '../../auth/dev-keys.js';
+import { generateDevKeys } from '../../keys/dev-keys.js';
 import { loadConfig } from '../../config/config.js';
-import { loadEnforceable, PolicyInvalidError } from '../../convenant/enforceable.js';
+import { loadEnforceable, PolicyInvalidError } from '../../kernel/enforceable.js';
 import type { CliContext, CommandRegistration } from '../context.js';
 import { DIR_OPTION_HELP } from '../policy-source.js';
 

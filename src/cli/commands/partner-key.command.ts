@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROFESSIONAL_PATTERN, signClientAssertion } from '../../auth/client-assertion.js';
-import { newSigningPair } from '../../auth/dev-keys.js';
+import { newSigningPair } from '../../keys/dev-keys.js';
 import type { CommandRegistration } from '../context.js';
 import { refuse } from './keys.command.js';
 

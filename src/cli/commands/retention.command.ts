@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/config.js';
-import { loadEnforceable } from '../../convenant/policy.registry.js';
+import { loadEnforceable } from '../../kernel/policy.registry.js';
 import { openDatabase, pendingMigrations } from '../../db/data-source.js';
 import { RetentionRoleError } from '../../retention/retention.repository.js';
 import { RetentionService, type RetentionPlan } from '../../retention/retention.service.js';

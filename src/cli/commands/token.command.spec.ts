@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { AccessTokenVerifier } from '../../auth/access-token.verifier.js';
 import { verifyClientAssertion } from '../../auth/client-assertion.js';
-import { loadGatewayKey } from '../../auth/gateway-key.js';
+import { loadGatewayKey } from '../../keys/gateway-key.js';
 import { loadConfig } from '../../config/config.js';
-import { loadEnforceable } from '../../convenant/policy.registry.js';
+import { loadEnforceable } from '../../kernel/policy.registry.js';
 import { writeGatewayFile } from '../../ops/gateway-file.js';
 import { run } from '../program.js';
 

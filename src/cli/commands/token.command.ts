@@ -1,6 +1,6 @@
 import { AccessTokenIssuer, tokenEndpoint } from '../../auth/access-token.js';
-import { ensureDevKeys, readDevPrivateKey } from '../../auth/dev-keys.js';
-import { loadGatewayKey } from '../../auth/gateway-key.js';
+import { ensureDevKeys, readDevPrivateKey } from '../../keys/dev-keys.js';
+import { loadGatewayKey } from '../../keys/gateway-key.js';
 import { PROFESSIONAL_PATTERN, purposeRefusal } from '../../auth/token-rules.js';
 import { firstOfficerPartner, OFFICER_PURPOSE } from '../../audit/officer.js';
 import { loadConfig } from '../../config/config.js';

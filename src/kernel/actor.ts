@@ -1,7 +1,13 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { identityOf } from '../access-log/request-log.js';
-import type { AuthenticatedRequest } from '../auth/principal.js';
-import type { Actor } from './case-policy.js';
+import { identityOf, type RequestIdentity } from '../access-log/request-log.js';
+import type { AuthenticatedRequest } from './principal.js';
+
+/** Who acts, as the access token says, and the request's identity in the access log. */
+export interface Actor extends RequestIdentity {
+  partner: string;
+  professional: string;
+  purpose: string;
+}
 
 /**
  * The principal the AccessTokenGuard established plus the request's identity: everything a

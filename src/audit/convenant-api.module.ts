@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../audit/audit.module.js';
+import { AuditModule } from './audit.module.js';
 import { ConvenantController } from './convenant.controller.js';
 import { ConvenantService } from './convenant.service.js';
 

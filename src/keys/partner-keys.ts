@@ -13,7 +13,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { CompiledConvenant } from '../policy/compile.js';
 import type { Convenant, Partner } from '../policy/model.js';
-import { localJwksCandidates } from './token-rules.js';
+import { localJwksCandidates } from './jwks-locations.js';
 
 /** What jose's key-set functions are: given a JWS header, the one key that verifies it. */
 export type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
@@ -29,7 +29,7 @@ export class PartnerKeysUnavailableError extends Error {
   }
 }
 
-export { localJwksCandidates } from './token-rules.js';
+export { localJwksCandidates } from './jwks-locations.js';
 
 const PUBLIC_KTY = new Set(['EC', 'OKP', 'RSA']);
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
-import { officerPartnerIds } from '../audit/officer.js';
-import type { Actor } from '../cases/case-policy.js';
+import { AuditService } from './audit.service.js';
+import { officerPartnerIds } from './officer.js';
+import type { Actor } from '../kernel/actor.js';
 import { effectiveAccess, type EffectiveAccess } from '../policy/access.js';
 import type { CompiledConvenant } from '../policy/compile.js';
 import { buildMatrix, type ConvenantMatrix } from '../policy/matrix.js';
@@ -11,8 +11,8 @@ import {
   PolicyVersionRepository,
   type PolicyVersionRecord,
   type PolicyVersionSummary,
-} from './policy-version.repository.js';
-import { PolicyInvalidError, PolicyRegistry, type ReloadOutcome } from './policy.registry.js';
+} from '../kernel/policy-version.repository.js';
+import { PolicyInvalidError, PolicyRegistry, type ReloadOutcome } from '../kernel/policy.registry.js';
 
 /**
  * The officers' view of the convenant itself: the matrix and the Dutch document of the version in

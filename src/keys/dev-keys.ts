@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Convenant, Partner } from '../policy/model.js';
-import { localJwksCandidates } from './token-rules.js';
+import { localJwksCandidates } from './jwks-locations.js';
 
 /**
  * Demo keys for every partner of a convenant, so the gateway works on a laptop without anyone

@@ -8,10 +8,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { OfficerGuard } from '../audit/officer.guard.js';
+import { OfficerGuard } from './officer.guard.js';
 import { AccessTokenGuard } from '../auth/access-token.guard.js';
-import { CurrentActor } from '../cases/actor.js';
-import type { Actor } from '../cases/case-policy.js';
+import { CurrentActor, type Actor } from '../kernel/actor.js';
 import type { ConvenantMatrix } from '../policy/matrix.js';
 import {
   ConvenantMatrixDto,
@@ -23,8 +22,8 @@ import {
   ReloadResultDto,
 } from './convenant.dto.js';
 import { ConvenantService } from './convenant.service.js';
-import type { PolicyVersionRecord, PolicyVersionSummary } from './policy-version.repository.js';
-import type { ReloadOutcome } from './policy.registry.js';
+import type { PolicyVersionRecord, PolicyVersionSummary } from '../kernel/policy-version.repository.js';
+import type { ReloadOutcome } from '../kernel/policy.registry.js';
 
 const OFFICERS =
   'Privacy officers only (a partner of kind toezicht for purpose toezicht); anyone else gets 403 ' +

@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { DomainError } from '../common/problem.js';
-import type { PolicyProblem } from './policy.registry.js';
+import type { PolicyProblem } from '../kernel/policy.registry.js';
 
 /** A reload found a convenant that cannot be enforced; the version in force keeps serving. */
 export class PolicyReloadRefusedError extends DomainError {

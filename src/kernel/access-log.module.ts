@@ -2,10 +2,10 @@ import { Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { PolicyRegistry } from '../convenant/policy.registry.js';
-import { AccessLogRepository } from './access-log.repository.js';
-import { AccessLogSealer } from './access-log.sealer.js';
-import { AccessLogRetention, logRetentionPolicy } from './log-retention.js';
+import { PolicyRegistry } from './policy.registry.js';
+import { AccessLogRepository } from '../access-log/access-log.repository.js';
+import { AccessLogSealer } from '../access-log/access-log.sealer.js';
+import { AccessLogRetention, logRetentionPolicy } from '../access-log/log-retention.js';
 
 @Global()
 @Module({

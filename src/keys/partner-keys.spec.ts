@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
-import { loadEnforceable } from '../convenant/policy.registry.js';
+import { loadEnforceable } from '../kernel/policy.registry.js';
 import type { CompiledConvenant } from '../policy/compile.js';
 import type { Partner } from '../policy/model.js';
 import { ensureDevKeys, generateDevKeys, newSigningPair } from './dev-keys.js';
