@@ -713,7 +713,7 @@ export interface components {
             scope: string;
         };
         PrincipalDto: {
-            /** @example vtrr */
+            /** @example gemeente-demostad */
             partner: string;
             /** @description Opaque id of the acting professional (token sub). */
             professional: string;
@@ -729,7 +729,7 @@ export interface components {
             role: "slachtoffer" | "pleger" | "kind" | "gezinslid";
             /** @description Burgerservicenummer (9 digits, 11-test). Written to the catalogue field of sensitivity bsn, only if you may write it; stored as a keyed hash and encrypted, never in logs or URLs. */
             bsn?: string;
-            /** @description Catalogue field id → value (string, number, boolean or null, as the catalogue type says), e.g. {"betrokkenen.naam": "…"}. Only fields the convenant lets you write. */
+            /** @description Catalogue field id → value (string, number, boolean or null, as the catalogue type says), e.g. {"persoon.naam": "…"}. Only fields the convenant lets you write. */
             fields?: {
                 [key: string]: unknown;
             };
@@ -740,7 +740,7 @@ export interface components {
             /** @description Case flags declared in the convenant's case_flags (e.g. geheim-adres). */
             flags?: string[];
             persons: components["schemas"]["PersonInputDto"][];
-            /** @description Catalogue field id → value (string, number, boolean or null, as the catalogue type says), e.g. {"betrokkenen.naam": "…"}. Only fields the convenant lets you write. */
+            /** @description Catalogue field id → value (string, number, boolean or null, as the catalogue type says), e.g. {"persoon.naam": "…"}. Only fields the convenant lets you write. */
             fields?: {
                 [key: string]: unknown;
             };
@@ -825,8 +825,16 @@ export interface components {
              * @example p_abcdefghijklmnopqrst
              */
             subjectRef: string;
-            /** @enum {string} */
-            role: "slachtoffer" | "pleger" | "kind" | "gezinslid";
+            /**
+             * @description The person's role in the case (slachtoffer, pleger, kind or gezinslid), or, where the convenant withholds that role from you (its person_roles, e.g. because being named pleger can be criminal-law data), the general word it shows instead (e.g. betrokkene); then roleGeneralised is true. Persons shown under one word are listed together in an order that does not depend on their role.
+             * @example slachtoffer
+             */
+            role: string;
+            /**
+             * @description Present (true) when role is the general word, not the role itself.
+             * @enum {boolean}
+             */
+            roleGeneralised?: true;
             /** @description Catalogue field id → current value. Only fields the convenant lets you read now are present; others are absent (not null). */
             fields: {
                 [key: string]: components["schemas"]["FieldValueViewDto"];
@@ -898,7 +906,7 @@ export interface components {
         AddParticipationDto: {
             /**
              * @description Partner id from the convenant.
-             * @example wijkteam
+             * @example gemeente-demostad
              */
             partner: string;
             /**
@@ -1088,7 +1096,7 @@ export interface components {
             contact?: string;
         };
         InvolvedPartnerDto: {
-            /** @example vtrr */
+            /** @example gemeente-demostad */
             partner: string;
             /** @example Veilig Thuis Rotterdam Rijnmond */
             name: string;
