@@ -99,7 +99,7 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/render.command.js')).renderCommand,
     help: [
       'render [options] [dir]',
-      'the whole convenant as a readable Dutch document for the signing parties (printable HTML or Markdown)',
+      'the whole convenant as a readable Dutch document for the signing parties (printable HTML, Markdown, or PDF where a Chromium is available)',
     ],
   },
   {

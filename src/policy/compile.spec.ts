@@ -24,7 +24,7 @@ import {
   type ConvenantSpec,
   type RuleSpec,
 } from './testing/convenant-builder.js';
-import { convenantArb, subjectArb } from './testing/random-convenant.js';
+import { convenantArb, subjectArb } from '../../test/support/random-convenant.js';
 
 /** permittedFields gives no order (CASL's set order); compare as sets. */
 const permitted = (...args: Parameters<typeof permittedFields>) => new Set(permittedFields(...args));

@@ -12,7 +12,7 @@ import {
 } from './compile.js';
 import { DENIED_BY_DEFAULT, Decisions, decide, decisionKey } from './decide.js';
 import { buildConvenant } from './testing/convenant-builder.js';
-import { convenantArb, subjectArb } from './testing/random-convenant.js';
+import { convenantArb, subjectArb } from '../../test/support/random-convenant.js';
 
 describe('decide (one decision pass)', () => {
   it('equals CASL field by field: permittedFieldsOf (same order), relevantRuleFor and manage', () => {

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
-import type { AccessSubjectInput } from '../compile.js';
-import { PERSON_ROLES, PHASES, type Convenant, type PersonRole } from '../model.js';
-import { buildConvenant, type ConvenantSpec, type RuleSpec } from './convenant-builder.js';
+import type { AccessSubjectInput } from '../../src/policy/compile.js';
+import { PERSON_ROLES, PHASES, type Convenant, type PersonRole } from '../../src/policy/model.js';
+import {
+  buildConvenant,
+  type ConvenantSpec,
+  type RuleSpec,
+} from '../../src/policy/testing/convenant-builder.js';
 
 /**
  * Random convenants and subjects for the engine's property tests (compile.spec.ts against a
