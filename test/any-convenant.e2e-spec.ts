@@ -7,9 +7,15 @@ import { bsnFieldOf } from '../src/cases/cases.service.js';
 import { caseReferencePrefix } from '../src/cases/identifiers.js';
 import { PolicyRegistry } from '../src/kernel/policy.registry.js';
 import { DEMO_CASE_COUNT } from '../src/demo/demo.seeder.js';
-import type { CatalogueField, CompiledConvenant } from '../src/policy/index.js';
+import type { CompiledConvenant } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
-import { officerOf, otherPartnerThan, pairNeverWriting, registrarOf } from './support/convenant-choices.js';
+import {
+  officerOf,
+  otherPartnerThan,
+  pairNeverWriting,
+  registrarOf,
+  sampleValue,
+} from './support/convenant-choices.js';
 import { bearerFor } from './support/tokens.js';
 
 /**
@@ -20,23 +26,6 @@ import { bearerFor } from './support/tokens.js';
  * are chosen from the convenant, never named.
  */
 const BSN = '111222333';
-
-function valueFor(field: CatalogueField): string | number | boolean {
-  switch (field.type) {
-    case 'boolean':
-      return true;
-    case 'number':
-      return 3;
-    case 'enum':
-      return field.values![0]!;
-    case 'date':
-      return '2026-01-15';
-    case 'datetime':
-      return '2026-01-15T10:00:00.000Z';
-    default:
-      return `Waarde voor ${field.id}`;
-  }
-}
 
 describe.each(EXAMPLE_CONVENANTS)('the gateway on convenant $name (real HTTP, demo on)', ({ name, dir }) => {
   let t: TestApp;
@@ -80,7 +69,7 @@ describe.each(EXAMPLE_CONVENANTS)('the gateway on convenant $name (real HTTP, de
           {
             role: registrar.role,
             bsn: BSN,
-            fields: { [field.id]: valueFor(field) },
+            fields: { [field.id]: sampleValue(field) },
           },
         ],
       });
@@ -92,7 +81,7 @@ describe.each(EXAMPLE_CONVENANTS)('the gateway on convenant $name (real HTTP, de
     const person = (
       read.body.persons as { fields: Record<string, { value: unknown; source: string }> }[]
     )[0]!;
-    expect(person.fields[field.id]).toMatchObject({ value: valueFor(field), source: registrar.partner });
+    expect(person.fields[field.id]).toMatchObject({ value: sampleValue(field), source: registrar.partner });
     const stored = await t.db.dataSource.query<{ field_id: string; value: unknown; encrypted: boolean }[]>(
       `SELECT field_id, value, value_encrypted IS NOT NULL AS encrypted FROM case_field_value WHERE case_id = $1`,
       [caseId],
@@ -108,7 +97,7 @@ describe.each(EXAMPLE_CONVENANTS)('the gateway on convenant $name (real HTTP, de
       .set('authorization', await bearerFor(t, { ...other, professional: 'e2e-other' }));
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ type: expect.stringContaining('not-participating') });
-    expect(JSON.stringify(refused.body)).not.toContain(String(valueFor(field)));
+    expect(JSON.stringify(refused.body)).not.toContain(String(sampleValue(field)));
 
     // The convenant's own privacy officer finds both accesses in the log.
     const officer = await bearerFor(t, officerOf(compiled));

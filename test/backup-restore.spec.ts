@@ -1,16 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { AccessLogRepository } from '../src/access-log/access-log.repository.js';
-import { sealRound } from '../src/access-log/access-log.sealer.js';
 import { newSigningPair } from '../src/keys/dev-keys.js';
 import { gatewayKeyFile, gatewayKeyFromJwk } from '../src/keys/gateway-key.js';
 import { run } from '../src/cli/program.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { appendSealedDenials } from './support/sealed-entries.js';
 
 /**
  * docs/operations.md, "Backup and restore", as the suite runs it: a real `pg_dump --format=custom`
@@ -84,30 +82,7 @@ describe('backup and restore of the access log (docs/operations.md)', () => {
     await mkdir(path.join(dir, 'keys'), { recursive: true });
     await writeFile(gatewayKeyFile(path.join(dir, 'keys')), JSON.stringify(privateJwk));
     const key = await gatewayKeyFromJwk(privateJwk);
-    const log = new AccessLogRepository(source.dataSource);
-    for (let i = 0; i < 25; i++) {
-      await log.append([
-        {
-          requestId: null,
-          traceId: randomBytes(16).toString('hex'),
-          partner: 'politie',
-          professional: 'p',
-          purpose: 'triage',
-          legalBasis: [],
-          action: 'read',
-          caseId: null,
-          dataSubjectRef: null,
-          fields: [],
-          status: 'denied',
-          ruleId: null,
-          reason: `r${i}`,
-          policyVersion: null,
-          emergency: false,
-        },
-      ]);
-      if (i % 10 === 9)
-        await sealRound(source.dataSource, key, { checkpointEvery: 10, checkpointIntervalMs: 60_000 });
-    }
+    await appendSealedDenials(source.dataSource, key, 25);
     // The last five entries stay unsealed: a backup taken between two seals.
   });
 

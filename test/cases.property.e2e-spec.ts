@@ -11,12 +11,12 @@ import {
   permittedFields,
   PERSON_ROLES,
   PHASES,
-  type CatalogueField,
   type CompiledConvenant,
   type PersonRole,
   type Phase,
 } from '../src/policy/index.js';
 import { EXAMPLE_CONVENANTS, startTestApp, type TestApp } from './support/app.js';
+import { sampleValue } from './support/convenant-choices.js';
 import { bearerFor } from './support/tokens.js';
 
 /**
@@ -31,24 +31,6 @@ import { bearerFor } from './support/tokens.js';
 interface CaseBody {
   fields: Record<string, unknown>;
   persons: { subjectRef: string; role: PersonRole; fields: Record<string, unknown> }[];
-}
-
-function sampleValue(field: CatalogueField): string | number | boolean {
-  if (field.sensitivity === 'bsn') return '123456782';
-  switch (field.type) {
-    case 'date':
-      return '2026-01-15';
-    case 'datetime':
-      return '2026-01-15T10:00:00+01:00';
-    case 'boolean':
-      return true;
-    case 'number':
-      return 3;
-    case 'enum':
-      return field.values![0]!;
-    default:
-      return `waarde van ${field.id}`;
-  }
 }
 
 describe.each(EXAMPLE_CONVENANTS)(

@@ -356,7 +356,8 @@ export interface FieldDecision {
   reason?: string;
 }
 
-function ruleIdOf(origin: unknown): string | undefined {
+/** The convenant rule id a CASL rule was compiled from (its `origin`), if any. */
+export function ruleIdOf(origin: unknown): string | undefined {
   if (
     origin !== null &&
     typeof origin === 'object' &&

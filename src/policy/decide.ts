@@ -1,4 +1,10 @@
-import { accessSubject, CASE_SUBJECT, type CompiledConvenant, type FieldAction } from './compile.js';
+import {
+  accessSubject,
+  CASE_SUBJECT,
+  ruleIdOf,
+  type CompiledConvenant,
+  type FieldAction,
+} from './compile.js';
 import type { PersonRole, Phase, Purpose, Sensitivity } from './model.js';
 
 /**
@@ -86,18 +92,6 @@ export const DENIED_BY_DEFAULT: Verdict = Object.freeze({
  * CASL rule object belongs to one ability, so to one pair of one compiled version.
  */
 const verdictMemo = new WeakMap<object, Map<Sensitivity, Verdict>>();
-
-function ruleIdOf(origin: unknown): string | undefined {
-  if (
-    origin !== null &&
-    typeof origin === 'object' &&
-    'ruleId' in origin &&
-    typeof origin.ruleId === 'string'
-  ) {
-    return origin.ruleId;
-  }
-  return undefined;
-}
 
 function verdictOf(
   compiled: CompiledConvenant,

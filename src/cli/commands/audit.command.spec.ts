@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { AccessLogRepository } from '../../access-log/access-log.repository.js';
-import { sealRound } from '../../access-log/access-log.sealer.js';
+import { appendSealedDenials } from '../../../test/support/sealed-entries.js';
 import { readChain, readCheckpoints } from '../../access-log/chain.repository.js';
 import { exportLines } from '../../access-log/export-file.js';
 import { newSigningPair } from '../../keys/dev-keys.js';
@@ -25,30 +24,7 @@ describe('convenant audit verify (real PostgreSQL)', () => {
     await mkdir(path.join(dir, 'keys'), { recursive: true });
     await writeFile(gatewayKeyFile(path.join(dir, 'keys')), JSON.stringify(privateJwk));
     key = await gatewayKeyFromJwk(privateJwk);
-    const log = new AccessLogRepository(db.dataSource);
-    for (let i = 0; i < 30; i++) {
-      await log.append([
-        {
-          requestId: null,
-          traceId: randomBytes(16).toString('hex'),
-          partner: 'politie',
-          professional: 'p',
-          purpose: 'triage',
-          legalBasis: [],
-          action: 'read',
-          caseId: null,
-          dataSubjectRef: null,
-          fields: [],
-          status: 'denied',
-          ruleId: null,
-          reason: `r${i}`,
-          policyVersion: null,
-          emergency: false,
-        },
-      ]);
-      if (i % 10 === 9)
-        await sealRound(db.dataSource, key, { checkpointEvery: 10, checkpointIntervalMs: 60_000 });
-    }
+    await appendSealedDenials(db.dataSource, key, 30);
     exportFile = path.join(dir, 'export.ndjson');
     let text = '';
     for await (const line of exportLines(readChain(db.dataSource), await readCheckpoints(db.dataSource)))
