@@ -197,6 +197,9 @@ export function documentBlocks(
         u.emergencyAccess.allowed
           ? `Doorbraak: toegestaan${u.emergencyAccess.window ? `, voor ${durationNl(u.emergencyAccess.window)} per doorbraak` : ''}.`
           : 'Doorbraak: niet toegestaan.',
+        u.afterClosing
+          ? `Na afsluiting: deelnames onder dit doel lopen door tot ${durationNl(u.afterClosing)} na afsluiting van de casus (nazorg); daarna eindigen ze, en de bewaartermijn telt vanaf de afsluiting.`
+          : 'Na afsluiting: deelnames onder dit doel eindigen bij afsluiting van de casus.',
         u.involvementMatches
           ? 'Verwijsindex: partners die onder dit doel betrokkenheid bij een persoon melden, horen welke andere partners dat ook deden en hoe die te bereiken zijn (niets meer).'
           : 'Verwijsindex: een melding van betrokkenheid onder dit doel maakt geen andere partners bekend.',
