@@ -1,3 +1,7 @@
+// Why this file is over 500 lines: verifyChain is one pass over the chain, and its state (expected
+// position, previous hash, seals, checkpoints, purges, the first failure) is shared by every step.
+// Splitting the loop would spread that state over modules. Separate parts live elsewhere:
+// verify-checkpoint.ts, verify-purges.ts, verify-parallel.ts and verify-types.ts.
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { JWK } from 'jose';
 import { CompactRange } from './merkle.js';

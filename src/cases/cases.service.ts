@@ -1,3 +1,7 @@
+// Why this file is near 600 lines: each CasesService method is one route's whole decision, in the
+// same shape (decide, log, then answer or refuse). Parts that stand alone already live elsewhere:
+// field writes (field-writes.ts), field access (field-access.ts), person roles (person-roles.ts),
+// case log entries (case-log-entries.ts). Split it by route group before it grows further.
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AccessLogEntry } from '../access-log/access-log.types.js';
