@@ -466,7 +466,7 @@ function referenceAllows(
 }
 
 describe('permittedFields against a reference evaluator', () => {
-  // The arbitraries live in testing/random-convenant.ts, shared with decide.spec.ts.
+  // The arbitraries live in test/support/random-convenant.ts, shared with decide.spec.ts.
   it('agrees with the reference for random convenants and subjects', () => {
     fc.assert(
       fc.property(convenantArb, fc.array(subjectArb, { minLength: 1, maxLength: 8 }), (c, subjects) => {

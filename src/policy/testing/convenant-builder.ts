@@ -1,3 +1,4 @@
+import type { RawTest } from '../load-raw.js';
 import type {
   Action,
   CatalogueField,
@@ -42,21 +43,8 @@ export interface RuleSpec {
   reason?: string;
 }
 
-export interface TestSpec {
-  name?: string;
-  as: { partner: string; purpose: string };
-  case: { phase: Phase; participant?: boolean; flags?: string[]; emergency?: boolean };
-  person?: { role: PersonRole };
-  expect: {
-    read?: string[];
-    write?: string[];
-    deny?: string[];
-    deny_write?: string[];
-    manage?: boolean;
-    involvement_matches?: boolean;
-    field_history?: boolean;
-  };
-}
+/** An inline test as a convenant file states it (load-raw.ts), its name optional. */
+export type TestSpec = Omit<RawTest, 'name'> & { name?: string };
 
 export interface FieldSpec {
   sensitivity?: Sensitivity;
